@@ -1,0 +1,84 @@
+# rapporteur — the maintainer's interface.  `make help` lists the targets.
+#
+#   make                 set up (first run), process every session under recordings/, build site/
+#   make test            run the test suite (offline)
+#   make MODEL=small     choose the Whisper model (default: base, bundled and offline)
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SECONDEXPANSION:
+SHELL := /bin/bash
+
+PYTHON     ?= python3
+VENV       ?= .venv
+BIN        := $(VENV)/bin
+INSTALLED  := $(VENV)/.installed
+RAPPORTEUR := $(BIN)/rapporteur
+MODEL      ?=
+THREADS    ?=
+RUN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(THREADS),--threads $(THREADS))
+PYTEST_ARGS ?=
+
+SESSIONS   := $(patsubst recordings/%/session.yaml,%,$(wildcard recordings/*/session.yaml))
+STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
+# what the pipeline writes into a session folder (everything else there is input)
+DERIVED    := %/transcript.json %/diarization.json %/diarization.rttm %/turns.json %/agenda.json \
+              %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source
+
+.PHONY: all help setup sessions docs site test test-fast serve clean distclean bench
+
+all: site/index.html ## build everything: set up, process sessions, build the site (default)
+	@errors=$$(ls recordings/*/.error 2>/dev/null); \
+	if [ -n "$$errors" ]; then \
+	  echo "site built, but $$(echo "$$errors" | wc -l) session(s) failed:" >&2; \
+	  for f in $$errors; do echo "  $$(basename $$(dirname $$f)): $$(head -n1 $$f)" >&2; done; \
+	  exit 1; \
+	fi
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_%/.-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+setup: $(INSTALLED) ## create the virtual environment and install rapporteur into it
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@
+
+sessions: $(STAMPS) ## run the out-of-date stages of every session
+
+# One stamp per session: redone when its session.yaml or a local input file changes.
+# A failing session leaves no stamp (and a .error file); the others still build.
+.build/sessions/%.stamp: recordings/%/session.yaml $$(filter-out $$(DERIVED),$$(wildcard recordings/$$*/*)) $$(wildcard rapporteur.yaml) | $(INSTALLED)
+	@mkdir -p $(@D)
+	@if $(RAPPORTEUR) run $(RUN_FLAGS) recordings/$*; then touch $@; else rm -f $@; fi
+
+.build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(wildcard scripts/rapporteur/render.py) | $(INSTALLED)
+	@mkdir -p $(@D)
+	$(RAPPORTEUR) render
+	@touch $@
+
+docs: .build/docs.stamp ## render the site's Markdown into docs/
+
+site/index.html: .build/docs.stamp mkdocs.yml $(shell find docs -type f 2>/dev/null)
+	$(BIN)/python -m mkdocs build --quiet
+	@touch $@
+
+site: site/index.html ## build the static site into site/
+
+serve: site/index.html ## serve the built site on http://127.0.0.1:8000
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory site 8000
+
+test: $(INSTALLED) ## run the test suite (offline; ~minutes)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(INSTALLED) ## run only the fast tests
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)
+	rm -rf site .build docs/index.md docs/sessions docs/speakers
+	rm -f recordings/*/audio.wav recordings/*/.audio.source recordings/*/.error
+
+distclean: clean ## also remove the virtual environment and downloaded media
+	rm -rf $(VENV) recordings/*/media.* recordings/*/.media.sha256

@@ -1,0 +1,235 @@
+"""Command line: ``rapporteur run|fetch|transcribe|diarize|attribute|segment|export|render|build|validate``.
+
+Every failure a maintainer can fix is one line naming the session, the file
+and the fix; ``--debug`` shows tracebacks.  Batch commands skip a failing
+session, finish the rest, and exit 1 with a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import RapporteurError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _config(args: argparse.Namespace):
+    from .config import load_config, with_overrides
+
+    config = load_config(Path(args.config) if args.config else None)
+    for w in config.warnings:
+        _err(f"warning: {w}")
+    config = with_overrides(
+        config,
+        "transcribe",
+        model=getattr(args, "model", None),
+        backend=getattr(args, "backend", None),
+        threads=getattr(args, "threads", None),
+        compute_type=getattr(args, "compute_type", None),
+        device=getattr(args, "device", None),
+    )
+    config = with_overrides(config, "diarize", threads=getattr(args, "threads", None))
+    return config
+
+
+def _session_dirs(paths: Sequence[str]) -> list[Path]:
+    """Expand arguments: a session folder, or a folder of session folders (e.g. recordings/)."""
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir() and not (path / "session.yaml").exists() and any(path.glob("*/session.yaml")):
+            out.extend(sorted(d.parent for d in path.glob("*/session.yaml")))
+        else:
+            out.append(path)
+    return out
+
+
+def _batch(dirs: list[Path], work: Callable[[Path], None], *, debug: bool) -> int:
+    failed: list[tuple[str, str]] = []
+    for d in dirs:
+        try:
+            work(d)
+        except RapporteurError as exc:
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            msg = str(exc)
+            if d.name not in msg:
+                msg = f"{d.name}: {msg}"
+            _err(f"error: {msg}")
+            failed.append((d.name, msg))
+        except KeyboardInterrupt:
+            _err(f"interrupted during {d.name}; finished artefacts are kept, rerun to continue")
+            return 130
+    if failed:
+        _err(f"{len(failed)} of {len(dirs)} session(s) failed: {', '.join(n for n, _ in failed)}")
+        return EXIT_FAILED
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, stages: tuple[str, ...]) -> int:
+    from .pipeline import run_session
+
+    config = _config(args)
+    force = frozenset(stages if args.force else ())
+    dirs = _session_dirs(args.sessions)
+    t0 = time.monotonic()
+
+    def work(d: Path) -> None:
+        run_session(d, config, stages=stages, force=force, log=_log, quiet_progress=args.quiet)
+
+    status = _batch(dirs, work, debug=args.debug)
+    if len(stages) > 1 and not args.quiet:
+        _log(f"{len(dirs)} session(s) checked in {time.monotonic() - t0:.1f} s")
+    return status
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_session
+
+    text = export_session(Path(args.session), args.format)
+    if args.output and args.output != "-":
+        from .fsutil import write_text_atomic
+
+        write_text_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .site import render_archive
+
+    problems = render_archive(Path(args.recordings), Path(args.docs), log=_log)
+    return EXIT_FAILED if problems and args.strict else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .site import build_site, render_archive
+
+    render_archive(Path(args.recordings), Path(args.docs), log=_log)
+    build_site(Path(args.config_file), log=_log)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .session import load_session
+
+    def work(d: Path) -> None:
+        s = load_session(d)
+        for w in s.warnings:
+            _err(f"warning: {w}")
+        _log(f"{s.id}: ok ({len(s.speakers)} speakers, {len(s.agenda)} agenda items)")
+
+    return _batch(_session_dirs(args.sessions), work, debug=args.debug)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_session
+
+    report = evaluate_session(Path(args.session), collar=args.collar)
+    _log(report)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rapporteur",
+        description="Turn recorded sessions into a searchable static archive site.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def common(p: argparse.ArgumentParser, *, options: bool = True) -> None:
+        p.add_argument("sessions", nargs="+", metavar="SESSION_DIR", help="session folder(s), or recordings/ for all")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+        if options:
+            p.add_argument("--force", action="store_true", help="redo the stage(s) even when up to date")
+            p.add_argument("--config", help="options file (default: rapporteur.yaml when present)")
+            p.add_argument("--quiet", action="store_true", help="no progress lines")
+            p.add_argument("--model", help="Whisper model name or folder (default: base, bundled offline)")
+            p.add_argument("--backend", choices=["faster-whisper", "openai-whisper"], help="ASR backend")
+            p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+            p.add_argument("--compute-type", dest="compute_type", help="CTranslate2 compute type (default: int8)")
+            p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="device for ASR (default: cpu)")
+
+    p = sub.add_parser("run", help="run every out-of-date stage of the given sessions")
+    common(p)
+    p.set_defaults(func=lambda a: cmd_run(a, ("fetch", "transcribe", "diarize", "attribute", "segment")))
+    for stage, help_text in [
+        ("fetch", "download the recording (yt-dlp) and decode audio.wav"),
+        ("transcribe", "audio.wav → transcript.json (Whisper, word timestamps)"),
+        ("diarize", "audio.wav → diarization.rttm (who spoke when)"),
+        ("attribute", "transcript + diarization → turns.json (named speaker turns)"),
+        ("segment", "session agenda / chapters → agenda.json"),
+    ]:
+        p = sub.add_parser(stage, help=help_text)
+        common(p)
+        p.set_defaults(func=lambda a, s=stage: cmd_run(a, (s,)))
+
+    p = sub.add_parser("export", help="write a session's transcript as vtt, srt, txt, json or rttm")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("--format", "-f", required=True, choices=["vtt", "srt", "txt", "json", "rttm"])
+    p.add_argument("-o", "--output", help="output file (default: standard output)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("render", help="write the site's Markdown (docs/) from all sessions")
+    p.add_argument("--recordings", default="recordings")
+    p.add_argument("--docs", default="docs")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a session could not be rendered")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("build", help="render docs/ and build the static site (mkdocs)")
+    p.add_argument("--recordings", default="recordings")
+    p.add_argument("--docs", default="docs")
+    p.add_argument("--config-file", default="mkdocs.yml")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("validate", help="check session.yaml files")
+    p.add_argument("sessions", nargs="+", metavar="SESSION_DIR")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("evaluate", help="WER and DER of a session against reference.json / reference.rttm")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("--collar", type=float, default=0.25, help="DER collar in seconds (default 0.25)")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "debug"):
+        args.debug = False
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return int(args.func(args) or 0)
+    except RapporteurError as exc:
+        if args.debug:
+            raise
+        _err(f"error: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted; finished artefacts are kept, rerun to continue")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

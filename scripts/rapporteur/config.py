@@ -1,0 +1,129 @@
+"""rapporteur.yaml: one options dataclass per stage, loaded and checked together.
+
+```yaml
+transcribe: {model: base, threads: 2, beam_size: 5}
+diarize:    {backend: builtin}
+attribute:  {max_gap: 1.0}
+fetch:      {retries: 3}
+```
+Unknown fields are warnings; wrongly typed values are errors naming the
+file and field.  Command-line flags override the file.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .attribute import AttributeOptions
+from .diarize import DiarizeOptions
+from .errors import RapporteurError
+from .fetch import FetchOptions
+from .transcribe import TranscribeOptions
+
+CONFIG_FILE = "rapporteur.yaml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    diarize: DiarizeOptions = field(default_factory=DiarizeOptions)
+    attribute: AttributeOptions = field(default_factory=AttributeOptions)
+    warnings: tuple[str, ...] = ()
+
+
+def _check(value: Any, hint: Any) -> Any:
+    """Coerce/validate one YAML value against a dataclass field type."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _check(value, arg)
+            except TypeError:
+                continue
+        raise TypeError(" or ".join(getattr(a, "__name__", str(a)) for a in args if a is not type(None)))
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise TypeError("true or false")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise TypeError("a whole number")
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise TypeError("a number")
+    if hint is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise TypeError("text")
+    return value
+
+
+def options_from_dict(cls: type, data: dict, *, where: str, errors: list[str], warnings: list[str]) -> Any:
+    """Build a stage options dataclass from a mapping, collecting problems."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    kwargs = {}
+    for key, value in (data or {}).items():
+        if key not in known:
+            warnings.append(f"{where}.{key}: unknown option ignored (known: {', '.join(sorted(known))})")
+            continue
+        try:
+            kwargs[key] = _check(value, hints[key])
+        except TypeError as exc:
+            errors.append(f"{where}.{key}: expected {exc}, got {value!r}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        errors.append(f"{where}: {exc}")
+        return cls()
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read rapporteur.yaml (absent file = defaults)."""
+    path = Path(path or CONFIG_FILE)
+    if not path.is_file():
+        return Config()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise RapporteurError(f"malformed YAML: {getattr(exc, 'problem', exc)}", path=path) from None
+    if not isinstance(data, dict):
+        raise RapporteurError("expected sections like `transcribe:` at the top level", path=path)
+    errors: list[str] = []
+    warnings: list[str] = []
+    sections = {f.name: f for f in fields(Config) if f.name != "warnings"}
+    built = {}
+    for key, value in data.items():
+        if key not in sections:
+            warnings.append(f"{path}: unknown section {key!r} ignored")
+            continue
+        if not isinstance(value, dict):
+            errors.append(f"{key}: expected a mapping of options")
+            continue
+        cls = sections[key].default_factory  # type: ignore[misc]
+        built[key] = options_from_dict(cls, value, where=key, errors=errors, warnings=warnings)
+    if errors:
+        raise RapporteurError("; ".join(errors), path=path, hint="fix these options")
+    return Config(**built, warnings=tuple(warnings))
+
+
+def with_overrides(config: Config, section: str, **values: Any) -> Config:
+    """A copy of ``config`` with non-None values replaced in one section."""
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        return config
+    return replace(config, **{section: replace(getattr(config, section), **values)})
+

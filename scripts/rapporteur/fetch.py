@@ -1,0 +1,200 @@
+"""fetch: a session's recording → ``media.*`` + ``info.json`` → ``audio.wav``.
+
+A URL goes through yt-dlp's Python API (progress shown, ``info.json`` kept
+with its chapters, media already fetched not fetched again); a path is used
+in place.  Either way ffmpeg then decodes 16 kHz mono ``audio.wav``, and a
+decoded stream shorter than the container claims is an error (yt-dlp reports
+success on a truncated download).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import FetchError
+from .fsutil import sha256_file, write_text_atomic
+from .media import decode_to_wav
+from .progress import Progress
+from .session import Session
+
+INFO_FILE = "info.json"
+AUDIO_FILE = "audio.wav"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchOptions:
+    """How recordings are downloaded."""
+
+    format: str = "bestaudio/best"
+    """yt-dlp format selector: audio is all the pipeline needs."""
+    retries: int = 3
+    """Retries per download (and per fragment)."""
+    socket_timeout: float = 30.0
+    """Seconds before a stalled connection fails."""
+    quiet: bool = False
+    """No progress lines."""
+
+
+class _Logger:
+    """yt-dlp logger: keep its chatter out of our output; remember the last error."""
+
+    def __init__(self) -> None:
+        self.last_error = ""
+
+    def debug(self, msg: str) -> None:
+        pass
+
+    def info(self, msg: str) -> None:
+        pass
+
+    def warning(self, msg: str) -> None:
+        pass
+
+    def error(self, msg: str) -> None:
+        self.last_error = msg
+
+
+def read_info(session_dir: Path) -> dict[str, Any] | None:
+    path = Path(session_dir) / INFO_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _fetched_media(session: Session) -> Path | None:
+    """The media file already downloaded from the session's URL, if any."""
+    info = read_info(session.dir)
+    if not info or info.get("rapporteur_url") != session.recording:
+        return None
+    name = info.get("rapporteur_media")
+    if name and (session.dir / name).is_file() and (session.dir / name).stat().st_size > 0:
+        return session.dir / name
+    return None
+
+
+def _clean_error(text: str) -> str:
+    text = text.replace("ERROR: ", "").strip().splitlines()[0] if text.strip() else "download failed"
+    return text[:200]
+
+
+def download(session: Session, options: FetchOptions = FetchOptions()) -> Path:
+    """Download the session's URL with yt-dlp into ``media.<ext>`` + ``info.json``."""
+    from yt_dlp import YoutubeDL
+    from yt_dlp.utils import DownloadError
+
+    existing = _fetched_media(session)
+    if existing:
+        return existing
+    progress = Progress(f"{session.id}: fetch", unit="bytes", quiet=options.quiet)
+
+    def hook(d: dict) -> None:
+        if d.get("status") == "downloading":
+            total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
+            progress(float(d.get("downloaded_bytes") or 0), float(total))
+        elif d.get("status") == "finished":
+            n = float(d.get("total_bytes") or d.get("downloaded_bytes") or 0)
+            progress(n, n)
+
+    logger = _Logger()
+    ydl_opts = {
+        "format": options.format,
+        "outtmpl": str(session.dir / "media.%(ext)s"),
+        "noplaylist": True,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "progress_hooks": [hook],
+        "retries": options.retries,
+        "fragment_retries": options.retries,
+        "socket_timeout": options.socket_timeout,
+        "logger": logger,
+        "overwrites": True,
+        "continuedl": True,
+    }
+    try:
+        with YoutubeDL(ydl_opts) as ydl:
+            info = ydl.sanitize_info(ydl.extract_info(session.recording, download=True))
+    except DownloadError as exc:
+        raise FetchError(
+            f"cannot fetch the recording: {_clean_error(logger.last_error or str(exc))}",
+            path=session.file,
+            hint="check `recording:` (URL reachable? does the page have media?)",
+        ) from None
+    if info.get("_type") == "playlist":
+        raise FetchError("the recording URL is a playlist", path=session.file, hint="give the URL of one video")
+    downloads = info.get("requested_downloads") or []
+    media = Path(downloads[0]["filepath"]) if downloads and downloads[0].get("filepath") else None
+    if media is None or not media.is_file():
+        raise FetchError("yt-dlp reported no media file", path=session.file, hint="check `recording:` points at a video or audio")
+    info["rapporteur_url"] = session.recording
+    info["rapporteur_media"] = media.name
+    keep = {k: v for k, v in info.items() if k not in ("formats", "thumbnails", "requested_formats", "http_headers", "automatic_captions", "subtitles")}
+    write_text_atomic(session.dir / INFO_FILE, json.dumps(keep, sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n")
+    return media
+
+
+def media_path(session: Session, options: FetchOptions = FetchOptions()) -> Path:
+    """The session's media file, downloading it when the recording is a URL."""
+    if not session.recording:
+        raise FetchError("no recording", path=session.file, hint="add `recording: URL or file` when it is published")
+    if session.recording_is_url:
+        return download(session, options)
+    path = session.recording_path
+    assert path is not None
+    if not path.is_file():
+        raise FetchError(f"recording file {session.recording!r} not found", path=session.file, hint="fix `recording:` or add the file")
+    return path
+
+
+def recording_digest(session: Session) -> str:
+    """What identifies the recording: the URL, or the local file's sha256 (cached by size and mtime)."""
+    if not session.recording:
+        return ""
+    if session.recording_is_url:
+        return "url:" + str(session.recording)
+    path = session.recording_path
+    assert path is not None
+    if not path.is_file():
+        return "missing:" + str(session.recording)
+    st = path.stat()
+    key = f"{path.name} {st.st_size} {st.st_mtime_ns}"
+    cache = session.dir / ".media.sha256"
+    try:
+        cached_key, cached_hash = cache.read_text().rsplit(" ", 1)
+        if cached_key == key:
+            return "sha256:" + cached_hash.strip()
+    except (OSError, ValueError):
+        pass
+    value = sha256_file(path)
+    try:
+        write_text_atomic(cache, f"{key} {value}")
+    except OSError:
+        pass
+    return "sha256:" + value
+
+
+def ensure_audio(session: Session, options: FetchOptions = FetchOptions()) -> Path:
+    """``audio.wav`` for the session, fetched and decoded when missing or stale."""
+    wav = session.dir / AUDIO_FILE
+    stamp = session.dir / ".audio.source"
+    ident = recording_digest(session)
+    if wav.is_file() and stamp.is_file() and stamp.read_text().strip() == ident:
+        return wav
+    media = media_path(session, options)
+    decoded = decode_to_wav(media, wav)
+    claimed = (read_info(session.dir) or {}).get("duration") if session.recording_is_url else None
+    if isinstance(claimed, (int, float)) and claimed - decoded > max(2.0, 0.02 * claimed):
+        wav.unlink(missing_ok=True)
+        raise FetchError(
+            f"truncated download: {decoded:.1f} s of audio but the source says {claimed:.1f} s",
+            path=media,
+            hint="delete it and run again to fetch it anew",
+        )
+    write_text_atomic(stamp, ident + "\n")
+    return wav

