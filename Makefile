@@ -70,7 +70,15 @@ site: site/index.html ## build the static site into site/
 serve: site/index.html ## serve the built site on http://127.0.0.1:8000
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory site 8000
 
-test: $(INSTALLED) ## run the test suite (offline; ~minutes)
+# openai-whisper (the second ASR backend) is tested with a tiny random checkpoint;
+# installed without its dependencies because they pull triton (~1 GB, useless on CPU).
+TEST_EXTRAS := $(VENV)/.test-extras
+$(TEST_EXTRAS): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --no-deps "openai-whisper==20250625"
+	$(BIN)/python -m pip install --quiet "tiktoken>=0.7" "more-itertools>=10"
+	@touch $@
+
+test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(INSTALLED) ## run only the fast tests

@@ -160,7 +160,9 @@ def encode_opus(source: Path, target: Path, *, bitrate: str = "24k") -> None:
     tmp = temp_path_for(target).with_suffix(target.suffix)
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
-         "-vn", "-ac", "1", "-c:a", "libopus", "-b:a", bitrate, str(tmp)],
+         "-vn", "-ac", "1", "-c:a", "libopus", "-b:a", bitrate,
+         # bit-exact: no random stream serial, so identical audio gives an identical file
+         "-fflags", "+bitexact", "-flags:a", "+bitexact", str(tmp)],
         capture_output=True,
         text=True,
     )

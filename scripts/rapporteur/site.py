@@ -6,26 +6,15 @@ One broken session never stops the archive: it is rendered with its error
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
 
-from . import records
 from .errors import RapporteurError
-from .pipeline import AGENDA, ERROR_FILE, TURNS
-from .render import SessionView, render_site
+from .pipeline import ERROR_FILE
+from .render import SessionView, load_view, render_site
 from .session import load_session
-
-
-def _load(path: Path, loader):
-    if not path.is_file():
-        return None
-    try:
-        return loader(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise RapporteurError(f"unreadable artefact ({type(exc).__name__})", path=path, hint="delete it and run `make` again") from None
 
 
 def session_view(session_dir: Path) -> SessionView:
@@ -36,11 +25,9 @@ def session_view(session_dir: Path) -> SessionView:
     if err_file.is_file():
         error = err_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[0][:300]
     try:
-        turns = _load(session_dir / TURNS, records.turns_from_dict)
-        agenda = _load(session_dir / AGENDA, records.agenda_from_dict)
+        return load_view(session, error=error)
     except RapporteurError as exc:
         return SessionView(session=session, turns=None, agenda=None, error=str(exc))
-    return SessionView(session=session, turns=turns, agenda=agenda, error=error)
 
 
 def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] = print) -> list[str]:

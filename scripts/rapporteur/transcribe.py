@@ -43,6 +43,8 @@ class TranscribeOptions:
     """ISO code; None = detect (session.yaml `language:` overrides)."""
     beam_size: int = 5
     """Beam width; 1 = greedy (faster, slightly less accurate)."""
+    temperature_fallback: bool = True
+    """Re-decode a window at higher temperatures when it looks like a hallucination loop."""
     vad_filter: bool = True
     """Skip non-speech with Silero VAD (prevents invented text on silence/music)."""
     use_prompt: bool = True
@@ -75,6 +77,10 @@ def _keep(segment_text: str, avg_logprob: float, no_speech_prob: float, options:
     if not segment_text.strip():
         return False
     return not (no_speech_prob > options.no_speech_threshold and avg_logprob < -1.0)
+
+
+def _temperatures(options: TranscribeOptions) -> tuple[float, ...]:
+    return (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if options.temperature_fallback else (0.0,)
 
 
 def _cpu_threads(threads: int) -> int:
@@ -112,6 +118,7 @@ class FasterWhisperBackend:
             vad_filter=options.vad_filter,
             initial_prompt=prompt or None,
             condition_on_previous_text=False,
+            temperature=_temperatures(options),
         )
         segments: list[Segment] = []
         for s in segments_iter:
@@ -176,38 +183,44 @@ class OpenAIWhisperBackend:
             word_timestamps=True,
             initial_prompt=prompt or None,
             condition_on_previous_text=False,
+            temperature=_temperatures(options),
             fp16=device == "cuda",
             verbose=None,
         )
-        segments: list[Segment] = []
-        for s in result.get("segments", []):
-            if not _keep(s["text"], s.get("avg_logprob", 0.0), s.get("no_speech_prob", 0.0), options):
-                continue
-            words = tuple(
-                Word(start=sec(w["start"]), end=sec(w["end"]), text=w["word"], probability=round(float(w.get("probability", 1.0)), 4))
-                for w in s.get("words", [])
-            )
-            segments.append(
-                Segment(
-                    id=len(segments),
-                    start=sec(s["start"]),
-                    end=sec(s["end"]),
-                    text=s["text"].strip(),
-                    words=words,
-                    avg_logprob=round(float(s.get("avg_logprob", 0.0)), 4),
-                    no_speech_prob=round(float(s.get("no_speech_prob", 0.0)), 4),
-                )
-            )
         progress(total, total)
-        return Transcript(
-            language=result.get("language") or options.language or "",
-            language_probability=1.0 if options.language else 0.0,
-            duration=sec(total),
-            segments=tuple(segments),
-            backend=self.name,
-            model=options.model,
-            parameters=options.parameters(),
+        return whisper_result_to_transcript(result, options, total, backend=self.name)
+
+
+def whisper_result_to_transcript(result: dict, options: TranscribeOptions, duration: float, *, backend: str) -> Transcript:
+    """openai-whisper's result dict (segments with words) as a ``Transcript``."""
+    segments: list[Segment] = []
+    for s in result.get("segments", []):
+        if not _keep(s["text"], s.get("avg_logprob", 0.0), s.get("no_speech_prob", 0.0), options):
+            continue
+        words = tuple(
+            Word(start=sec(w["start"]), end=sec(w["end"]), text=w["word"], probability=round(float(w.get("probability", 1.0)), 4))
+            for w in s.get("words", [])
         )
+        segments.append(
+            Segment(
+                id=len(segments),
+                start=sec(s["start"]),
+                end=sec(s["end"]),
+                text=s["text"].strip(),
+                words=words,
+                avg_logprob=round(float(s.get("avg_logprob", 0.0)), 4),
+                no_speech_prob=round(float(s.get("no_speech_prob", 0.0)), 4),
+            )
+        )
+    return Transcript(
+        language=result.get("language") or options.language or "",
+        language_probability=1.0 if options.language else 0.0,
+        duration=sec(duration),
+        segments=tuple(segments),
+        backend=backend,
+        model=options.model,
+        parameters=options.parameters(),
+    )
 
 
 def get_backend(name: str) -> Backend:

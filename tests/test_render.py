@@ -1,0 +1,369 @@
+"""Site rendering (render.py): escaping, page content, files, and one real MkDocs build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+
+from rapporteur.errors import RapporteurError
+from rapporteur.records import Agenda, AgendaItem, Turn, Turns, Word, turn_id
+from rapporteur.render import (
+    SessionView,
+    escape_html,
+    escape_md,
+    link_html,
+    one_line_reason,
+    render_home,
+    render_session,
+    render_site,
+    safe_url,
+)
+from rapporteur.session import AgendaEntry, Person, Session
+
+ROOT = Path(__file__).resolve().parents[1]
+EXTENSIONS = ["admonition", "attr_list", "md_in_html", "tables", "toc"]
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "[x](javascript:alert(1))",
+    "![img](http://evil.example/x.png)",
+    "<http://autolink.example>",
+    "{: .attr #id onclick=alert(1) }",
+    "{{ config.site_name }} {% raw %}",
+    "# not a heading",
+    "- not a list",
+    "+ not a list",
+    "1. not a list",
+    "> not a quote",
+    "    not code",
+    "`code` *em* __strong__ ~~del~~ ==mark== ^^ins^^ $x$",
+    "a | b | c",
+    "<!-- comment --> &amp; &lt; &#42;",
+    "back\\slash \\* \\[",
+    'quotes " and \' in <a href="javascript:x">',
+    "line one\nline two\n\n===",
+    "!!! warning \"admonition\"",
+    "Ünïcödé — ‹ok› 中文",
+]
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse_html(text: str) -> _Text:
+    p = _Text()
+    p.feed(text)
+    p.close()
+    return p
+
+
+def md(text: str) -> str:
+    return markdown.markdown(text, extensions=EXTENSIONS)
+
+
+def plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# ------------------------------------------------------------------ escaping
+
+
+@pytest.mark.parametrize("s", HOSTILE)
+def test_escape_md_renders_as_the_same_text(s):
+    out = escape_md(s)
+    assert "\n" not in out
+    for context, wrap, tags in [
+        ("paragraph", "{}", ["p"]),
+        ("heading", "### {} {{ #h }}", ["h3"]),
+        ("table cell", "| A |\n|---|\n| {} |", ["table", "thead", "tr", "th", "tbody", "tr", "td"]),
+        ("list item", "- {}", ["ul", "li"]),
+    ]:
+        html = md(wrap.format(out))
+        parsed = parse_html(html)
+        assert [t for t, _ in parsed.tags] == tags, (context, html)
+        assert plain("".join(parsed.text)).endswith(plain(s)), (context, html)
+        for tag, attrs in parsed.tags:
+            assert attrs == ({"id": "h"} if tag == "h3" else {}), (context, html)
+
+
+def test_escape_md_heading_keeps_its_id():
+    html = md(f"### {escape_md('{: #evil } title')} {{ #agenda-1 }}")
+    assert parse_html(html).tags == [("h3", {"id": "agenda-1"})]
+
+
+def test_escape_md_inside_raw_html():
+    html = md(f'<div class="turn"><p>{escape_md(HOSTILE[0] + HOSTILE[1])}</p></div>')
+    parsed = parse_html(html)
+    assert [t for t, _ in parsed.tags] == ["div", "p"]
+    assert "".join(parsed.text) == HOSTILE[0] + HOSTILE[1]
+
+
+def test_escape_html_quotes():
+    assert escape_html('a"b\'c<d>&') == "a&quot;b&#x27;c&lt;d&gt;&amp;"
+
+
+def test_safe_url_only_http():
+    assert safe_url("https://www.intgovforum.org/x?a=1&b=2") == "https://www.intgovforum.org/x?a=1&b=2"
+    assert safe_url("http://example.org") == "http://example.org"
+    for bad in ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "//evil.example/x", "http:///x",
+                "https://a b", "ftp://x.org/f", "media.mp4", "", None, " java\nscript:x"]:
+        assert safe_url(bad) is None, bad
+    assert link_html("javascript:alert(1)", "<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
+    link = link_html('https://x.org/"onmouseover="alert(1)', "x")
+    assert parse_html(link).tags == [("a", {"href": 'https://x.org/"onmouseover="alert(1)', "rel": "nofollow noopener"})]
+
+
+def test_one_line_reason_drops_tracebacks():
+    tb = 'Traceback (most recent call last):\n  File "x.py", line 1\nFetchError: HTTP 404\n'
+    assert one_line_reason(tb) == "FetchError: HTTP 404"
+    assert one_line_reason("first line\nsecond") == "first line"
+    assert len(one_line_reason("x" * 1000)) == 300
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+def make_turn(start: float, speaker: str, text: str, label: str = "SPEAKER_00") -> Turn:
+    words, t = [], start
+    for w in text.split():
+        words.append(Word(start=round(t, 3), end=round(t + 0.3, 3), text=" " + w))
+        t += 0.35
+    return Turn(id=turn_id(start), start=start, end=words[-1].end, label=label, speaker=speaker, text=text,
+                words=tuple(words))
+
+
+def new_session(tmp_path: Path, sid: str, **kw) -> Session:
+    return Session(id=sid, dir=tmp_path / "recordings" / sid, **kw)
+
+
+@pytest.fixture
+def view(tmp_path) -> SessionView:
+    s = new_session(
+        tmp_path, "igf2023-ws73",
+        title="Interconnecting Global AI Governance Mechanisms", event="IGF 2023", date=dt.date(2023, 10, 10),
+        recording="https://www.youtube.com/watch?v=x", language="en", format="Round Table - 90 Min",
+        speakers=(Person(name="Bu Zhong", role="moderator", affiliation="Civil Society"),
+                  Person(name="Xianhong Hu", affiliation="UNESCO"),
+                  Person(name="FATIMA ROUMATE", region="African Group")),
+        agenda=(AgendaEntry(title="Opening"), AgendaEntry(title="Policy question")),
+        page="javascript:alert(1)",
+    )
+    turns = Turns(turns=(
+        make_turn(2.0, "Bu Zhong", "Welcome to this workshop. We have three speakers."),
+        make_turn(754.32, "Xianhong Hu", "Thank you. At UNESCO we worked on the ethics of AI.", "SPEAKER_01"),
+        make_turn(800.0, "Speaker 4", "A question from the floor.", "SPEAKER_04"),
+    ), speakers={}, language="en", duration=5400.0)
+    agenda = Agenda(items=(
+        AgendaItem(title="Opening", start=0.0),
+        AgendaItem(title="Policy question", start=700.0),
+        AgendaItem(title="Closing remarks", start=None),
+    ))
+    return SessionView(session=s, turns=turns, agenda=agenda)
+
+
+# --------------------------------------------------------------- session page
+
+
+def test_session_page_has_turn_ids_and_agenda_headings(view):
+    page = render_session(view)
+    html = md(page.split("---\n", 2)[2])
+    ids = [a.get("id") for _, a in parse_html(html).tags if a.get("id")]
+    assert ["t2000", "t754320", "t800000"] == [i for i in ids if re.fullmatch(r"t\d+", i)]
+    assert 'href="#t754320">00:12:34</a>' in html
+    # agenda items divide the transcript in time order; the untimed one is only in the agenda list
+    transcript = html.split('id="transcript"')[1]
+    order = [m.group(1) for m in re.finditer(r'id="(agenda-\d|t\d+)"', transcript)]
+    assert order == ["agenda-1", "t2000", "agenda-2", "t754320", "t800000"]
+    assert "Closing remarks" in html.split('id="transcript"')[0]
+    assert "Closing remarks" not in transcript
+    assert '<a href="#agenda-2">00:11:40</a> Policy question' in html
+
+
+def test_session_page_metadata_roster_and_downloads(view):
+    page = render_session(view)
+    assert page.startswith('---\ntitle: "Interconnecting Global AI Governance Mechanisms"\n---\n')
+    for text in ["**Event:** IGF 2023", "**Date:** 2023-10-10", "**Format:** Round Table - 90 Min", "**Language:** en",
+                 "**Duration:** 1 h 30 min", "[captions (WebVTT)](igf2023-ws73.vtt)", "[JSON](igf2023-ws73.json)"]:
+        assert text in page
+    assert "javascript" not in page  # the unsafe session page link is left out
+    assert '<a href="https://www.youtube.com/watch?v=x"' in page
+    assert "| Bu Zhong | moderator | Civil Society | — |" in page
+    assert "| Speaker 4 | not identified |" in page
+
+
+def test_page_without_recording(tmp_path):
+    s = new_session(tmp_path, "igf2024-ws1", title="Waiting", event="IGF 2024", date=dt.date(2024, 12, 17),
+                     agenda=(AgendaEntry(title="Opening", start=60.0),))
+    page = render_session(SessionView(session=s, turns=None, agenda=None))
+    assert '!!! note "Recording not yet available"' in page
+    assert "## Transcript" not in page and "Downloads" not in page
+    assert "- 00:01:00 Opening" in page  # listed, not linked: there is no heading to link to
+    assert ("div", {"class": "admonition note"}) in parse_html(md(page.split("---\n", 2)[2])).tags
+
+
+def test_page_with_error_shows_one_line(tmp_path):
+    s = new_session(tmp_path, "igf2024-ws2", title="Broken", recording="https://example.org/v.mp4")
+    err = "Traceback (most recent call last):\n  File \"/x.py\", line 3\nFetchError: <b>404</b> for v.mp4"
+    page = render_session(SessionView(session=s, turns=None, agenda=None, error=err))
+    assert '!!! failure "Processing failed"' in page
+    assert "Traceback" not in page and "x.py" not in page
+    assert "FetchError: &lt;b&gt;404&lt;/b&gt; for v.mp4" in page
+
+
+def test_hostile_session_renders_inert(tmp_path):
+    evil = '</title><script>alert(1)</script> [x](javascript:alert(2)) {: .pwn } {{ config }}'
+    s = new_session(tmp_path, "evil", title=evil, event=evil, description=evil + "\n\n# " + evil, format=evil,
+                     speakers=(Person(name=evil, role="speaker", affiliation=evil),), recording="javascript:alert(3)")
+    turns = Turns(turns=(make_turn(1.0, evil, evil),), speakers={})
+    v = SessionView(session=s, turns=turns, agenda=Agenda(items=(AgendaItem(title=evil, start=0.0),)))
+    page = render_session(v)
+    front, body = page.split("---\n", 2)[1:]
+    title = yaml.safe_load(front)["title"]
+    assert "<" not in title and ">" not in title  # Material writes meta.title unescaped into <title>
+    for html in (md(body), md(render_home([v]))):
+        parsed = parse_html(html)
+        assert not [t for t, _ in parsed.tags if t in ("script", "img", "iframe")]
+        assert not [a for _, a in parsed.tags if "pwn" in a.get("class", "") or a.get("onclick")]
+        assert not [a for _, a in parsed.tags if (a.get("href") or "").startswith("javascript")]
+        assert "alert(1)" in "".join(parsed.text)  # shown as text
+
+
+def test_duplicate_or_odd_turn_ids_stay_unique(tmp_path):
+    s = new_session(tmp_path, "x", title="X")
+    a = make_turn(1.0, "A", "One.")
+    b = Turn(**{**a.__dict__, "id": 'bad id"><script>', "text": "Two."})
+    page = render_session(SessionView(session=s, turns=Turns(turns=(a, b), speakers={}), agenda=None))
+    assert 'id="t1000"' in page and 'id="t1000-2"' in page
+    assert "<script>" not in page
+
+
+# ------------------------------------------------------------------ home page
+
+
+def test_home_lists_sessions_newest_first_grouped(tmp_path, view):
+    older = new_session(tmp_path, "igf2022-a", title="Older", event="IGF 2022", date=dt.date(2022, 12, 1))
+    newer = new_session(tmp_path, "igf2024-b", title="Newer", event="IGF 2024", date=dt.date(2024, 12, 18))
+    also23 = new_session(tmp_path, "igf2023-c", title="Same event", event="IGF 2023", date=dt.date(2023, 10, 12))
+    views = [SessionView(older, None, None), view, SessionView(newer, None, None), SessionView(also23, None, None)]
+    home = render_home(views)
+    headings = re.findall(r"^## (.+)$", home, re.M)
+    assert headings == ["IGF 2024", "IGF 2023", "IGF 2022"]
+    assert home.index("(sessions/igf2023-c/index.md)") < home.index("(sessions/igf2023-ws73/index.md)")
+    row = next(line for line in home.splitlines() if "igf2023-ws73" in line)
+    assert row.startswith("| 2023-10-10 | [Interconnecting Global AI Governance Mechanisms](sessions/igf2023-ws73/index.md)")
+    assert "Bu Zhong, Xianhong Hu, FATIMA ROUMATE, Speaker 4" in row and "1 h 30 min" in row
+    assert "(recording not yet available)" in home
+
+
+def test_nav_stays_small():
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert config["nav"] == [{"Home": "index.md"}, {"About": "about.md"}]
+    assert config["theme"]["font"] is False
+
+
+# ----------------------------------------------------------------- render_site
+
+
+def test_render_site_writes_pages_and_downloads(tmp_path, view):
+    docs = tmp_path / "docs"
+    pending = new_session(tmp_path, "igf2024-pending", title="Pending")
+    paths = render_site([view, SessionView(pending, None, None)], docs)
+    folder = docs / "sessions" / "igf2023-ws73"
+    assert set(paths) == {
+        docs / "index.md", folder / "index.md", docs / "sessions" / "igf2024-pending" / "index.md",
+        *(folder / f"igf2023-ws73.{ext}" for ext in ("vtt", "srt", "txt", "json")),
+    }
+    assert (folder / "igf2023-ws73.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+    assert sorted(p.name for p in (docs / "sessions" / "igf2024-pending").iterdir()) == ["index.md"]
+
+
+def test_unchanged_pages_keep_their_mtime(tmp_path, view):
+    docs = tmp_path / "docs"
+    paths = render_site([view], docs)
+    old = 1_000_000_000
+    for p in paths:
+        os.utime(p, (old, old))
+    render_site([view], docs)
+    assert all(p.stat().st_mtime == old for p in paths)
+
+
+def test_stale_sessions_are_removed_only_inside_sessions(tmp_path, view):
+    docs = tmp_path / "docs"
+    (docs / "assets").mkdir(parents=True)
+    (docs / "about.md").write_text("# About\n")
+    (docs / "assets" / "rapporteur.css").write_text("x")
+    stale = docs / "sessions" / "deleted-session"
+    stale.mkdir(parents=True)
+    (stale / "index.md").write_text("# old\n")
+    render_site([view], docs)
+    assert not stale.exists()
+    assert (docs / "about.md").exists() and (docs / "assets" / "rapporteur.css").exists()
+    # a session that lost its transcript loses its downloads
+    render_site([SessionView(view.session, None, None)], docs)
+    assert sorted(p.name for p in (docs / "sessions" / "igf2023-ws73").iterdir()) == ["index.md"]
+
+
+def test_render_site_rejects_bad_ids(tmp_path):
+    s = new_session(tmp_path, "../escape", title="x")
+    with pytest.raises(RapporteurError, match="invalid session ids"):
+        render_site([SessionView(s, None, None)], tmp_path / "docs")
+
+
+# ------------------------------------------------------------- mkdocs build
+
+
+@pytest.mark.slow
+def test_mkdocs_build_strict(tmp_path, view):
+    site_root = tmp_path / "site-src"
+    docs = site_root / "docs"
+    docs.mkdir(parents=True)
+    shutil.copy(ROOT / "mkdocs.yml", site_root / "mkdocs.yml")
+    shutil.copy(ROOT / "docs" / "about.md", docs / "about.md")
+    shutil.copytree(ROOT / "docs" / "assets", docs / "assets")
+    evil = "</title><script>alert(1)</script> [x](javascript:alert(2)) {: .pwn }"
+    hostile = new_session(tmp_path, "evil", title=evil, event="IGF 2024", date=dt.date(2024, 1, 1),
+                           speakers=(Person(name=evil),))
+    pending = new_session(tmp_path, "pending", title="Pending", event="IGF 2024")
+    views = [view, SessionView(hostile, Turns(turns=(make_turn(1.0, evil, evil),), speakers={}), None),
+             SessionView(pending, None, None)]
+    render_site(views, docs)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=site_root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    site = site_root / "site"
+    page = (site / "sessions" / "igf2023-ws73" / "index.html").read_text(encoding="utf-8")
+    for tid in ("t2000", "t754320", "t800000"):
+        assert f'id="{tid}"' in page
+    assert (site / "sessions" / "igf2023-ws73" / "igf2023-ws73.vtt").is_file()
+    assert 'href="igf2023-ws73.vtt"' in page
+    external = re.compile(r"<(?:link|script|img|iframe|source)\b[^>]*\b(?:href|src)=[\"']?(?:https?:)?//", re.I)
+    for html_file in site.rglob("*.html"):
+        text = html_file.read_text(encoding="utf-8")
+        assert not external.search(text), html_file
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+        assert "<script>alert" not in text and "</title><script" not in text, html_file
+        assert 'href="javascript' not in text.lower()
+    # sessions are not in the navigation: the about page does not mention them
+    about = (site / "about" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../sessions/' not in about and "Interconnecting" not in about
