@@ -8,6 +8,7 @@
 .DELETE_ON_ERROR:
 .SECONDEXPANSION:
 SHELL := /bin/bash
+export NO_MKDOCS_2_WARNING := 1
 
 PYTHON     ?= python3
 VENV       ?= .venv

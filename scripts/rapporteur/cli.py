@@ -143,7 +143,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_session
 
-    report = evaluate_session(Path(args.session), collar=args.collar)
+    report = evaluate_session(Path(args.session), collar=args.collar, as_json=args.json)
     _log(report)
     return 0
 
@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="WER and DER of a session against reference.json / reference.rttm")
     p.add_argument("session", metavar="SESSION_DIR")
     p.add_argument("--collar", type=float, default=0.25, help="DER collar in seconds (default 0.25)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_evaluate)
     return parser
 

@@ -131,7 +131,8 @@ class SessionRun:
             opts = replace(opts, language=self.session.language)
         t0 = time.monotonic()
         prompt = session_prompt(self.session.title, self.session.roster_names())
-        result = transcribe(audio, opts, prompt=prompt, progress=self._progress("transcribe"))
+        hotwords = ", ".join(self.session.roster_names()) or None
+        result = transcribe(audio, opts, prompt=prompt, hotwords=hotwords, progress=self._progress("transcribe"))
         result = replace(result, inputs=inputs)
         write_text_atomic(self.path(TRANSCRIPT), records.to_json(result))
         dur = len(audio) / 16000

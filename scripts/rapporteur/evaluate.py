@@ -1,0 +1,129 @@
+"""Accuracy of a processed session against its ground truth (synthetic sessions).
+
+Reads ``reference.json`` (``rapporteur.synth``) next to the pipeline's
+artefacts and reports WER, DER (collar), the speaker count, and the share of
+words attributed to the right person — by name when turns carry roster names,
+else through DER's optimal label mapping.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import records
+from .errors import RapporteurError
+from .metrics import der, wer
+from .records import Diarization, SpeechTurn, Transcript, Turns
+from .synth import SynthReference, load_reference
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluation:
+    session: str
+    wer: float
+    reference_words: int
+    der: float | None
+    missed: float | None
+    false_alarm: float | None
+    confusion: float | None
+    reference_speakers: int
+    hypothesis_speakers: int | None
+    words_correctly_attributed: float | None
+    named: bool
+
+    def text(self) -> str:
+        lines = [f"{self.session}: WER {self.wer:.1%} over {self.reference_words} reference words"]
+        if self.der is not None:
+            lines.append(
+                f"  DER {self.der:.1%} (missed {self.missed:.1f} s, false alarm {self.false_alarm:.1f} s, "
+                f"confusion {self.confusion:.1f} s); speakers {self.hypothesis_speakers} found / {self.reference_speakers} true"
+            )
+        if self.words_correctly_attributed is not None:
+            how = "by name" if self.named else "by label mapping"
+            lines.append(f"  words attributed to the right speaker ({how}): {self.words_correctly_attributed:.1%}")
+        return "\n".join(lines)
+
+
+def reference_turns(ref: SynthReference) -> list[SpeechTurn]:
+    return [SpeechTurn(start=t.start, end=t.end, label=t.speaker) for t in ref.turns]
+
+
+def _speaker_at(turns: list[SpeechTurn], t: float) -> str:
+    """The reference speaker at time ``t`` (the nearest turn when between turns)."""
+    starts = [x.start for x in turns]
+    i = bisect.bisect_right(starts, t) - 1
+    candidates = [turns[j] for j in (i, i + 1) if 0 <= j < len(turns)]
+    best = min(candidates, key=lambda x: 0.0 if x.start <= t <= x.end else min(abs(t - x.start), abs(t - x.end)))
+    return best.label
+
+
+def attribution_accuracy(ref: SynthReference, turns: Turns, label_map: dict[str, str] | None) -> tuple[float, bool]:
+    """Share of words whose turn's speaker is the reference speaker at the word's midpoint."""
+    rturns = sorted(reference_turns(ref), key=lambda x: x.start)
+    roster = {t.speaker for t in ref.turns}
+    named = any(t.speaker in roster for t in turns.turns)
+    total = good = 0
+    for turn in turns.turns:
+        who = turn.speaker if named else (label_map or {}).get(turn.label, "")
+        for w in turn.words:
+            total += 1
+            good += who == _speaker_at(rturns, (w.start + w.end) / 2)
+    return (good / total if total else 0.0), named
+
+
+def evaluate(
+    session: str,
+    ref: SynthReference,
+    transcript: Transcript,
+    diarization: Diarization | None = None,
+    turns: Turns | None = None,
+    *,
+    collar: float = 0.25,
+) -> Evaluation:
+    w = wer(" ".join(t.text for t in ref.turns), " ".join(x.text for x in transcript.words()))
+    d = der(reference_turns(ref), list(diarization.turns), collar=collar) if diarization else None
+    acc, named = (None, False)
+    if turns is not None:
+        acc, named = attribution_accuracy(ref, turns, dict(d.mapping) if d else None)
+    return Evaluation(
+        session=session,
+        wer=w.rate,
+        reference_words=w.reference_words,
+        der=d.rate if d else None,
+        missed=d.missed if d else None,
+        false_alarm=d.false_alarm if d else None,
+        confusion=d.confusion if d else None,
+        reference_speakers=len(ref.speakers),
+        hypothesis_speakers=d.hypothesis_speakers if d else None,
+        words_correctly_attributed=acc,
+        named=named,
+    )
+
+
+def _read(path: Path, loader):
+    if not path.is_file():
+        return None
+    return loader(json.loads(path.read_text(encoding="utf-8")))
+
+
+def evaluate_session(session_dir: Path, *, collar: float = 0.25, as_json: bool = False) -> str:
+    session_dir = Path(session_dir)
+    ref_path = session_dir / "reference.json"
+    if not ref_path.is_file():
+        raise RapporteurError("no reference.json (ground truth) in this session", path=session_dir,
+                              hint="evaluate works on synthetic sessions made by rapporteur.synth")
+    transcript = _read(session_dir / "transcript.json", records.transcript_from_dict)
+    if transcript is None:
+        raise RapporteurError("no transcript.json yet", path=session_dir, hint=f"run `rapporteur run {session_dir}` first")
+    result = evaluate(
+        session_dir.name,
+        load_reference(ref_path),
+        transcript,
+        _read(session_dir / "diarization.json", records.diarization_from_dict),
+        _read(session_dir / "turns.json", records.turns_from_dict),
+        collar=collar,
+    )
+    return json.dumps(asdict(result), indent=1, sort_keys=True) if as_json else result.text()
