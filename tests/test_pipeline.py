@@ -1,0 +1,138 @@
+"""The stage graph end to end on the committed 3-speaker fixture (tiny.en, offline)."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, write_session
+from rapporteur.cli import main
+from rapporteur.config import Config, load_config, with_overrides
+from rapporteur.errors import RapporteurError
+from rapporteur.evaluate import evaluate_session
+from rapporteur.pipeline import run_session
+from rapporteur.transcribe import TranscribeOptions
+
+FAST = Config(transcribe=TranscribeOptions(model="tiny.en", threads=2, beam_size=1))
+
+
+def statuses(results):
+    return {r.stage: r.status for r in results}
+
+
+@pytest.fixture
+def fixture_session(tmp_path):
+    d = tmp_path / "recordings" / "three-speakers"
+    shutil.copytree(FIXTURES / "three-speakers", d)
+    return d
+
+
+@pytest.mark.slow
+def test_runs_every_stage_then_nothing(fixture_session):
+    log = []
+    first = run_session(fixture_session, FAST, log=log.append, quiet_progress=True)
+    assert statuses(first) == {"fetch": "done", "transcribe": "done", "diarize": "done", "attribute": "done", "segment": "done"}
+    for name in ("audio.wav", "transcript.json", "diarization.json", "diarization.rttm", "turns.json", "agenda.json"):
+        assert (fixture_session / name).is_file(), name
+    turns = json.loads((fixture_session / "turns.json").read_text())
+    assert len(turns["speakers"]) == 3
+    agenda = json.loads((fixture_session / "agenda.json").read_text())
+    assert [i["title"] for i in agenda["items"]] and all(i["start"] is not None for i in agenda["items"])
+    report = json.loads(evaluate_session(fixture_session, as_json=True))
+    assert report["der"] < 0.10 and report["hypothesis_speakers"] == 3
+    assert report["wer"] < 0.25  # tiny.en, greedy: a smoke bound, the benchmark measures base
+
+    # nothing changed: nothing runs, and audio is not even decoded
+    (fixture_session / "audio.wav").unlink()
+    second = run_session(fixture_session, FAST, log=log.append, quiet_progress=True)
+    assert set(statuses(second).values()) == {"up to date"}
+    assert not (fixture_session / "audio.wav").exists()
+
+    # a new speaker_map re-runs attribution only
+    yaml_file = fixture_session / "session.yaml"
+    yaml_file.write_text(yaml_file.read_text() + "speaker_map:\n  SPEAKER_00: Maria Lopez\n")
+    third = statuses(run_session(fixture_session, FAST, log=log.append, quiet_progress=True))
+    assert third == {"transcribe": "up to date", "diarize": "up to date", "attribute": "done", "segment": "up to date"}
+    turns = json.loads((fixture_session / "turns.json").read_text())
+    assert turns["turns"][0]["speaker"] == "Maria Lopez"
+
+    # another model re-transcribes (and re-attributes) but does not re-diarize
+    other = with_overrides(FAST, "transcribe", beam_size=2)
+    fourth = statuses(run_session(fixture_session, other, log=log.append, quiet_progress=True))
+    assert fourth["transcribe"] == "done" and fourth["diarize"] == "up to date" and fourth["attribute"] == "done"
+
+
+def test_session_without_recording_is_skipped_not_failed(tmp_path):
+    d = write_session(tmp_path / "recordings" / "later", "title: Coming soon\nagenda:\n  - title: Opening\n")
+    results = run_session(d, FAST, log=lambda m: None)
+    assert statuses(results)["transcribe"] == "skipped"
+    assert json.loads((d / "agenda.json").read_text())["items"] == []
+    assert not (d / ".error").exists()
+
+
+def test_failure_leaves_error_file_and_success_clears_it(tmp_path):
+    d = write_session(tmp_path / "recordings" / "broken", "title: T\nrecording: missing.ogg\n")
+    with pytest.raises(RapporteurError):
+        run_session(d, FAST, log=lambda m: None)
+    assert "missing.ogg" in (d / ".error").read_text()
+    (d / "session.yaml").write_text("title: T\n")
+    run_session(d, FAST, log=lambda m: None)
+    assert not (d / ".error").exists()
+
+
+def test_damaged_artefact_is_rebuilt_not_trusted(tmp_path):
+    d = write_session(tmp_path / "recordings" / "s", "title: T\nagenda:\n  - {title: A, start: '0:05'}\n")
+    run_session(d, FAST, log=lambda m: None)
+    (d / "agenda.json").write_text('{"items": [')  # half-written by some other tool
+    assert statuses(run_session(d, FAST, log=lambda m: None))["segment"] == "done"
+    assert json.loads((d / "agenda.json").read_text())["items"][0]["start"] == 5.0
+
+
+def test_config_file_loading(tmp_path):
+    cfg = tmp_path / "rapporteur.yaml"
+    cfg.write_text("transcribe:\n  model: tiny.en\n  threads: 2\n  colour: red\ndiarize:\n  hop: 0.5\n")
+    c = load_config(cfg)
+    assert c.transcribe.model == "tiny.en" and c.transcribe.threads == 2 and c.diarize.hop == 0.5
+    assert any("colour" in w for w in c.warnings)
+    cfg.write_text("transcribe:\n  threads: many\n  beam_size: true\nnonsense: 1\n")
+    with pytest.raises(RapporteurError) as info:
+        load_config(cfg)
+    assert "transcribe.threads" in str(info.value) and "transcribe.beam_size" in str(info.value)
+    assert load_config(tmp_path / "absent.yaml") == Config()
+
+
+def test_cli_batch_skips_a_broken_session_and_exits_nonzero(tmp_path, capsys):
+    root = tmp_path / "recordings"
+    write_session(root / "good", "title: Fine\n")
+    write_session(root / "bad", "title: [oops\n")
+    write_session(root / "worse", "title: T\nrecording: gone.wav\n")
+    assert main(["run", "--quiet", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "2 of 3 session(s) failed: bad, worse" in err
+    assert "Traceback" not in err
+    assert (root / "good" / "agenda.json").is_file()
+    assert "gone.wav" in (root / "worse" / ".error").read_text()
+
+
+def test_cli_help_everywhere(capsys):
+    for cmd in ([], ["run"], ["export"], ["transcribe"], ["render"], ["validate"]):
+        with pytest.raises(SystemExit) as info:
+            main([*cmd, "--help"])
+        assert info.value.code == 0
+    assert "usage: rapporteur" in capsys.readouterr().out
+
+
+def test_cli_export_and_validate(tmp_path, capsys):
+    d = write_session(tmp_path / "recordings" / "s", "title: T\n")
+    assert main(["export", str(d), "--format", "vtt"]) == 1
+    assert "no turns.json yet" in capsys.readouterr().err
+    turns = {"schema_version": 1, "speakers": {"SPEAKER_00": "Ana"}, "turns": [
+        {"id": "t0", "start": 0.0, "end": 1.0, "label": "SPEAKER_00", "speaker": "Ana", "text": "Hello there.",
+         "words": [{"start": 0.0, "end": 0.5, "text": " Hello", "probability": 1.0},
+                   {"start": 0.5, "end": 1.0, "text": " there.", "probability": 1.0}]}]}
+    (d / "turns.json").write_text(json.dumps(turns))
+    assert main(["export", str(d), "-f", "vtt"]) == 0
+    assert "<v Ana>Hello there." in capsys.readouterr().out
+    assert main(["export", str(d), "-f", "srt", "-o", str(tmp_path / "out.srt")]) == 0
+    assert "Ana: Hello there." in (tmp_path / "out.srt").read_text()
+    assert main(["validate", str(d)]) == 0
