@@ -26,6 +26,8 @@ def test_session_prompt_carries_title_and_names():
     p = session_prompt("AI Governance", ["Bu Zhong", "Xianhong Hu"])
     assert p == "AI Governance. Bu Zhong, Xianhong Hu."
     assert session_prompt("", []) == ""
+    long = session_prompt("T", ["A"], "word " * 500, limit=100)
+    assert long.startswith("T. A. word") and len(long) <= 100 and not long.endswith(" ")
 
 
 def test_bundled_models_are_found_offline(monkeypatch, tmp_path):

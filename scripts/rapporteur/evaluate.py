@@ -24,6 +24,9 @@ from .synth import SynthReference, load_reference
 class Evaluation:
     session: str
     wer: float
+    """Strict: numbers and spellings as written."""
+    wer_english: float
+    """With the usual English normalisation (contractions, number words, spellings)."""
     reference_words: int
     der: float | None
     missed: float | None
@@ -35,7 +38,10 @@ class Evaluation:
     named: bool
 
     def text(self) -> str:
-        lines = [f"{self.session}: WER {self.wer:.1%} over {self.reference_words} reference words"]
+        lines = [
+            f"{self.session}: WER {self.wer_english:.1%} (English-normalised; strict {self.wer:.1%}) "
+            f"over {self.reference_words} reference words"
+        ]
         if self.der is not None:
             lines.append(
                 f"  DER {self.der:.1%} (missed {self.missed:.1f} s, false alarm {self.false_alarm:.1f} s, "
@@ -83,7 +89,8 @@ def evaluate(
     *,
     collar: float = 0.25,
 ) -> Evaluation:
-    w = wer(" ".join(t.text for t in ref.turns), " ".join(x.text for x in transcript.words()))
+    ref_text, hyp_text = " ".join(t.text for t in ref.turns), " ".join(x.text for x in transcript.words())
+    w = wer(ref_text, hyp_text)
     d = der(reference_turns(ref), list(diarization.turns), collar=collar) if diarization else None
     acc, named = (None, False)
     if turns is not None:
@@ -91,6 +98,7 @@ def evaluate(
     return Evaluation(
         session=session,
         wer=w.rate,
+        wer_english=wer(ref_text, hyp_text, english=True).rate,
         reference_words=w.reference_words,
         der=d.rate if d else None,
         missed=d.missed if d else None,

@@ -109,9 +109,93 @@ def word_edits(reference: Sequence[str], hypothesis: Sequence[str]) -> tuple[int
     return subs, deletions, insertions
 
 
-def wer(reference: str, hypothesis: str) -> WERResult:
-    """Word error rate of ``hypothesis`` against ``reference`` (see ``normalize_text``)."""
-    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
+# Standard English normalisation, as ASR benchmarks apply it (after Whisper's
+# EnglishTextNormalizer): contractions expanded, number words as digits,
+# British spellings as American.  Applied to both sides; opt-in via ``english=True``.
+_CONTRACTIONS = {
+    "i'm": "i am", "you're": "you are", "we're": "we are", "they're": "they are", "he's": "he is",
+    "she's": "she is", "it's": "it is", "that's": "that is", "there's": "there is", "here's": "here is",
+    "what's": "what is", "who's": "who is", "let's": "let us", "i've": "i have", "you've": "you have",
+    "we've": "we have", "they've": "they have", "i'll": "i will", "you'll": "you will", "we'll": "we will",
+    "they'll": "they will", "it'll": "it will", "i'd": "i would", "you'd": "you would", "we'd": "we would",
+    "they'd": "they would", "can't": "can not", "cannot": "can not", "won't": "will not", "shan't": "shall not",
+    "ain't": "is not", "gonna": "going to", "wanna": "want to",
+}
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+_SPELLING = {
+    "kilometres": "kilometers", "kilometre": "kilometer", "metres": "meters", "metre": "meter",
+    "centre": "center", "centres": "centers", "fibre": "fiber", "fibres": "fibers", "licence": "license",
+    "licences": "licenses", "programme": "program", "programmes": "programs", "defence": "defense",
+    "offence": "offense", "travelling": "traveling", "travelled": "traveled", "labelled": "labeled",
+    "modelling": "modeling", "judgement": "judgment", "catalogue": "catalog", "dialogue": "dialog",
+    "analyse": "analyze", "analysed": "analyzed", "behaviour": "behavior", "colour": "color", "favour": "favor",
+    "honour": "honor", "labour": "labor", "neighbour": "neighbor", "neighbours": "neighbors", "harbour": "harbor",
+    "rumour": "rumor", "endeavour": "endeavor", "grey": "gray", "cheque": "check", "tyre": "tire",
+}
+_ISE = re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations)$")
+
+
+def _spell(word: str) -> str:
+    word = _SPELLING.get(word, word)
+    return _ISE.sub(r"iz\1", word)
+
+
+def _numbers(words: list[str]) -> list[str]:
+    """Runs of number words as digits: "twenty five" → "25", "one hundred and five" → "105"."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i] not in _UNITS and words[i] not in _TENS:
+            out.append(words[i])
+            i += 1
+            continue
+        total, current, j = 0, 0, i
+        while j < len(words):
+            w = words[j]
+            if w in _UNITS:
+                current += _UNITS[w]
+            elif w in _TENS:
+                current += _TENS[w]
+            elif w in _SCALES and j > i:
+                scale = _SCALES[w]
+                if scale == 100:
+                    current *= 100
+                else:
+                    total += current * scale
+                    current = 0
+            elif w == "and" and j + 1 < len(words) and (words[j + 1] in _UNITS or words[j + 1] in _TENS) and j > i:
+                pass
+            else:
+                break
+            j += 1
+        out.append(str(total + current))
+        i = j
+    return out
+
+
+def normalize_english(text: str) -> list[str]:
+    """``normalize_text`` plus contractions, number words and spelling (see above)."""
+    words: list[str] = []
+    for w in normalize_text(text):
+        words.extend(_CONTRACTIONS.get(w, w).split())
+    words = [w[:-3] + " not" if w.endswith("n't") else w for w in words]
+    words = " ".join(words).split()
+    return [_spell(w) for w in _numbers(words)]
+
+
+def wer(reference: str, hypothesis: str, *, english: bool = False) -> WERResult:
+    """Word error rate of ``hypothesis`` against ``reference``.
+
+    Text is normalised with ``normalize_text`` (``english=False``: numbers and
+    spellings as written) or ``normalize_english`` (the usual ASR-benchmark
+    normalisation for English).
+    """
+    norm = normalize_english if english else normalize_text
+    ref, hyp = norm(reference), norm(hypothesis)
     s, d, i = word_edits(ref, hyp)
     return WERResult(substitutions=s, deletions=d, insertions=i, reference_words=len(ref), hypothesis_words=len(hyp))
 

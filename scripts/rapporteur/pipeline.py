@@ -130,7 +130,7 @@ class SessionRun:
         if self.session.language:
             opts = replace(opts, language=self.session.language)
         t0 = time.monotonic()
-        prompt = session_prompt(self.session.title, self.session.roster_names())
+        prompt = session_prompt(self.session.title, self.session.roster_names(), self.session.description)
         hotwords = ", ".join(self.session.roster_names()) or None
         result = transcribe(audio, opts, prompt=prompt, hotwords=hotwords, progress=self._progress("transcribe"))
         result = replace(result, inputs=inputs)
