@@ -24,7 +24,7 @@ import srt
 import webvtt
 
 from .errors import RapporteurError
-from .records import Turn, Turns, to_json
+from .records import SpeechTurn, Turn, Turns, to_json
 from .session import Session
 
 _SPACE = re.compile(r"\s+")
@@ -439,11 +439,10 @@ class RttmWriter(Writer):
     extension: ClassVar[str] = "rttm"
 
     def write(self, turns: Turns, file: TextIO, *, session: Session | None = None) -> None:
-        file_id = _SPACE.sub("_", session.id) if session is not None else "session"
-        for turn in turns.turns:
-            name = _SPACE.sub("_", speaker_name(turn, turns)) or "unknown"
-            dur = max(turn.end - turn.start, 0.0)
-            file.write(f"SPEAKER {file_id} 1 {turn.start:.3f} {dur:.3f} <NA> <NA> {name} <NA> <NA>\n")
+        from .diarize import to_rttm
+
+        named = [SpeechTurn(start=t.start, end=t.end, label=speaker_name(t, turns) or "unknown") for t in turns.turns]
+        file.write(to_rttm(named, session.id if session is not None else "session"))
 
 
 WRITERS: dict[str, type[Writer]] = {

@@ -4,8 +4,15 @@ Pure functions return Markdown strings; ``render_site`` writes them with
 ``write_text_atomic`` so unchanged pages keep their mtime.  Every text that
 comes from session.yaml or a transcript goes through ``escape_md`` (or
 ``escape_html`` inside attributes); links are only ever http(s).
-The navigation stays small (Home, About): sessions are linked from the home
-page, so each page's size does not grow with the number of sessions.
+The navigation stays small (Home, Speakers, Search, About): sessions are
+linked from the home page, so each page's size does not grow with the number
+of sessions.
+
+A session page carries a player (YouTube through the IFrame Player API, loaded
+only when asked to play; else an HTML5 <audio>/<video>, with a small Opus file
+encoded next to the page when the media is local), and its transcript is one
+block per turn whose ``<h4 id="t754320" data-start="754.32">`` heading is what
+docs/assets/rapporteur.js seeks to and what Pagefind shows as a sub-result.
 """
 
 from __future__ import annotations
@@ -14,17 +21,18 @@ import html
 import json
 import re
 import shutil
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from .errors import RapporteurError
 from .export import format_hms, get_writer, speaker_name, turn_text
-from .fsutil import write_text_atomic
+from .fsutil import sha256_file, write_text_atomic
 from .records import Agenda, AgendaItem, Turn, Turns, agenda_from_dict, turn_id, turns_from_dict
-from .session import Session
+from .session import Person, Session
 
 DOWNLOADS = (
     ("vtt", "captions (WebVTT)"),
@@ -33,6 +41,14 @@ DOWNLOADS = (
     ("json", "JSON"),
 )
 SESSIONS_DIR = "sessions"
+SPEAKERS_DIR = "speakers"
+SITE_AUDIO_BITRATE = "24k"
+"""Opus bit rate of the audio written next to a session page (mono; ~11 MB per hour)."""
+SUMMARY_FILE = "summary.md"
+"""A session folder's summary fragment (Markdown written by the summarize stage), shown under "Summary"."""
+KEY_TURNS = 8
+"""Turns of a speaker listed per session on the speaker's page (the longest ones, in time order)."""
+EXCERPT_WORDS = 40
 PARAGRAPH_WORDS = 120
 """A long turn is split into paragraphs of about this many words, at sentence ends."""
 SPEAKER_COLOURS = 8
@@ -199,17 +215,189 @@ def session_href(session_id: str) -> str:
     return f"{SESSIONS_DIR}/{quote(session_id)}/index.md"
 
 
+# -------------------------------------------------------------------- speakers
+
+_GENERIC_SPEAKER = re.compile(
+    r"^(?:speaker|participant|unknown|unknown speaker|unidentified speaker|spk|audience|audience member|guest"
+    r"|voice|person)(?:[\s_#-]*\d+)?$",
+    re.I,
+)
+
+
+def is_named(name: str) -> bool:
+    """False for placeholders a diarizer or a maintainer gives unknown voices ("Speaker 1", "SPEAKER_00", "Participant")."""
+    name = _SPACE.sub(" ", name or "").strip()
+    return bool(name) and not _GENERIC_SPEAKER.match(name)
+
+
+def _person_key(name: str) -> str:
+    return _SPACE.sub(" ", name).strip().casefold()
+
+
+def _slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-")
+    if not slug:  # a name without Latin letters: a short stable digest
+        import hashlib
+
+        slug = "p-" + hashlib.sha256(_person_key(name).encode("utf-8")).hexdigest()[:10]
+    return slug
+
+
+def speaker_slugs(views: Sequence[SessionView]) -> dict[str, str]:
+    """Casefolded name → speaker page slug, for every named person on a roster or in a transcript."""
+    names: dict[str, str] = {}
+    for v in views:
+        for name in _speakers_in_order(v):
+            if is_named(name):
+                names.setdefault(_person_key(name), _SPACE.sub(" ", name).strip())
+    slugs: dict[str, str] = {}
+    used: set[str] = {"index"}
+    for key in sorted(names):
+        base = _slug(names[key])
+        slug, n = base, 2
+        while slug in used:
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug)
+        slugs[key] = slug
+    return slugs
+
+
+def _speaker_href(name: str, slugs: dict[str, str], prefix: str) -> str | None:
+    slug = slugs.get(_person_key(name)) if is_named(name) else None
+    return f"{prefix}{SPEAKERS_DIR}/{slug}/" if slug else None
+
+
+# ---------------------------------------------------------------------- player
+
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
+AUDIO_EXTENSIONS = {".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac"}
+VIDEO_EXTENSIONS = {".mp4", ".m4v", ".webm", ".mov", ".ogv"}
+
+
+def youtube_id(url: str | None) -> str | None:
+    """The video id of a YouTube watch/share/embed/live URL, else None."""
+    ok = safe_url(url)
+    if ok is None:
+        return None
+    parts = urlsplit(ok)
+    host = (parts.hostname or "").lower()
+    if host.startswith("www.") or host.startswith("m."):
+        host = host.split(".", 1)[1]
+    vid = None
+    if host == "youtu.be":
+        vid = parts.path.strip("/").split("/")[0]
+    elif host in ("youtube.com", "youtube-nocookie.com", "music.youtube.com"):
+        path = parts.path.strip("/").split("/")
+        if path[0] == "watch":
+            vid = (parse_qs(parts.query).get("v") or [""])[0]
+        elif path[0] in ("embed", "live", "shorts", "v") and len(path) > 1:
+            vid = path[1]
+    return vid if vid and _YOUTUBE_ID.match(vid) else None
+
+
+@dataclass(frozen=True)
+class Player:
+    """How a session page plays its recording: ``kind`` is youtube, audio or video; ``src`` a URL or file name."""
+
+    kind: str
+    src: str
+
+
+def local_media(session: Session) -> Path | None:
+    """The session's media on disk: the recording file, else what fetch downloaded, else audio.wav."""
+    path = session.recording_path
+    if path is not None and path.is_file():
+        return path
+    if session.recording_is_url:
+        from .fetch import _fetched_media
+
+        fetched = _fetched_media(session)
+        if fetched is not None:
+            return fetched
+    wav = session.dir / "audio.wav"
+    return wav if wav.is_file() and session.recording else None
+
+
+def site_audio_name(session: Session) -> str:
+    return f"{session.id}.ogg"
+
+
+def choose_player(session: Session, *, has_local_audio: bool) -> Player | None:
+    """YouTube embed for YouTube URLs, the site's own audio for local media, a direct media URL as is."""
+    vid = youtube_id(session.recording)
+    if vid:
+        return Player("youtube", vid)
+    if has_local_audio:
+        return Player("audio", site_audio_name(session))
+    url = safe_url(session.recording)
+    if url:
+        ext = Path(urlsplit(url).path).suffix.lower()
+        if ext in AUDIO_EXTENSIONS:
+            return Player("audio", url)
+        if ext in VIDEO_EXTENSIONS:
+            return Player("video", url)
+    return None
+
+
+def render_player(player: Player, view: SessionView) -> str:
+    """The player block (one raw-HTML block; ignored by the search index)."""
+    lang = escape_html(view.session.language or (view.turns.language if view.turns else "") or "en")
+    has_turns = view.turns is not None and bool(view.turns.turns)
+    track = (
+        f'<track kind="captions" src="{escape_html(quote(view.session.id))}.vtt" srclang="{lang}" label="Captions" default>'
+        if has_turns
+        else ""
+    )
+    if player.kind == "youtube":
+        vid = escape_html(player.src)
+        inner = (
+            f'<button type="button" class="rp-yt-start" aria-label="Play the recording (loads the YouTube player)">'
+            f'<span aria-hidden="true">▶</span> <span class="rp-yt-label">Play the recording</span> '
+            f"<small>(loads the YouTube player)</small></button>"
+        )
+        return f'<div class="rp-player rp-player--youtube" id="rp-player" data-kind="youtube" data-youtube-id="{vid}" data-pagefind-ignore>{inner}</div>'
+    src = player.src if safe_url(player.src) else quote(player.src)
+    tag = "video" if player.kind == "video" else "audio"
+    return (
+        f'<div class="rp-player rp-player--{tag}" id="rp-player" data-kind="{tag}" data-pagefind-ignore>'
+        f'<{tag} controls preload="metadata" src="{escape_html(src)}">{track}</{tag}>'
+        f'<p class="rp-now" aria-live="off"></p></div>'
+    )
+
+
 # ---------------------------------------------------------------- session page
 
+_COPY_ICON = (
+    '<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"><path fill="currentColor" '
+    'd="M10.6 13.4a1 1 0 0 1 0-1.4l3.5-3.5a3 3 0 0 1 4.2 4.2l-2.1 2.1a1 1 0 1 1-1.4-1.4l2.1-2.1a1 1 0 0 0-1.4-1.4'
+    'l-3.5 3.5a1 1 0 0 1-1.4 0ZM13.4 10.6a1 1 0 0 1 0 1.4l-3.5 3.5a3 3 0 0 1-4.2-4.2l2.1-2.1a1 1 0 1 1 1.4 1.4l-2.1 2.1'
+    'a1 1 0 0 0 1.4 1.4l3.5-3.5a1 1 0 0 1 1.4 0Z"/></svg>'
+)
 
-def render_turn(turn: Turn, turns: Turns, anchor: str, speaker_class: str) -> str:
-    """One turn as an HTML block: a linked timestamp, the speaker, the text."""
+
+def render_turn(
+    turn: Turn, turns: Turns, anchor: str, speaker_class: str, speaker_href: str | None = None
+) -> str:
+    """One turn as an HTML block: a heading (timestamp link, speaker, copy-link button), then the text.
+
+    The heading carries the id and ``data-start``: the player seeks to it and
+    Pagefind makes it a sub-result of its own.
+    """
     name = speaker_name(turn, turns) or "Unknown speaker"
     paras = "".join(f"<p>{escape_md(p)}</p>" for p in _paragraphs(turn_text(turn)))
+    a = escape_html(anchor)
+    who = (
+        f'<a class="turn-speaker" href="{escape_html(speaker_href)}">{escape_md(name)}</a>'
+        if speaker_href
+        else f'<span class="turn-speaker">{escape_md(name)}</span>'
+    )
     return (
-        f'<div class="turn {speaker_class}" id="{escape_html(anchor)}">\n'
-        f'<p class="turn-head"><a class="turn-time" href="#{escape_html(anchor)}">{format_hms(turn.start)}</a> '
-        f'<span class="turn-speaker">{escape_md(name)}</span></p>\n'
+        f'<div class="turn {speaker_class}">\n'
+        f'<h4 class="turn-head" id="{a}" data-start="{turn.start:.3f}" data-end="{turn.end:.3f}">'
+        f'<a class="turn-time" href="#{a}">{format_hms(turn.start)}</a> {who} '
+        f'<button type="button" class="turn-copy" data-anchor="{a}" title="Copy link to this moment" '
+        f'aria-label="Copy link to this moment ({format_hms(turn.start)})">{_COPY_ICON}</button></h4>\n'
         f"{paras}\n"
         f"</div>"
     )
@@ -231,11 +419,16 @@ def _metadata(view: SessionView) -> list[str]:
     return [f"- **{k}:** {v}" for k, v in rows if v]
 
 
-def _roster(view: SessionView) -> list[str]:
+def _talk_time(view: SessionView) -> Counter[str]:
     talk: Counter[str] = Counter()
     if view.turns is not None:
         for t in view.turns.turns:
             talk[speaker_name(t, view.turns)] += max(t.end - t.start, 0.0)
+    return talk
+
+
+def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str = "../../") -> list[str]:
+    talk = _talk_time(view)
     people = [
         (p.name, p.role, p.affiliation, p.stakeholder_group, p.region) for p in view.session.speakers
     ]
@@ -249,15 +442,60 @@ def _roster(view: SessionView) -> list[str]:
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for p in people:
         cells = [escape_md(p[i]) or "—" for i in keep]
+        href = _speaker_href(p[0], slugs or {}, prefix)
+        if href:
+            cells[0] = f"[{cells[0]}]({href}index.md)"
         if talk:
             cells.append(human_duration(talk[p[0]]) if talk.get(p[0]) else "—")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
-def render_session(view: SessionView) -> str:
-    """The Markdown of one session page."""
+def summary_markdown(view: SessionView) -> str | None:
+    """HOOK for the summary: the Markdown fragment shown under "Summary", or None.
+
+    The summarize stage writes ``summary.md`` into the session folder; it is
+    generated (never hand-typed), must escape transcript text itself (e.g. with
+    ``escape_md``) and should use headings of level 3 or below.
+    """
+    path = view.session.dir / SUMMARY_FILE
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    return text or None
+
+
+def _search_filters(view: SessionView) -> str:
+    """Hidden Pagefind filters, sort key and metadata of a session page."""
     s = view.session
+    parts = []
+    speakers = [n for n in _speakers_in_order(view) if is_named(n)]
+    for name in speakers:
+        parts.append(f'<span data-pagefind-filter="speaker">{escape_md(name)}</span>')
+    if s.event:
+        parts.append(f'<span data-pagefind-filter="event">{escape_md(s.event)}</span>')
+    if s.year:
+        parts.append(f'<span data-pagefind-filter="year">{s.year}</span>')
+    context = " · ".join(x for x in (s.event, s.date.isoformat() if s.date else "") if x)
+    if context:
+        parts.append(f'<span data-pagefind-meta="context">{escape_md(context)}</span>')
+    if s.date:
+        parts.append(f'<span data-pagefind-sort="date">{s.date.isoformat()}</span>')
+    return '<div class="rp-search-data" hidden data-pagefind-ignore>' + "".join(parts) + "</div>"
+
+
+def render_session(
+    view: SessionView, *, slugs: dict[str, str] | None = None, player: Player | None = None
+) -> str:
+    """The Markdown of one session page.
+
+    ``slugs`` (from ``speaker_slugs``) links names to speaker pages; ``player``
+    defaults to ``choose_player`` without local audio.
+    """
+    s = view.session
+    slugs = speaker_slugs([view]) if slugs is None else slugs
+    if player is None:
+        player = choose_player(s, has_local_audio=False)
     # Material writes page.meta.title into <title> and the header without escaping, and would
     # unescape a title taken from the heading (striptags): give it the HTML-escaped title.
     title = escape_html(_SPACE.sub(" ", s.title).strip())
@@ -267,6 +505,8 @@ def render_session(view: SessionView) -> str:
         out += [escape_md_block(s.description), ""]
     out += _metadata(view) + [""]
     has_turns = view.turns is not None and bool(view.turns.turns)
+    if player is not None:
+        out += [render_player(player, view), ""]
     if has_turns:
         links = " · ".join(f"[{label}]({quote(s.id)}.{ext})" for ext, label in DOWNLOADS)
         out += [f"**Downloads:** {links}", ""]
@@ -280,7 +520,11 @@ def render_session(view: SessionView) -> str:
         )
         out += [f"    {body}", ""]
 
-    roster = _roster(view)
+    summary = summary_markdown(view)
+    if summary:
+        out += ["## Summary", "", summary, ""]
+
+    roster = _roster(view, slugs)
     if roster:
         out += ["## Speakers", "", *roster, ""]
 
@@ -310,14 +554,17 @@ def render_session(view: SessionView) -> str:
             while timed and (timed[0].start or 0.0) <= turn.start + max(0.0, turn.end - turn.start) / 2 + 1e-6:
                 out += [_agenda_heading(timed.pop(0), anchors), ""]
             name = speaker_name(turn, view.turns)
-            out += [render_turn(turn, view.turns, _turn_anchor(turn, used), colour.get(name, "speaker-0")), ""]
+            href = _speaker_href(name, slugs, "../../")
+            out += [render_turn(turn, view.turns, _turn_anchor(turn, used), colour.get(name, "speaker-0"), href), ""]
         for item in timed:  # items after the last turn keep their heading (and the agenda link works)
             out += [_agenda_heading(item, anchors), ""]
+    out += [_search_filters(view), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 def _agenda_heading(item: AgendaItem, anchors: dict[int, str]) -> str:
-    return f"### {escape_md(item.title)} {{ #{anchors[id(item)]} }}"
+    start = f' data-start="{item.start:.3f}"' if item.start is not None else ""
+    return f"### {escape_md(item.title)} {{ #{anchors[id(item)]}{start} }}"
 
 
 def session_downloads(view: SessionView) -> dict[str, str]:
@@ -328,6 +575,106 @@ def session_downloads(view: SessionView) -> dict[str, str]:
         f"{view.session.id}.{ext}": get_writer(ext).to_string(view.turns, session=view.session)
         for ext, _ in DOWNLOADS
     }
+
+
+# ---------------------------------------------------------------- speaker pages
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """One person in one session: their roster entry (if any) and their turns."""
+
+    view: SessionView
+    person: Person | None
+    turns: tuple[tuple[str, Turn], ...]  # (anchor, turn)
+    talk: float
+
+
+def speaker_appearances(views: Sequence[SessionView], slugs: dict[str, str]) -> dict[str, list[Appearance]]:
+    """Slug → the sessions a named person is on the roster of or spoke in."""
+    found: dict[str, list[Appearance]] = defaultdict(list)
+    for v in views:
+        people = {_person_key(p.name): p for p in v.session.speakers}
+        by_person: dict[str, list[tuple[str, Turn]]] = defaultdict(list)
+        if v.turns is not None:
+            used: set[str] = set()
+            for t in v.turns.turns:
+                by_person[_person_key(speaker_name(t, v.turns))].append((_turn_anchor(t, used), t))
+        for name in _speakers_in_order(v):
+            key = _person_key(name)
+            slug = slugs.get(key)
+            if slug is None or not is_named(name):
+                continue
+            turns = tuple(by_person.get(key, ()))
+            found[slug].append(
+                Appearance(view=v, person=people.get(key), turns=turns, talk=sum(max(t.end - t.start, 0.0) for _, t in turns))
+            )
+    for apps in found.values():
+        apps.sort(key=lambda a: _sort_key(a.view), reverse=True)
+    return found
+
+
+def _excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
+    """A person's page: roster data, sessions, and their longest turns linking to the moment."""
+    latest = next((a.person for a in apps if a.person is not None), None)
+    title = escape_html(_SPACE.sub(" ", name).strip())
+    out = ["---", f"title: {json.dumps(title)}", "---", "", f"# {escape_md(name)}", ""]
+    if latest is not None:
+        rows = [("Affiliation", latest.affiliation), ("Stakeholder group", latest.stakeholder_group), ("Region", latest.region)]
+        out += [f"- **{k}:** {escape_md(v)}" for k, v in rows if v]
+    total = sum(a.talk for a in apps)
+    spoke = sum(1 for a in apps if a.turns)
+    out += [f"- **Sessions:** {len(apps)}" + (f" (spoke in {spoke}, {human_duration(total)} in all)" if spoke else ""), ""]
+    out += ["## Sessions", "", "| Date | Session | Event | Role | Speaking time |", "|---|---|---|---|---|"]
+    for a in apps:
+        s = a.view.session
+        link = f"[{escape_md(s.title)}](../../{session_href(s.id)})"
+        role = escape_md(a.person.role) if a.person else "—"
+        date = s.date.isoformat() if s.date else "—"
+        out.append(f"| {date} | {link} | {escape_md(s.event) or '—'} | {role} | {human_duration(a.talk) if a.turns else '—'} |")
+    out.append("")
+    spoken = [a for a in apps if a.turns]
+    if spoken:
+        out += ["## What they said", ""]
+        out += ['<div class="rp-speaker-turns" data-pagefind-ignore markdown="1">', ""]
+        for a in spoken:
+            s = a.view.session
+            base = f"../../{SESSIONS_DIR}/{quote(s.id)}/"
+            date = f" ({s.date.isoformat()})" if s.date else ""
+            out += [f"### {escape_md(s.title)}{date}", ""]
+            key = sorted(a.turns, key=lambda at: at[1].end - at[1].start, reverse=True)[:KEY_TURNS]
+            for anchor, t in sorted(key, key=lambda at: at[1].start):
+                out.append(
+                    f'- <a class="turn-time" href="{base}#{escape_html(anchor)}">{format_hms(t.start)}</a> '
+                    f"{escape_md(_excerpt(turn_text(t)))}"
+                )
+            more = len(a.turns) - len(key)
+            if more > 0:
+                out.append(f"- … and {more} more turn{'s' if more != 1 else ''} in [the transcript]({base}index.md#transcript)")
+            out.append("")
+        out += ["</div>", ""]
+    filt = "".join(f'<span data-pagefind-filter="event">{escape_md(e)}</span>' for e in sorted({a.view.session.event for a in apps if a.view.session.event}))
+    out += [f'<div hidden data-pagefind-ignore><span data-pagefind-filter="speaker">{escape_md(name)}</span>{filt}</div>', ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_speaker_index(entries: Sequence[tuple[str, str, Sequence[Appearance]]]) -> str:
+    """Every named person, alphabetically: name, affiliation, number of sessions."""
+    out = ["---", 'title: "Speakers"', "---", "", "# Speakers", ""]
+    if not entries:
+        return "\n".join(out + ["No named speakers yet.", ""])
+    out += [f"{len(entries)} people spoke in or were listed for the archive's sessions.", ""]
+    out += ["| Name | Affiliation | Sessions |", "|---|---|---|"]
+    for name, slug, apps in sorted(entries, key=lambda e: _person_key(e[0])):
+        person = next((a.person for a in apps if a.person is not None), None)
+        aff = escape_md(person.affiliation) if person and person.affiliation else "—"
+        out.append(f"| [{escape_md(name)}]({slug}/index.md) | {aff} | {len(apps)} |")
+    return "\n".join(out).rstrip() + "\n"
 
 
 # ------------------------------------------------------------------ home page
@@ -346,8 +693,9 @@ def _group_title(event: str, year: int | None) -> str:
     return str(year) if year else "Undated"
 
 
-def render_home(views: Sequence[SessionView], *, max_names: int = 6) -> str:
-    """The home page: every session, newest first, grouped by event and year."""
+def render_home(views: Sequence[SessionView], *, max_names: int = 6, slugs: dict[str, str] | None = None) -> str:
+    """The home page: a search box, then every session, newest first, grouped by event and year."""
+    slugs = speaker_slugs(views) if slugs is None else slugs
     groups: dict[tuple[str, int | None], list[SessionView]] = defaultdict(list)
     for v in views:
         groups[(v.session.event, v.session.year)].append(v)
@@ -359,6 +707,8 @@ def render_home(views: Sequence[SessionView], *, max_names: int = 6) -> str:
         f"Transcripts of {n} recorded session{'s' if n != 1 else ''}: who said what, when, "
         "under which agenda item. See [About](about.md) for how they are made.",
         "",
+        '<div class="rp-search" id="rp-search" data-pagefind-ignore><noscript>Search needs JavaScript.</noscript></div>',
+        "",
     ]
     if not views:
         out += ["No sessions yet: add one under `recordings/` and build the site.", ""]
@@ -367,7 +717,10 @@ def render_home(views: Sequence[SessionView], *, max_names: int = 6) -> str:
         out += ["| Date | Session | Speakers | Duration |", "|---|---|---|---|"]
         for v in sorted(members, key=_sort_key, reverse=True):
             names = _speakers_in_order(v)
-            shown = ", ".join(escape_md(x) for x in names[:max_names])
+            shown = ", ".join(
+                f"[{escape_md(x)}]({href}index.md)" if (href := _speaker_href(x, slugs, "")) else escape_md(x)
+                for x in names[:max_names]
+            )
             if len(names) > max_names:
                 shown += f" and {len(names) - max_names} more"
             title = f"[{escape_md(v.session.title)}]({session_href(v.session.id)})"
@@ -404,12 +757,37 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def render_site(views: list[SessionView], docs_dir: Path) -> list[Path]:
-    """Write the home page, session pages and downloads under ``docs_dir``.
+def ensure_site_audio(session: Session, folder: Path, *, bitrate: str = SITE_AUDIO_BITRATE) -> Path | None:
+    """Encode the session's local media into ``folder/<id>.ogg`` (mono Opus) unless it is up to date.
+
+    A hidden sidecar ``.<id>.ogg.source`` records the source's sha256 and the
+    bit rate, so the file is only encoded again when the source changes.
+    Returns the audio file, or None when the session has no local media.
+    """
+    from .media import encode_opus
+
+    src = local_media(session)
+    if src is None:
+        return None
+    target = folder / site_audio_name(session)
+    stamp = folder / f".{target.name}.source"
+    fingerprint = f"{sha256_file(src)} {bitrate}\n"
+    if target.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    encode_opus(src, target, bitrate=bitrate)
+    write_text_atomic(stamp, fingerprint)
+    return target
+
+
+def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = True) -> list[Path]:
+    """Write the home page, session pages, downloads and speaker pages under ``docs_dir``.
 
     Returns every generated path (written or already up to date).  Folders in
-    ``docs_dir/sessions/`` that belong to no session, and stray files inside a
-    session's folder, are removed; nothing outside ``docs_dir/sessions/`` is.
+    ``docs_dir/sessions/`` and ``docs_dir/speakers/`` that belong to no session
+    or person, and stray files inside them, are removed; nothing else is.
+    With ``site_audio``, sessions with local media get ``<id>.ogg`` next to
+    their page (see ``ensure_site_audio``).
     """
     docs_dir = Path(docs_dir)
     ids = [v.session.id for v in views]
@@ -420,28 +798,54 @@ def render_site(views: list[SessionView], docs_dir: Path) -> list[Path]:
     if dupes:
         raise RapporteurError(f"session ids used twice: {', '.join(dupes)}")
 
+    slugs = speaker_slugs(views)
     written: list[Path] = []
     home = docs_dir / "index.md"
-    write_text_atomic(home, render_home(views))
+    write_text_atomic(home, render_home(views, slugs=slugs))
     written.append(home)
 
     root = docs_dir / SESSIONS_DIR
     for v in views:
         folder = root / v.session.id
-        files = {"index.md": render_session(v), **session_downloads(v)}
         if folder.is_symlink() or folder.is_file():
             folder.unlink()
+        keep: set[str] = set()
+        audio = ensure_site_audio(v.session, folder) if site_audio else None
+        if audio is not None:
+            keep |= {audio.name, f".{audio.name}.source"}
+            written.append(audio)
+        player = choose_player(v.session, has_local_audio=audio is not None)
+        files = {"index.md": render_session(v, slugs=slugs, player=player), **session_downloads(v)}
         for name, text in files.items():
             write_text_atomic(folder / name, text)
             written.append(folder / name)
+        keep |= set(files)
         for stray in folder.iterdir():
-            if stray.name not in files:
+            if stray.name not in keep:
                 _remove(stray)
+    _prune(root, set(ids))
 
+    people = speaker_appearances(views, slugs)
+    names = {slug: name for name, slug in ((n, slugs[_person_key(n)]) for v in views for n in _speakers_in_order(v) if _person_key(n) in slugs)}
+    sroot = docs_dir / SPEAKERS_DIR
+    entries = []
+    for slug, apps in sorted(people.items()):
+        page = sroot / slug / "index.md"
+        write_text_atomic(page, render_speaker(names[slug], apps))
+        written.append(page)
+        entries.append((names[slug], slug, apps))
+        for stray in page.parent.iterdir():
+            if stray.name != "index.md":
+                _remove(stray)
+    index = sroot / "index.md"
+    write_text_atomic(index, render_speaker_index(entries))
+    written.append(index)
+    _prune(sroot, set(people) | {"index.md"})
+    return written
+
+
+def _prune(root: Path, keep: set[str]) -> None:
     if root.is_dir():
-        keep = set(ids)
         for child in root.iterdir():
             if child.name not in keep:
                 _remove(child)
-    return written
-

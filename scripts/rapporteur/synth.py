@@ -37,7 +37,7 @@ import yaml
 
 from .errors import RapporteurError
 from .fsutil import write_bytes_atomic, write_text_atomic
-from .records import SCHEMA_VERSION, sec, to_json
+from .records import SCHEMA_VERSION, SpeechTurn, sec, to_json
 
 SAMPLE_RATE = 16_000
 RECORDING_STEM = "recording"
@@ -452,13 +452,9 @@ def rttm_name(speaker: str) -> str:
 
 def rttm_text(timeline: Timeline, file_id: str) -> str:
     """RTTM, one SPEAKER line per line of speech (times in ms resolution)."""
-    rows = []
-    for p in timeline.lines:
-        start, end = sec(p.start), sec(p.end)
-        rows.append(
-            f"SPEAKER {file_id} 1 {start:.3f} {end - start:.3f} <NA> <NA> {rttm_name(p.speaker)} <NA> <NA>\n"
-        )
-    return "".join(rows)
+    from .diarize import to_rttm
+
+    return to_rttm([SpeechTurn(start=sec(p.start), end=sec(p.end), label=p.speaker) for p in timeline.lines], file_id)
 
 
 def mmss(seconds: float) -> str:
