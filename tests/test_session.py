@@ -74,6 +74,13 @@ def test_all_errors_reported_together(make_session):
     assert "title" in msg and "date" in msg and "language" in msg
 
 
+def test_several_roles(make_session):
+    s = load_session(make_session("title: T\nspeakers:\n  - {name: A, role: [Online moderator, rapporteur]}\n  - {name: B, role: 'moderator, speaker'}\n"))
+    assert s.speakers[0].role == "online moderator, rapporteur"
+    assert s.speakers[0].roles == ("online moderator", "rapporteur")
+    assert s.speakers[1].roles == ("moderator", "speaker") and s.warnings == ()
+
+
 def test_unknown_fields_are_warnings(make_session):
     s = load_session(make_session("title: T\ncolour: blue\nspeakers:\n  - {name: A, shoe: 42}\n"))
     assert any("colour" in w for w in s.warnings)

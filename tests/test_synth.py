@@ -268,7 +268,7 @@ def test_ws73_roster_and_agenda():
         "Bu Zhong": "moderator",
         "Xianhong Hu": "speaker",
         "Fatima Roumate": "speaker",
-        "Xingdong Fang": "online moderator",
+        "Xingdong Fang": "online moderator, rapporteur",
         "Wenxiang Zhang": "organiser",
         "Zhu Xiaobiao": "organiser",
     }

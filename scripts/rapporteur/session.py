@@ -35,9 +35,14 @@ _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 class Person:
     name: str
     role: str = "speaker"
+    """One role, or several joined by ", " (e.g. "online moderator, rapporteur")."""
     affiliation: str = ""
     stakeholder_group: str = ""
     region: str = ""
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.role.split(",") if r.strip())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,9 +217,14 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
         if name.casefold() in seen:
             errors.append(f"speakers[{i}].name: {name!r} is listed twice — list each person once")
         seen.add(name.casefold())
-        role = (_str(raw, "role", errors, where) or "speaker").lower()
-        if role not in ROLES:
-            warnings.append(f"{source}: speakers[{i}].role {role!r} is not one of {', '.join(ROLES)}")
+        raw_role = raw.get("role")
+        if isinstance(raw_role, list):  # `role: [online moderator, rapporteur]`
+            raw_role = ", ".join(str(r) for r in raw_role)
+        roles = [r.strip().lower() for r in str(raw_role or "speaker").split(",") if r.strip()] or ["speaker"]
+        for r in roles:
+            if r not in ROLES:
+                warnings.append(f"{source}: speakers[{i}].role {r!r} is not one of {', '.join(ROLES)}")
+        role = ", ".join(dict.fromkeys(roles))
         speakers.append(
             Person(
                 name=name,
