@@ -108,6 +108,8 @@ class Turns:
 
     turns: tuple[Turn, ...]
     speakers: Mapping[str, str]
+    naming: Mapping[str, Any] = field(default_factory=dict)
+    """Per label, how its name was decided: ``{name, confidence, source, evidence: [...]}``."""
     language: str = ""
     duration: float = 0.0
     parameters: Mapping[str, Any] = field(default_factory=dict)
@@ -119,7 +121,11 @@ class Turns:
 class AgendaItem:
     title: str
     start: float | None
-    source: str = "session"  # session | chapters
+    source: str = "session"  # session | chapters | placed | proposed
+    confidence: float | None = None
+    """0–1 for placed items; None when the time was given."""
+    evidence: str = ""
+    """What decided a placed time (the words and turn it matched)."""
 
 
 @dataclass(frozen=True, kw_only=True)
