@@ -136,3 +136,29 @@ def test_cli_export_and_validate(tmp_path, capsys):
     assert main(["export", str(d), "-f", "srt", "-o", str(tmp_path / "out.srt")]) == 0
     assert "Ana: Hello there." in (tmp_path / "out.srt").read_text()
     assert main(["validate", str(d)]) == 0
+
+
+@pytest.mark.slow
+def test_killed_transcription_resumes_from_checkpoint(fixture_session):
+    from rapporteur.pipeline import CHECKPOINT, SessionRun
+    from rapporteur.session import load_session
+
+    run_session(fixture_session, FAST, stages=("transcribe",), log=lambda m: None, quiet_progress=True)
+    done = json.loads((fixture_session / "transcript.json").read_text())
+    # what a run killed after its first segment leaves behind (written atomically every 30 s)
+    partial = {**done, "segments": done["segments"][:1]}
+    (fixture_session / CHECKPOINT).write_text(json.dumps({"inputs": done["inputs"], "transcript": partial}))
+    (fixture_session / "transcript.json").unlink()
+    log = []
+    run = SessionRun(load_session(fixture_session), FAST, log=log.append, quiet_progress=True)
+    run.transcribe()
+    assert any("resumes at" in line for line in log)
+    again = json.loads((fixture_session / "transcript.json").read_text())
+    assert again["segments"][:1] == done["segments"][:1]
+    assert len(again["segments"]) >= 2 and not (fixture_session / CHECKPOINT).exists()
+    # a checkpoint made with other options is ignored, not trusted
+    (fixture_session / CHECKPOINT).write_text(json.dumps({"inputs": "other", "transcript": partial}))
+    (fixture_session / "transcript.json").unlink()
+    log.clear()
+    SessionRun(load_session(fixture_session), FAST, log=log.append, quiet_progress=True).transcribe()
+    assert not any("resumes" in line for line in log)

@@ -76,3 +76,22 @@ def test_silence_invents_no_text():
     noise = (rng.standard_normal(16000 * 20) * 0.002).astype(np.float32)
     t = transcribe(noise, TranscribeOptions(model="tiny.en"))
     assert t.words() == []
+
+
+@pytest.mark.slow
+def test_checkpoint_resume_matches_and_skips_done_audio(speech):
+    """An interrupted run's saved segments are kept; only the audio after them is decoded."""
+    audio = np.concatenate([speech, np.zeros(16000, np.float32), speech])
+    opts = TranscribeOptions(model="tiny.en", threads=2, beam_size=1)
+    saved = []
+    full = transcribe(audio, opts, on_segments=saved.append)
+    assert saved and saved[-1] == full.segments
+    first = full.segments[:1]  # pretend the job was killed after its first segment
+    seen = []
+    resumed = transcribe(audio, opts, resume=first, progress=lambda d, t: seen.append(d))
+    assert resumed.segments[0] == first[0]
+    assert [s.id for s in resumed.segments] == list(range(len(resumed.segments)))
+    assert all(s.start >= first[-1].end - 1e-6 for s in resumed.segments[1:])
+    assert min(seen) >= first[-1].end - 0.5  # progress starts where the checkpoint ended
+    words = lambda t: " ".join(w.text for w in t.words()).split()
+    assert abs(len(words(resumed)) - len(words(full))) <= 2

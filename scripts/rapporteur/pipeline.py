@@ -31,6 +31,7 @@ RTTM = "diarization.rttm"
 TURNS = "turns.json"
 AGENDA = "agenda.json"
 ERROR_FILE = ".error"
+CHECKPOINT = ".checkpoint-transcript.json"
 STAGES = ("fetch", "transcribe", "diarize", "attribute", "segment")
 
 
@@ -61,6 +62,33 @@ def _file_digest(path: Path) -> str:
         return digest(path.read_bytes())
     except OSError:
         return "missing"
+
+
+class Checkpoint:
+    """Partial transcription saved every ``every`` seconds, so a killed job resumes."""
+
+    def __init__(self, path: Path, inputs: str, *, every: float = 30.0) -> None:
+        self.path, self.inputs, self.every = path, inputs, every
+        self._last = time.monotonic()
+
+    def load(self) -> tuple[records.Segment, ...]:
+        data = _read_json(self.path)
+        if not data or data.get("inputs") != self.inputs:
+            return ()
+        try:
+            return records.transcript_from_dict({**data["transcript"]}).segments
+        except (KeyError, TypeError, ValueError):
+            return ()
+
+    def save(self, segments: tuple[records.Segment, ...]) -> None:
+        if time.monotonic() - self._last < self.every:
+            return
+        self._last = time.monotonic()
+        partial = records.Transcript(language="", language_probability=0.0, duration=0.0, segments=segments, backend="", model="")
+        write_text_atomic(self.path, json.dumps({"inputs": self.inputs, "transcript": json.loads(records.to_json(partial))}))
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 class SessionRun:
@@ -132,9 +160,17 @@ class SessionRun:
         t0 = time.monotonic()
         prompt = session_prompt(self.session.title, self.session.roster_names(), self.session.description)
         hotwords = ", ".join(self.session.roster_names()) or None
-        result = transcribe(audio, opts, prompt=prompt, hotwords=hotwords, progress=self._progress("transcribe"))
+        checkpoint = Checkpoint(self.path(CHECKPOINT), inputs)
+        resume = checkpoint.load()
+        if resume:
+            self.log(f"{self.session.id}: transcribe resumes at {resume[-1].end:.0f} s (checkpoint of an interrupted run)")
+        result = transcribe(
+            audio, opts, prompt=prompt, hotwords=hotwords, progress=self._progress("transcribe"),
+            resume=resume, on_segments=checkpoint.save,
+        )
         result = replace(result, inputs=inputs)
         write_text_atomic(self.path(TRANSCRIPT), records.to_json(result))
+        checkpoint.clear()
         dur = len(audio) / 16000
         el = time.monotonic() - t0
         self._record("transcribe", "done", t0, f"{len(result.words())} words, language {result.language}, RTF {el / max(dur, 1e-9):.3f}")

@@ -12,8 +12,8 @@ prompt, progress) -> Transcript``:
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
-from typing import Protocol
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -65,7 +65,14 @@ class Backend(Protocol):
     name: str
 
     def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions, *, prompt: str | None, hotwords: str | None, progress: ProgressFn
+        self,
+        audio: np.ndarray,
+        options: TranscribeOptions,
+        *,
+        prompt: str | None,
+        hotwords: str | None,
+        progress: ProgressFn,
+        on_segment: Callable[[Segment], None] | None = None,
     ) -> Transcript: ...
 
 
@@ -100,7 +107,7 @@ def _cpu_threads(threads: int) -> int:
 class FasterWhisperBackend:
     name = "faster-whisper"
 
-    def transcribe(self, audio, options, *, prompt, hotwords, progress):
+    def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
         from faster_whisper import WhisperModel
 
         from .models import resolve_faster_whisper_model
@@ -151,6 +158,8 @@ class FasterWhisperBackend:
                     no_speech_prob=round(float(s.no_speech_prob), 4),
                 )
             )
+            if on_segment:
+                on_segment(segments[-1])
         progress(total, total)
         return Transcript(
             language=info.language,
@@ -166,7 +175,7 @@ class FasterWhisperBackend:
 class OpenAIWhisperBackend:
     name = "openai-whisper"
 
-    def transcribe(self, audio, options, *, prompt, hotwords, progress):
+    def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
         try:
             import whisper
         except ImportError:
@@ -242,6 +251,12 @@ def get_backend(name: str) -> Backend:
     raise StageError(f"unknown transcription backend {name!r}", hint=f"use one of: {', '.join(BACKENDS)}")
 
 
+def shift_segment(segment: Segment, offset: float, new_id: int) -> Segment:
+    """A segment moved ``offset`` seconds later on the timeline."""
+    words = tuple(replace(w, start=sec(w.start + offset), end=sec(w.end + offset)) for w in segment.words)
+    return replace(segment, id=new_id, start=sec(segment.start + offset), end=sec(segment.end + offset), words=words)
+
+
 def transcribe(
     audio: np.ndarray,
     options: TranscribeOptions = TranscribeOptions(),
@@ -249,18 +264,58 @@ def transcribe(
     prompt: str | None = None,
     hotwords: str | None = None,
     progress: ProgressFn = null_progress,
+    resume: Sequence[Segment] = (),
+    on_segments: Callable[[tuple[Segment, ...]], None] | None = None,
 ) -> Transcript:
     """Transcribe 16 kHz mono float32 ``audio`` with the configured backend.
 
     ``prompt`` primes the decoder (e.g. title and names); ``hotwords`` are
     phrases to favour (faster-whisper only).  Both are ignored when
     ``options.use_prompt`` is false.
+
+    Checkpointing: ``on_segments`` receives every segment so far each time one
+    is decoded; ``resume`` (what an interrupted run saved) skips the audio
+    those segments cover, so a long job restarts where it stopped.
     """
     use = options.use_prompt
-    return get_backend(options.backend).transcribe(
-        np.asarray(audio, dtype=np.float32),
-        options,
-        prompt=prompt if use else None,
-        hotwords=hotwords if use else None,
-        progress=progress,
+    audio = np.asarray(audio, dtype=np.float32)
+    total = len(audio) / SAMPLE_RATE
+    done = [shift_segment(s, 0.0, i) for i, s in enumerate(resume)]
+    offset = done[-1].end if done else 0.0
+    rest = audio[int(round(offset * SAMPLE_RATE)) :]
+
+    def shifted_progress(d: float, _t: float) -> None:
+        progress(min(total, d + offset), total)
+
+    def collect(segment: Segment) -> None:
+        done.append(shift_segment(segment, offset, len(done)))
+        if on_segments:
+            on_segments(tuple(done))
+
+    if len(rest) < SAMPLE_RATE // 10 and done:  # nothing left after the checkpoint
+        part_language, part_prob, model = "", 0.0, options.model
+        result = None
+    else:
+        result = get_backend(options.backend).transcribe(
+            rest,
+            options,
+            prompt=prompt if use else None,
+            hotwords=hotwords if use else None,
+            progress=shifted_progress,
+            on_segment=collect,
+        )
+        if not resume:
+            return result
+        part_language, part_prob = result.language, result.language_probability
+    if result is not None and len(done) == len(resume):  # a backend that does not stream
+        done += [shift_segment(s, offset, len(done) + k) for k, s in enumerate(result.segments)]
+    progress(total, total)
+    return Transcript(
+        language=options.language or part_language,
+        language_probability=part_prob,
+        duration=sec(total),
+        segments=tuple(done),
+        backend=options.backend,
+        model=options.model,
+        parameters=options.parameters(),
     )
