@@ -148,6 +148,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import doctor
+
+    return doctor(Path(args.recordings), log=_log)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rapporteur",
@@ -205,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check session.yaml files")
     p.add_argument("sessions", nargs="+", metavar="SESSION_DIR")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("doctor", help="check ffmpeg, models, disk space and optional extras")
+    p.add_argument("--recordings", default="recordings")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("evaluate", help="WER and DER of a session against reference.json / reference.rttm")
     p.add_argument("session", metavar="SESSION_DIR")
