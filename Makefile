@@ -24,7 +24,7 @@ SESSIONS   := $(patsubst recordings/%/session.yaml,%,$(wildcard recordings/*/ses
 STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
 # what the pipeline writes into a session folder (everything else there is input)
 DERIVED    := %/transcript.json %/diarization.json %/diarization.rttm %/turns.json %/agenda.json \
-              %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source
+              %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source %/.lock %/.checkpoint-transcript.json
 
 .PHONY: all help setup sessions docs site test test-fast serve clean distclean bench
 
@@ -55,21 +55,24 @@ sessions: $(STAMPS) ## run the out-of-date stages of every session
 	@mkdir -p $(@D)
 	@if $(RAPPORTEUR) run $(RUN_FLAGS) recordings/$*; then touch $@; else rm -f $@; fi
 
-.build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(wildcard scripts/rapporteur/render.py) | $(INSTALLED)
+.build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(wildcard scripts/rapporteur/render.py) $(wildcard recordings/*/summary.md) | $(INSTALLED)
 	@mkdir -p $(@D)
 	$(RAPPORTEUR) render
 	@touch $@
 
 docs: .build/docs.stamp ## render the site's Markdown into docs/
 
+# mkdocs builds the pages; Pagefind (binary from the pagefind_bin wheel) indexes them into site/pagefind/
 site/index.html: .build/docs.stamp mkdocs.yml $(shell find docs -type f 2>/dev/null)
 	$(BIN)/python -m mkdocs build --quiet
+	$(BIN)/python -m pagefind --site site --quiet --exclude-selectors .headerlink
 	@touch $@
 
 site: site/index.html ## build the static site into site/
 
-serve: site/index.html ## serve the built site on http://127.0.0.1:8000
-	$(BIN)/python -m http.server --bind 127.0.0.1 --directory site 8000
+PORT ?= 8000
+serve: site/index.html ## serve the built site on http://127.0.0.1:8000 (with Range requests, so audio seeks)
+	$(BIN)/python -c "from rapporteur.site import serve; serve('site', port=$(PORT))"
 
 # openai-whisper (the second ASR backend) is tested with a tiny random checkpoint;
 # installed without its dependencies because they pull triton (~1 GB, useless on CPU).

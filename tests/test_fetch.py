@@ -91,3 +91,10 @@ def test_unreachable_host(tmp_path):
         from rapporteur.fetch import FetchOptions
 
         download(load_session(d), FetchOptions(retries=0, socket_timeout=2, quiet=True))
+
+
+def test_symlink_out_of_the_session_folder_is_refused(tmp_path, speech_wav):
+    d = write_session(tmp_path / "recordings" / "s", "title: T\nrecording: talk.wav\n")
+    (d / "talk.wav").symlink_to(speech_wav)  # speech_wav lives outside recordings/s
+    with pytest.raises(FetchError, match="outside the session folder"):
+        media_path(load_session(d))

@@ -162,3 +162,26 @@ def test_killed_transcription_resumes_from_checkpoint(fixture_session):
     log.clear()
     SessionRun(load_session(fixture_session), FAST, log=log.append, quiet_progress=True).transcribe()
     assert not any("resumes" in line for line in log)
+
+
+def test_two_runs_on_one_session_take_turns(tmp_path):
+    import threading
+    import time
+
+    from rapporteur.pipeline import session_lock
+
+    d = write_session(tmp_path / "recordings" / "s", "title: T\n")
+    order, log = [], []
+
+    def other():
+        with session_lock(d, log=log.append):
+            order.append("second")
+
+    with session_lock(d):
+        t = threading.Thread(target=other)
+        t.start()
+        time.sleep(0.3)
+        order.append("first done")
+    t.join(5)
+    assert order == ["first done", "second"]
+    assert any("another run" in m for m in log)

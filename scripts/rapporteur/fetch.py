@@ -149,6 +149,12 @@ def media_path(session: Session, options: FetchOptions = FetchOptions()) -> Path
     assert path is not None
     if not path.is_file():
         raise FetchError(f"recording file {session.recording!r} not found", path=session.file, hint="fix `recording:` or add the file")
+    if not path.resolve().is_relative_to(session.dir.resolve()):
+        raise FetchError(
+            f"recording {session.recording!r} leads outside the session folder (a symlink?)",
+            path=session.file,
+            hint="put the media file itself in the session folder",
+        )
     return path
 
 

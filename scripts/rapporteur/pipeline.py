@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -32,6 +33,7 @@ TURNS = "turns.json"
 AGENDA = "agenda.json"
 ERROR_FILE = ".error"
 CHECKPOINT = ".checkpoint-transcript.json"
+LOCK_FILE = ".lock"
 STAGES = ("fetch", "transcribe", "diarize", "attribute", "segment")
 
 
@@ -259,6 +261,29 @@ class SessionRun:
         return self.results
 
 
+@contextmanager
+def session_lock(session_dir: Path, *, log: Callable[[str], None] = print):
+    """One process at a time per session (two `make` runs, `make -j`); freed even on kill -9."""
+    import fcntl
+
+    lock_path = Path(session_dir) / LOCK_FILE
+    try:
+        fh = open(lock_path, "a+")
+    except OSError:  # read-only folder: nothing can be written anyway; the stages will say so
+        yield
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"{Path(session_dir).name}: another run is processing this session; waiting for it")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_session(
     session_dir: Path,
     config: Config,
@@ -275,7 +300,8 @@ def run_session(
         session = load_session(session_dir)
         for w in session.warnings:
             log(f"warning: {w}")
-        results = SessionRun(session, config, force=force, log=log, quiet_progress=quiet_progress).run(stages)
+        with session_lock(session_dir, log=log):
+            results = SessionRun(session, config, force=force, log=log, quiet_progress=quiet_progress).run(stages)
     except RapporteurError as exc:
         if session_dir.is_dir():
             try:
