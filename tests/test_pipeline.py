@@ -185,3 +185,20 @@ def test_two_runs_on_one_session_take_turns(tmp_path):
     t.join(5)
     assert order == ["first done", "second"]
     assert any("another run" in m for m in log)
+
+
+@pytest.mark.parametrize("errno_, needle", [(13, "make the folder writable"), (28, "free some disk space")])
+def test_read_only_or_full_disk_is_one_line_error(tmp_path, monkeypatch, capsys, errno_, needle):
+    import os
+
+    import rapporteur.pipeline as pipeline
+
+    d = write_session(tmp_path / "recordings" / "s", "title: T\n")
+
+    def refuse(path, text):
+        raise OSError(errno_, os.strerror(errno_), str(path))
+
+    monkeypatch.setattr(pipeline, "write_text_atomic", refuse)
+    assert main(["run", "--quiet", str(d)]) == 1
+    err = capsys.readouterr().err
+    assert needle in err and "agenda.json" in err and "Traceback" not in err

@@ -237,6 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _err(f"error: {exc}")
         return EXIT_FAILED
+    except OSError as exc:
+        if args.debug:
+            raise
+        _err(f"error: {exc.filename or ''}: {exc.strerror or exc} — check the path, permissions and free disk space")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         _err("interrupted; finished artefacts are kept, rerun to continue")
         return 130

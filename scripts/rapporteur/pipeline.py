@@ -302,12 +302,26 @@ def run_session(
             log(f"warning: {w}")
         with session_lock(session_dir, log=log):
             results = SessionRun(session, config, force=force, log=log, quiet_progress=quiet_progress).run(stages)
+    except OSError as exc:  # read-only folder, disk full, ...
+        import errno
+
+        hint = "free some disk space" if exc.errno == errno.ENOSPC else "make the folder writable, or check the path"
+        what = "cannot write" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC) else "file system error"
+        err = StageError(f"{what}: {exc.strerror or exc}", path=exc.filename or session_dir, hint=hint)
+        _record_error(session_dir, err)
+        raise err from None
     except RapporteurError as exc:
-        if session_dir.is_dir():
-            try:
-                write_text_atomic(error_file, str(exc) + "\n")
-            except OSError:
-                pass
+        _record_error(session_dir, exc)
         raise
     error_file.unlink(missing_ok=True)
     return results
+
+
+def _record_error(session_dir: Path, exc: Exception) -> None:
+    """Leave the reason in ``.error`` for the site and for make's summary (best effort)."""
+    error_file = session_dir / ERROR_FILE
+    if session_dir.is_dir():
+        try:
+            write_text_atomic(error_file, str(exc) + "\n")
+        except OSError:
+            pass
