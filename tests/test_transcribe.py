@@ -95,3 +95,22 @@ def test_checkpoint_resume_matches_and_skips_done_audio(speech):
     assert min(seen) >= first[-1].end - 0.5  # progress starts where the checkpoint ended
     words = lambda t: " ".join(w.text for w in t.words()).split()
     assert abs(len(words(resumed)) - len(words(full))) <= 2
+
+
+def synthetic_music(seconds: int = 30) -> np.ndarray:
+    """Plucked chords over a drone: tonal, rhythmic, no speech."""
+    sr = 16000
+    t = np.arange(sr * seconds) / sr
+    x = 0.05 * np.sin(2 * np.pi * 110 * t)
+    notes = [220, 277, 330, 440, 554, 659]
+    for k in range(seconds * 2):
+        f, s = notes[k % 6], int(k * 0.5 * sr)
+        seg = t[s : s + int(0.45 * sr)] - t[s]
+        x[s : s + len(seg)] += 0.3 * np.exp(-3 * seg) * (
+            np.sin(2 * np.pi * f * seg) + 0.5 * np.sin(4 * np.pi * f * seg) + 0.3 * np.sin(3 * np.pi * f * seg))
+    return x.astype(np.float32)
+
+
+@pytest.mark.slow
+def test_music_invents_no_text():
+    assert transcribe(synthetic_music(), TranscribeOptions(model="base", threads=2)).words() == []
