@@ -114,3 +114,13 @@ def synthetic_music(seconds: int = 30) -> np.ndarray:
 @pytest.mark.slow
 def test_music_invents_no_text():
     assert transcribe(synthetic_music(), TranscribeOptions(model="base", threads=2)).words() == []
+
+
+@pytest.mark.slow
+def test_non_english_session_is_detected_with_the_default_model(tmp_path):
+    text = ("Bonjour à tous et bienvenue à cet atelier sur la gouvernance mondiale de l'intelligence artificielle. "
+            "Nous allons parler des règles, des principes communs et de la coopération entre les pays.")
+    decode_to_wav(espeak(text, tmp_path / "fr.wav", voice="fr"), tmp_path / "audio.wav")
+    t = transcribe(read_wav(tmp_path / "audio.wav"), TranscribeOptions(threads=2))
+    assert t.language == "fr" and t.language_probability > 0.3
+    assert "bienvenue" in " ".join(w.text for w in t.words()).lower()
