@@ -123,4 +123,16 @@ def test_non_english_session_is_detected_with_the_default_model(tmp_path):
     decode_to_wav(espeak(text, tmp_path / "fr.wav", voice="fr"), tmp_path / "audio.wav")
     t = transcribe(read_wav(tmp_path / "audio.wav"), TranscribeOptions(threads=2))
     assert t.language == "fr" and t.language_probability > 0.3
-    assert "bienvenue" in " ".join(w.text for w in t.words()).lower()
+    said = " ".join(w.text for w in t.words()).lower()
+    assert "mondiale" in said and "artificielle" in said
+
+
+def test_repetition_loops_are_collapsed():
+    from rapporteur.records import Word
+    from rapporteur.transcribe import collapse_loops
+
+    ws = [Word(start=i, end=i + 0.5, text=" " + t) for i, t in enumerate(
+        "les vrais vrais vrais vrais vrais vrais à tous et bien à tous et bien à tous et bien à tous et bien fin".split())]
+    out = " ".join(w.text.strip() for w in collapse_loops(ws))
+    assert out == "les vrais vrais vrais à tous et bien à tous et bien à tous et bien fin"
+    assert collapse_loops(ws[:3]) == tuple(ws[:3])

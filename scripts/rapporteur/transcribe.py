@@ -96,6 +96,28 @@ def _keep(segment_text: str, avg_logprob: float, no_speech_prob: float, options:
     return not (no_speech_prob > options.no_speech_threshold and avg_logprob < -1.0)
 
 
+def collapse_loops(words: Sequence[Word], *, max_repeats: int = 3, max_n: int = 4) -> tuple[Word, ...]:
+    """Cut Whisper's repetition loops ("vrais vrais vrais vrais…"): an n-gram
+    (n ≤ ``max_n``) repeated more than ``max_repeats`` times in a row keeps
+    ``max_repeats`` copies."""
+    out = list(words)
+    key = [w.text.strip().lower().strip(".,!?") for w in out]
+    for n in range(1, max_n + 1):
+        i = 0
+        while i + n <= len(out):
+            gram = key[i : i + n]
+            j = i + n
+            while j + n <= len(out) and key[j : j + n] == gram:
+                j += n
+            reps = (j - i) // n
+            if reps > max_repeats:
+                cut_from, cut_to = i + max_repeats * n, j
+                del out[cut_from:cut_to]
+                del key[cut_from:cut_to]
+            i += 1
+    return tuple(out)
+
+
 def _temperatures(options: TranscribeOptions) -> tuple[float, ...]:
     return (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if options.temperature_fallback else (0.0,)
 
@@ -143,16 +165,16 @@ class FasterWhisperBackend:
             progress(min(s.end, total), total)
             if not _keep(s.text, s.avg_logprob, s.no_speech_prob, options):
                 continue
-            words = tuple(
+            words = collapse_loops([
                 Word(start=sec(w.start), end=sec(w.end), text=w.word, probability=round(float(w.probability), 4))
                 for w in (s.words or [])
-            )
+            ])
             segments.append(
                 Segment(
                     id=len(segments),
                     start=sec(s.start),
                     end=sec(s.end),
-                    text=s.text.strip(),
+                    text="".join(w.text for w in words).strip() if words else s.text.strip(),
                     words=words,
                     avg_logprob=round(float(s.avg_logprob), 4),
                     no_speech_prob=round(float(s.no_speech_prob), 4),
@@ -217,10 +239,10 @@ def whisper_result_to_transcript(result: dict, options: TranscribeOptions, durat
     for s in result.get("segments", []):
         if not _keep(s["text"], s.get("avg_logprob", 0.0), s.get("no_speech_prob", 0.0), options):
             continue
-        words = tuple(
+        words = collapse_loops([
             Word(start=sec(w["start"]), end=sec(w["end"]), text=w["word"], probability=round(float(w.get("probability", 1.0)), 4))
             for w in s.get("words", [])
-        )
+        ])
         segments.append(
             Segment(
                 id=len(segments),
