@@ -98,3 +98,15 @@ def test_symlink_out_of_the_session_folder_is_refused(tmp_path, speech_wav):
     (d / "talk.wav").symlink_to(speech_wav)  # speech_wav lives outside recordings/s
     with pytest.raises(FetchError, match="outside the session folder"):
         media_path(load_session(d))
+
+
+def test_truncated_download_is_caught_after_yt_dlp_reports_success(tmp_path, http_dir, speech_wav):
+    root, base = http_dir
+    data = speech_wav.read_bytes()
+    (root / "talk.wav").write_bytes(data[: len(data) // 2])  # the server itself has a cut file
+    d = write_session(tmp_path / "s", f"title: T\nrecording: {base}/talk.wav\n")
+    session = load_session(d)
+    assert download(session).is_file()  # yt-dlp is happy
+    with pytest.raises(FetchError, match="truncated"):
+        ensure_audio(session)
+    assert not (d / "audio.wav").exists()
