@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 SESSIONS   := $(patsubst recordings/%/session.yaml,%,$(wildcard recordings/*/session.yaml))
 STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
 # what the pipeline writes into a session folder (everything else there is input)
-DERIVED    := %/transcript.json %/diarization.json %/diarization.rttm %/turns.json %/agenda.json \
+DERIVED    := %/transcript.json %/diarization.json %/diarization.rttm %/turns.json %/agenda.json %/summary.json \
               %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source %/.lock %/.checkpoint-transcript.json
 
 .PHONY: all help setup sessions docs site test test-fast serve clean distclean bench
@@ -49,13 +49,15 @@ $(INSTALLED): pyproject.toml
 
 sessions: $(STAMPS) ## run the out-of-date stages of every session
 
-# One stamp per session: redone when its session.yaml or a local input file changes.
+# One stamp per session: rapporteur is asked again when the session's inputs, the options or the
+# pipeline's code change; it then redoes only the stages whose fingerprints changed.
 # A failing session leaves no stamp (and a .error file); the others still build.
-.build/sessions/%.stamp: recordings/%/session.yaml $$(filter-out $$(DERIVED),$$(wildcard recordings/$$*/*)) $$(wildcard rapporteur.yaml) | $(INSTALLED)
+PIPELINE_CODE := $(wildcard scripts/rapporteur/*.py)
+.build/sessions/%.stamp: recordings/%/session.yaml $$(filter-out $$(DERIVED),$$(wildcard recordings/$$*/*)) $$(wildcard rapporteur.yaml) $(PIPELINE_CODE) | $(INSTALLED)
 	@mkdir -p $(@D)
 	@if $(RAPPORTEUR) run $(RUN_FLAGS) recordings/$*; then touch $@; else rm -f $@; fi
 
-.build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(wildcard scripts/rapporteur/render.py) $(wildcard recordings/*/summary.md) | $(INSTALLED)
+.build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(wildcard scripts/rapporteur/render.py) | $(INSTALLED)
 	@mkdir -p $(@D)
 	$(RAPPORTEUR) render
 	@touch $@
@@ -64,15 +66,14 @@ docs: .build/docs.stamp ## render the site's Markdown into docs/
 
 # mkdocs builds the pages; Pagefind (binary from the pagefind_bin wheel) indexes them into site/pagefind/
 site/index.html: .build/docs.stamp mkdocs.yml $(shell find docs -type f 2>/dev/null)
-	$(BIN)/python -m mkdocs build --quiet
-	$(BIN)/python -m pagefind --site site --quiet --exclude-selectors .headerlink
+	$(RAPPORTEUR) build --skip-render
 	@touch $@
 
 site: site/index.html ## build the static site into site/
 
 PORT ?= 8000
 serve: site/index.html ## serve the built site on http://127.0.0.1:8000 (with Range requests, so audio seeks)
-	$(BIN)/python -c "from rapporteur.site import serve; serve('site', port=$(PORT))"
+	$(RAPPORTEUR) serve --port $(PORT)
 
 # openai-whisper (the second ASR backend) is tested with a tiny random checkpoint;
 # installed without its dependencies because they pull triton (~1 GB, useless on CPU).

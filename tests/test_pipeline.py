@@ -11,9 +11,11 @@ from rapporteur.config import Config, load_config, with_overrides
 from rapporteur.errors import RapporteurError
 from rapporteur.evaluate import evaluate_session
 from rapporteur.pipeline import run_session
+from rapporteur.summarize import SummarizeOptions
 from rapporteur.transcribe import TranscribeOptions
 
-FAST = Config(transcribe=TranscribeOptions(model="tiny.en", threads=2, beam_size=1))
+FAST = Config(transcribe=TranscribeOptions(model="tiny.en", threads=2, beam_size=1),
+              summarize=SummarizeOptions(embedder="tfidf"))
 
 
 def statuses(results):
@@ -31,8 +33,10 @@ def fixture_session(tmp_path):
 def test_runs_every_stage_then_nothing(fixture_session):
     log = []
     first = run_session(fixture_session, FAST, log=log.append, quiet_progress=True)
-    assert statuses(first) == {"fetch": "done", "transcribe": "done", "diarize": "done", "attribute": "done", "segment": "done"}
-    for name in ("audio.wav", "transcript.json", "diarization.json", "diarization.rttm", "turns.json", "agenda.json"):
+    assert statuses(first) == {"fetch": "done", "transcribe": "done", "diarize": "done", "attribute": "done",
+                               "segment": "done", "summarize": "done"}
+    for name in ("audio.wav", "transcript.json", "diarization.json", "diarization.rttm", "turns.json", "agenda.json",
+                 "summary.json"):
         assert (fixture_session / name).is_file(), name
     turns = json.loads((fixture_session / "turns.json").read_text())
     assert len(turns["speakers"]) == 3
@@ -52,7 +56,8 @@ def test_runs_every_stage_then_nothing(fixture_session):
     yaml_file = fixture_session / "session.yaml"
     yaml_file.write_text(yaml_file.read_text() + "speaker_map:\n  SPEAKER_00: Maria Lopez\n")
     third = statuses(run_session(fixture_session, FAST, log=log.append, quiet_progress=True))
-    assert third == {"transcribe": "up to date", "diarize": "up to date", "attribute": "done", "segment": "up to date"}
+    assert third == {"transcribe": "up to date", "diarize": "up to date", "attribute": "done", "segment": "done",
+                     "summarize": "done"}
     turns = json.loads((fixture_session / "turns.json").read_text())
     assert turns["turns"][0]["speaker"] == "Maria Lopez"
 

@@ -207,7 +207,7 @@ def test_session_page_metadata_roster_and_downloads(view):
         assert text in page
     assert "javascript" not in page  # the unsafe session page link is left out
     assert '<a href="https://www.youtube.com/watch?v=x"' in page
-    assert "| Bu Zhong | moderator | Civil Society | — |" in page
+    assert "| [Bu Zhong](../../speakers/bu-zhong/index.md) | moderator | Civil Society | — |" in page
     assert "| Speaker 4 | not identified |" in page
 
 
@@ -271,14 +271,19 @@ def test_home_lists_sessions_newest_first_grouped(tmp_path, view):
     assert home.index("(sessions/igf2023-c/index.md)") < home.index("(sessions/igf2023-ws73/index.md)")
     row = next(line for line in home.splitlines() if "igf2023-ws73" in line)
     assert row.startswith("| 2023-10-10 | [Interconnecting Global AI Governance Mechanisms](sessions/igf2023-ws73/index.md)")
-    assert "Bu Zhong, Xianhong Hu, FATIMA ROUMATE, Speaker 4" in row and "1 h 30 min" in row
+    assert ("[Bu Zhong](speakers/bu-zhong/index.md), [Xianhong Hu](speakers/xianhong-hu/index.md), "
+            "[FATIMA ROUMATE](speakers/fatima-roumate/index.md), Speaker 4 |") in row  # no page for "Speaker 4"
+    assert "1 h 30 min" in row
+    assert 'id="rp-search"' in home
     assert "(recording not yet available)" in home
 
 
 def test_nav_stays_small():
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    assert config["nav"] == [{"Home": "index.md"}, {"About": "about.md"}]
+    assert config["nav"] == [{"Home": "index.md"}, {"Speakers": "speakers/index.md"}, {"Search": "search.md"},
+                             {"About": "about.md"}]
     assert config["theme"]["font"] is False
+    assert not config.get("plugins")  # no Material search: Pagefind replaces it
 
 
 # ----------------------------------------------------------------- render_site
@@ -292,6 +297,8 @@ def test_render_site_writes_pages_and_downloads(tmp_path, view):
     assert set(paths) == {
         docs / "index.md", folder / "index.md", docs / "sessions" / "igf2024-pending" / "index.md",
         *(folder / f"igf2023-ws73.{ext}" for ext in ("vtt", "srt", "txt", "json")),
+        *(docs / "speakers" / slug / "index.md" for slug in ("bu-zhong", "xianhong-hu", "fatima-roumate")),
+        docs / "speakers" / "index.md",
     }
     assert (folder / "igf2023-ws73.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
     assert sorted(p.name for p in (docs / "sessions" / "igf2024-pending").iterdir()) == ["index.md"]
@@ -338,8 +345,10 @@ def test_mkdocs_build_strict(tmp_path, view):
     docs = site_root / "docs"
     docs.mkdir(parents=True)
     shutil.copy(ROOT / "mkdocs.yml", site_root / "mkdocs.yml")
-    shutil.copy(ROOT / "docs" / "about.md", docs / "about.md")
-    shutil.copytree(ROOT / "docs" / "assets", docs / "assets")
+    for name in ("about.md", "search.md"):
+        shutil.copy(ROOT / "docs" / name, docs / name)
+    for name in ("assets", "overrides"):
+        shutil.copytree(ROOT / "docs" / name, docs / name)
     evil = "</title><script>alert(1)</script> [x](javascript:alert(2)) {: .pwn }"
     hostile = new_session(tmp_path, "evil", title=evil, event="IGF 2024", date=dt.date(2024, 1, 1),
                            speakers=(Person(name=evil),))

@@ -123,7 +123,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .site import build_site, render_archive
 
-    render_archive(Path(args.recordings), Path(args.docs), log=_log)
+    if not args.skip_render:
+        render_archive(Path(args.recordings), Path(args.docs), log=_log)
     build_site(Path(args.config_file), log=_log)
     return 0
 
@@ -145,6 +146,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     report = evaluate_session(Path(args.session), collar=args.collar, as_json=args.json)
     _log(report)
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .igfpage import new_session
+
+    path = new_session(args.source, Path(args.recordings), args.id)
+    _log(f"created {path}")
+    todo = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if "TODO" in line]
+    for line in todo:
+        _log(f"  {line}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .site import serve
+
+    serve(Path(args.directory), port=args.port)
     return 0
 
 
@@ -178,13 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run every out-of-date stage of the given sessions")
     common(p)
-    p.set_defaults(func=lambda a: cmd_run(a, ("fetch", "transcribe", "diarize", "attribute", "segment")))
+    p.set_defaults(func=lambda a: cmd_run(a, ("fetch", "transcribe", "diarize", "attribute", "segment", "summarize")))
     for stage, help_text in [
         ("fetch", "download the recording (yt-dlp) and decode audio.wav"),
         ("transcribe", "audio.wav → transcript.json (Whisper, word timestamps)"),
         ("diarize", "audio.wav → diarization.rttm (who spoke when)"),
         ("attribute", "transcript + diarization → turns.json (named speaker turns)"),
-        ("segment", "session agenda / chapters → agenda.json"),
+        ("segment", "agenda items placed on the timeline → agenda.json"),
+        ("summarize", "abstract, agenda-item summaries, key points and quotes → summary.json"),
     ]:
         p = sub.add_parser(stage, help=help_text)
         common(p)
@@ -206,11 +226,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recordings", default="recordings")
     p.add_argument("--docs", default="docs")
     p.add_argument("--config-file", default="mkdocs.yml")
+    p.add_argument("--skip-render", action="store_true", help="build from docs/ as it is")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("validate", help="check session.yaml files")
     p.add_argument("sessions", nargs="+", metavar="SESSION_DIR")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("new", help="create recordings/<id>/session.yaml from an IGF session page (file or URL)")
+    p.add_argument("source", help="saved page (.txt or .html) or its URL")
+    p.add_argument("--id", help="session id (default: derived from the page, e.g. igf2023-ws73)")
+    p.add_argument("--recordings", default="recordings")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("serve", help="serve the built site on 127.0.0.1 (with HTTP Range, so audio can seek)")
+    p.add_argument("--directory", default="site")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("doctor", help="check ffmpeg, models, disk space and optional extras")
     p.add_argument("--recordings", default="recordings")

@@ -4,6 +4,8 @@
 transcribe: {model: base, threads: 2, beam_size: 5}
 diarize:    {backend: builtin}
 attribute:  {max_gap: 1.0}
+segment:    {min_confidence: 0.2}
+summarize:  {backend: extractive}
 fetch:      {retries: 3}
 ```
 Unknown fields are warnings; wrongly typed values are errors naming the
@@ -23,6 +25,8 @@ from .attribute import AttributeOptions
 from .diarize import DiarizeOptions
 from .errors import RapporteurError
 from .fetch import FetchOptions
+from .segment import SegmentOptions
+from .summarize import SummarizeOptions
 from .transcribe import TranscribeOptions
 
 CONFIG_FILE = "rapporteur.yaml"
@@ -34,6 +38,8 @@ class Config:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     diarize: DiarizeOptions = field(default_factory=DiarizeOptions)
     attribute: AttributeOptions = field(default_factory=AttributeOptions)
+    segment: SegmentOptions = field(default_factory=SegmentOptions)
+    summarize: SummarizeOptions = field(default_factory=SummarizeOptions)
     warnings: tuple[str, ...] = ()
 
 

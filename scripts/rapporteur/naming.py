@@ -19,7 +19,9 @@ assignment on the summed evidence); a label without enough evidence stays
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import functools
 import math
 import re
 import unicodedata
@@ -45,9 +47,11 @@ STOPWORDS = set(
     its me my no not now of on one or our out please say she so that the their them then there they this
     to too two up us was we well what when where who why will with yes you your thank thanks very much
     good morning afternoon evening hello welcome all everyone everybody floor over let hear next first
-    last chair also just like back sure okay ok right time today question""".split()
+    last chair also just like back sure okay ok right time today question name mind""".split()
 )
 THANKS = ("thank", "thanks")
+ADDRESS_TITLES = {"mr", "mrs", "ms", "mister", "madam", "dr", "doctor", "professor", "prof", "ambassador", "excellency", "minister"}
+SPEAKING_ROLES = ("speaker", "keynote", "panelist", "panellist", "discussant", "")
 SELF_BEFORE = (("my", "name", "is"), ("name", "is"), ("i", "am"), ("im",), ("this", "is"), ("called",), ("am",))
 HANDOFF_BEFORE = (
     ("floor", "to"), ("give", "the", "floor"), ("pass", "to"), ("over", "to"), ("turn", "to"), ("invite",),
@@ -105,6 +109,7 @@ def phonetic(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", s)
 
 
+@functools.lru_cache(maxsize=65536)
 def similarity(a: str, b: str) -> float:
     """0–1 closeness of two names by spelling and by sound (the better of the two)."""
     na, nb = norm(a), norm(b)
@@ -114,7 +119,7 @@ def similarity(a: str, b: str) -> float:
         return 1.0
     spell = SequenceMatcher(None, na, nb).ratio()
     pa, pb = phonetic(a), phonetic(b)
-    sound = SequenceMatcher(None, pa, pb).ratio() if len(pa) >= 3 and len(pb) >= 3 else 0.0
+    sound = SequenceMatcher(None, pa, pb).ratio() if len(pa) >= 3 and len(pb) >= 3 and spell >= 0.6 else 0.0
     return max(spell, sound * 0.95)
 
 
@@ -187,7 +192,7 @@ def find_mentions(tokens: Sequence[Token], forms: Sequence[NameForm], options: N
             if i + n > len(tokens):
                 break
             group = tokens[i : i + n]
-            if n == 1 and group[0].norm in STOPWORDS:
+            if any(t.norm in STOPWORDS for t in group):
                 continue
             if group[0].norm in TITLES and n > 1:
                 continue
@@ -200,7 +205,7 @@ def find_mentions(tokens: Sequence[Token], forms: Sequence[NameForm], options: N
                     s = 1.0 if (text == f.form and capital) else 0.0
                 else:
                     s = similarity(text, f.form)
-                need = options.min_similarity + (0.0 if capital else 0.1)
+                need = options.min_similarity + (0.0 if capital else 0.1) - (0.05 if len(f.form) >= 7 else 0.0)
                 if s >= need:
                     weight = s * (1.0 if f.kind == "full" else 0.8)
                     found.append(Mention(f.person, i, i + n, weight, f.kind))
@@ -214,21 +219,28 @@ def find_mentions(tokens: Sequence[Token], forms: Sequence[NameForm], options: N
     return sorted(out, key=lambda m: m.i)
 
 
+_AMBASSADOR = re.compile(r"(?i)\b(mission|embassy|ambassador|permanent representative)")
+
+
 def role_mentions(tokens: Sequence[Token], people: Sequence[Person]) -> list[Mention]:
-    """"Chair" / "Moderator" as a way of addressing the roster's moderator."""
+    """"Chair" / "Moderator" for the roster's moderator; "Ambassador" for the one diplomat."""
     out = []
     for i, t in enumerate(tokens):
-        roles = ROLE_WORDS.get(t.norm)
-        if not roles:
+        if i + 1 < len(tokens) and tokens[i + 1].raw[:1].isupper() and tokens[i + 1].norm not in STOPWORDS:
+            continue  # "Ambassador Smith": the name that follows decides
+        if t.norm == "ambassador":
+            who = [p.name for p in people if _AMBASSADOR.search(p.affiliation or "")]
+        elif t.norm in ROLE_WORDS:
+            who = [p.name for p in people if p.role in ROLE_WORDS[t.norm]]
+        else:
             continue
-        who = [p.name for p in people if p.role in roles]
         if len(who) == 1:
             out.append(Mention(who[0], i, i + 1, 0.8, "role"))
     return out
 
 
 _SELF_NAME = re.compile(
-    r"\b(?:my name is|my name's|i am|i'm|this is)\s+((?:[A-Z][\w'’\-]+)(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|da|del|der|al|bin|el|mac|mc)){0,3})"
+    r"\b(?i:my name is|my name's|i am|i'm|this is)\s+((?:[A-Z][\w'’\-]+)(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|da|del|der|al|bin|el|mac|mc)){0,3})"
 )
 
 
@@ -301,58 +313,155 @@ def _sentence_start(tokens: Sequence[Token], i: int) -> int:
     return k
 
 
-def collect_votes(turns: Sequence[Turn], people: Sequence[Person], extra_names: Sequence[str], options: NamingOptions) -> list[Vote]:
-    """Every piece of evidence in the turns, as label→person votes."""
-    forms = name_forms([p.name for p in people] + list(extra_names))
+_SENTENCE_END = (".", "?", "!", "…")
+
+
+def split_links(turns: Sequence[Turn], max_gap: float = 0.6) -> list[tuple[str, str, Turn]]:
+    """Label changes inside a sentence: the diarizer cut one person's speech in two.
+
+    A change counts when the earlier turn does not end a sentence, the gap is
+    short and the later turn starts in lower case (strong), or when it happens
+    twice between the same two labels (weaker, e.g. before a capitalised name).
+    """
+    strong: list[tuple[str, str, Turn]] = []
+    weak: dict[tuple[str, str], list[Turn]] = {}
+    for a, b in zip(turns, turns[1:]):
+        if a.label == b.label or not a.text or not b.text:
+            continue
+        if a.text.rstrip().endswith(_SENTENCE_END) or b.start - a.end > max_gap:
+            continue
+        pair = tuple(sorted((a.label, b.label)))
+        if b.text.lstrip()[:1].islower():
+            strong.append((pair[0], pair[1], b))
+        else:
+            weak.setdefault(pair, []).append(b)
+    out = list(strong)
+    for (x, y), ts in weak.items():
+        if len(ts) >= 2:
+            out.extend((x, y, t) for t in ts)
+    return out
+
+
+def label_groups(turns: Sequence[Turn]) -> tuple[dict[str, str], list[tuple[str, str, Turn]]]:
+    """Label → group id (labels of one person joined by '+'), and the links that joined them."""
+    parent: dict[str, str] = {t.label: t.label for t in turns}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    links = split_links(turns)
+    for a, b, _ in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[str, list[str]] = {}
+    for lab in parent:
+        members.setdefault(find(lab), []).append(lab)
+    group = {lab: "+".join(sorted(members[find(lab)])) for lab in parent}
+    return group, links
+
+
+def merge_turns(turns: Sequence[Turn], g) -> list[Turn]:
+    """Consecutive turns of one group (one person) as one turn labelled by the group."""
+    out: list[Turn] = []
+    for t in turns:
+        if out and out[-1].label == g(t.label):
+            last = out[-1]
+            out[-1] = dataclasses.replace(last, end=t.end, text=f"{last.text} {t.text}", words=last.words + t.words)
+        else:
+            out.append(dataclasses.replace(t, label=g(t.label)))
+    return out
+
+
+def collect_votes(
+    turns: Sequence[Turn], people: Sequence[Person], options: NamingOptions, group: Mapping[str, str] | None = None
+) -> list[Vote]:
+    """Every piece of evidence in the turns, as group→person votes (a group is one or more labels)."""
+    g = (lambda lab: group.get(lab, lab)) if group else (lambda lab: lab)
+    turns = merge_turns(turns, g)
+    forms = name_forms([p.name for p in people])
     votes: list[Vote] = []
+    turns_seen: dict[str, int] = {}
     for k, turn in enumerate(turns):
+        me = turn.label
+        nth = turns_seen.get(me, 0)
+        turns_seen[me] = nth + 1
         toks = tokens_of(turn)
         if not toks:
             continue
-        label = turn.label
-        prev_label = next((t.label for t in reversed(turns[:k]) if t.label != label), None)
-        nxt = next((t for t in turns[k + 1 :] if t.label != label), None)
+        previous: list[str] = []
+        for t in reversed(turns[:k]):
+            if t.label != me and t.label not in previous:
+                previous.append(t.label)
+        nxt = turns[k + 1] if k + 1 < len(turns) else None
         mentions = find_mentions(toks, forms, options) + role_mentions(toks, people)
         mentions.sort(key=lambda m: m.i)
-        thanked = [m for m in mentions if m.i < options.thanks_words and _matches_before(toks, m.i, [(w,) for w in THANKS], 4)]
+        thanked = [
+            m for m in mentions
+            if m.i < options.thanks_words and _matches_before(toks, m.i, [(w,) for w in THANKS], 4)
+            and not any(t.raw.endswith(_SENTENCE_END) for t in toks[max(0, m.i - 4) : m.i])
+        ]
         tail_from = max(0, len(toks) - options.handoff_words)
         for m in mentions:
             snip = _snippet(toks, m.i, m.j)
             at = toks[m.i].start
-            if _matches_before(toks, m.i, SELF_BEFORE, 1) or (
-                m.i <= 2 and _matches_after(toks, m.j, [("speaking",), ("here",)], 1)
+            if m.kind != "role" and (
+                _matches_before(toks, m.i, SELF_BEFORE, 1)
+                or (m.i <= 2 and _matches_after(toks, m.j, [("speaking",), ("here",)], 1))
             ):
-                votes.append(Vote(label, m.person, 3.0 * m.score, "self-introduction", turn, at, snip))
+                early = nth <= 1
+                votes.append(Vote(me, m.person, (3.0 if early else 1.5) * m.score,
+                                  "self-introduction" if early else "late self-introduction", turn, at, snip))
                 continue
-            votes.append(Vote(label, m.person, -1.0 * m.score, "names someone else", turn, at, snip))
+            votes.append(Vote(me, m.person, -0.5 * m.score, "names someone else", turn, at, snip))
             if m in thanked:
-                if prev_label is not None:
-                    votes.append(Vote(prev_label, m.person, 2.0 * m.score / len(thanked), "thanks to the previous speaker", turn, at, snip))
+                targets = previous[: len(thanked)]
+                for target in targets:
+                    votes.append(Vote(target, m.person, 2.0 * m.score / len(thanked), "thanks to the previous speaker", turn, at, snip))
                 continue
             if nxt is None or m.i < tail_from:
                 continue
             last = m is [x for x in mentions if x not in thanked][-1]
-            cue = _matches_before(toks, m.i, HANDOFF_BEFORE, 3) or _matches_after(toks, m.j, HANDOFF_AFTER, 3)
-            question = toks[m.j - 1].raw.endswith("?") and m.j >= len(toks) - 1
-            in_last_sentence = _sentence_start(toks, len(toks) - 1) <= m.i or m.j >= len(toks) - 2
-            if cue or question:
+            last_start = _sentence_start(toks, len(toks) - 1)
+            # "Rajesh, you work with engineers. Over to you.": the last two sentences
+            in_last_two = last_start == 0 or _sentence_start(toks, last_start - 1) <= m.i
+            reach = len(toks) - m.j if in_last_two else 3
+            cue = _matches_before(toks, m.i, HANDOFF_BEFORE, 3) or _matches_after(toks, m.j, HANDOFF_AFTER, reach)
+            end = toks[m.j - 1].raw
+            vocative = end.endswith((",", "?", ".", "!", "…")) or m.j == len(toks)
+            question = end.endswith("?") and m.j >= len(toks) - 1
+            titled = m.i > 0 and toks[m.i - 1].norm in ADDRESS_TITLES
+            asks = toks[-1].raw.endswith("?") and (end.endswith(",") or titled)
+            if (cue and vocative) or question or asks:
                 w = 2.5 if last else 1.5
-            elif last and in_last_sentence:
+            elif cue:
+                w = 1.5 if last else 1.0
+            elif last and vocative and in_last_two:
                 w = 1.2
             else:
                 continue
             votes.append(Vote(nxt.label, m.person, w * m.score, "hand-off to the next speaker", nxt, at, snip))
+        if nxt is not None and not any(v.turn is nxt and v.rule.startswith("hand-off") for v in votes):
+            for i in range(max(0, len(toks) - 8), len(toks) - 1):
+                if toks[i].norm in ADDRESS_TITLES and toks[i + 1].raw[:1].isupper() and toks[i + 1].norm not in STOPWORDS:
+                    votes.append(Vote(nxt.label, "", 0.0, "addressed with a title by the previous speaker",
+                                      nxt, toks[i].start, f"{toks[i].raw} {toks[i + 1].raw}"))
+                    break
         # a name not on the roster, from a self-introduction
         intro = self_introduced_name(turn.text)
-        if intro and not any(v.rule == "self-introduction" and v.turn is turn for v in votes):
+        if intro and not any(v.rule.endswith("self-introduction") and v.turn is turn for v in votes):
             name, _ = intro
             if not any(similarity(name, p.name) >= options.min_similarity for p in people):
-                votes.append(Vote(label, name, 3.0, "self-introduction (not on the roster)", turn, turn.start, turn.text[:120]))
-    votes.extend(_moderator_votes(turns, people, votes))
+                early = nth <= 1
+                votes.append(Vote(me, name, 3.0 if early else 1.5, "self-introduction (not on the roster)", turn, turn.start, turn.text[:120]))
+    votes.extend(_moderator_votes(turns, people, votes, g))
     return votes
 
 
-def _moderator_votes(turns: Sequence[Turn], people: Sequence[Person], votes: Sequence[Vote]) -> list[Vote]:
+def _moderator_votes(turns: Sequence[Turn], people: Sequence[Person], votes: Sequence[Vote], g) -> list[Vote]:
     """The roster's moderator probably opens, closes and hands the floor to others."""
     mods = [p.name for p in people if p.role in MODERATOR_ROLES]
     if len(mods) != 1 or not turns:
@@ -360,22 +469,19 @@ def _moderator_votes(turns: Sequence[Turn], people: Sequence[Person], votes: Seq
     mod = mods[0]
     out: list[Vote] = []
     first, last = turns[0], turns[-1]
-    out.append(Vote(first.label, mod, 1.0, "moderator opens the session", first, first.start, first.text[:80]))
-    out.append(Vote(last.label, mod, 1.0, "moderator closes the session", last, last.start, last.text[:80]))
-    handoffs: dict[str, int] = {}
+    out.append(Vote(g(first.label), mod, 1.0, "moderator opens the session", first, first.start, " ".join(first.text.split()[:12])))
+    out.append(Vote(g(last.label), mod, 1.0, "moderator closes the session", last, last.start, " ".join(last.text.split()[:12])))
+    givers: dict[str, list[Turn]] = {}
     for v in votes:
         if v.rule == "hand-off to the next speaker":
-            # the speaker of the turn before the one voted for made the hand-off
             idx = next((i for i, t in enumerate(turns) if t is v.turn), None)
-            if idx:
-                giver = next((t.label for t in reversed(turns[:idx]) if t.label != v.label), None)
-                if giver:
-                    handoffs[giver] = handoffs.get(giver, 0) + 1
-    if handoffs:
-        giver, n = max(handoffs.items(), key=lambda kv: kv[1])
-        if n >= 2:
-            t = next(t for t in turns if t.label == giver)
-            out.append(Vote(giver, mod, 1.0, f"moderator hands the floor over ({n} hand-offs)", t, t.start, ""))
+            giver = next((t for t in reversed(turns[:idx or 0]) if g(t.label) != v.label), None)
+            if giver is not None:
+                givers.setdefault(g(giver.label), []).append(giver)
+    if givers:
+        who, ts = max(givers.items(), key=lambda kv: len(kv[1]))
+        if len(ts) >= 2:
+            out.append(Vote(who, mod, 1.0, f"moderator: hands the floor over ({len(ts)} times)", ts[0], ts[0].start, ""))
     return out
 
 
@@ -398,7 +504,8 @@ def name_speakers(
 
     The evidence maps label → ``{name, confidence, source, evidence: [{turn_id,
     start, text, rule, weight}]}``; ``source`` is ``speaker_map``, ``automatic``
-    or ``unnamed``.
+    or ``unnamed``; ``same_person_as`` lists labels judged to be the same
+    person cut in two by the diarizer.
     """
     order: list[str] = []
     for t in turns.turns:
@@ -406,69 +513,126 @@ def name_speakers(
             order.append(t.label)
     people = list(session.speakers)
     fixed = {lab: session.speaker_map[lab] for lab in order if lab in session.speaker_map}
-    votes = collect_votes(turns.turns, people, [], options)
+    auto_turns = [t for t in turns.turns if t.label not in fixed]
+    group, links = label_groups(auto_turns)
+    # mapped labels keep their own identity; they still take part as neighbours
+    g_all = {**{lab: lab for lab in fixed}, **group}
+    votes = [v for v in collect_votes(turns.turns, people, options, g_all) if v.label not in fixed]
+    # evidence points at the original turn holding its words (votes see merged turns)
+    starts = [t.start for t in turns.turns]
+
+    def where(v: Vote) -> dict[str, Any]:
+        i = max(0, bisect.bisect_right(starts, v.at + 1e-6) - 1)
+        return {**v.record(), "turn_id": turns.turns[i].id if turns.turns else v.turn.id}
 
     by_pair: dict[tuple[str, str], float] = {}
     for v in votes:
-        by_pair[(v.label, v.person)] = by_pair.get((v.label, v.person), 0.0) + v.weight
+        if v.person:
+            by_pair[(v.label, v.person)] = by_pair.get((v.label, v.person), 0.0) + v.weight
     taken = set(fixed.values())
     candidates = sorted({p for (_, p) in by_pair if p not in taken})
-    auto = [lab for lab in order if lab not in fixed]
-    names: dict[str, str] = dict(fixed)
-    info: dict[str, dict[str, Any]] = {
-        lab: {"name": name, "confidence": 1.0, "source": "speaker_map", "evidence": []} for lab, name in fixed.items()
-    }
-    scores = {lab: {p: by_pair.get((lab, p), 0.0) for p in candidates} for lab in auto}
-    if auto and candidates:
+    groups: list[str] = []
+    for lab in order:
+        if lab not in fixed and group[lab] not in groups:
+            groups.append(group[lab])
+    scores = {gr: {p: by_pair.get((gr, p), 0.0) for p in candidates} for gr in groups}
+    gname: dict[str, str] = {}
+    if groups and candidates:
         from scipy.optimize import linear_sum_assignment
 
-        m = np.full((len(auto), len(candidates) + len(auto)), options.min_score)
-        for a, lab in enumerate(auto):
+        m = np.full((len(groups), len(candidates) + len(groups)), options.min_score)
+        for a, gr in enumerate(groups):
             for c, p in enumerate(candidates):
-                m[a, c] = scores[lab][p]
+                m[a, c] = scores[gr][p]
         rows, cols = linear_sum_assignment(m, maximize=True)
         for a, c in zip(rows, cols):
             if c < len(candidates) and m[a, c] >= options.min_score:
-                names[auto[a]] = candidates[c]
-    # a diarizer split: a second label with strong evidence of its own for a name already given
-    for lab in auto:
-        if lab in names or not candidates:
+                gname[groups[a]] = candidates[c]
+    # a diarizer split the links did not catch: strong evidence of its own for a name already given
+    split: set[str] = set()
+    for gr in groups:
+        if gr in gname or not candidates:
             continue
-        best = max(candidates, key=lambda p: scores[lab][p])
-        negative = any(v.label == lab and v.person == best and v.weight < 0 for v in votes)
-        if scores[lab][best] >= options.split_score and not negative:
-            names[lab] = best
-            info[lab] = {"split": True}
-    n_unnamed = 0
-    for lab in auto:
-        lab_votes = [v for v in votes if v.label == lab]
-        if lab in names:
-            name = names[lab]
-            others = [s for p, s in scores[lab].items() if p != name]
-            rivals = [scores[o].get(name, 0.0) for o in auto if o != lab and names.get(o) != name]
-            runner = max(others + rivals + [0.0])
-            info[lab] = {
+        best = max(candidates, key=lambda p: scores[gr][p])
+        negative = any(v.label == gr and v.person == best and v.weight < 0 for v in votes)
+        if scores[gr][best] >= options.split_score and not negative:
+            gname[gr] = best
+            split.add(gr)
+
+    # second pass: roster speakers nobody was given, for groups with weak evidence or addressed by title
+    weak: dict[str, tuple[str, str]] = {}
+    left = [p.name for p in people if p.role in SPEAKING_ROLES and p.name not in taken and p.name not in gname.values()]
+    rest = [gr for gr in groups if gr not in gname]
+    if left and rest:
+        from scipy.optimize import linear_sum_assignment
+
+        m = np.array([[scores[gr].get(p, 0.0) for p in left] for gr in rest])
+        rows, cols = linear_sum_assignment(m, maximize=True)
+        for a, c in zip(rows, cols):
+            if m[a, c] >= options.min_score / 4:
+                gname[rest[a]] = left[c]
+                weak[rest[a]] = (left[c], "weak evidence; a roster speaker nobody else was given")
+        left = [p for p in left if p not in gname.values()]
+        for gr in [gr for gr in rest if gr not in gname]:
+            called = [v for v in votes if v.label == gr and v.rule.startswith("addressed with a title")]
+            if called and left:
+                word = called[0].snippet.split()[-1].strip(".,;:!?")
+                best = max(left, key=lambda p: similarity(word, p))
+                gname[gr] = best
+                weak[gr] = (best, "addressed with a title; the only roster speaker left" if len(left) == 1 else
+                            "addressed with a title; the closest-sounding roster speaker left")
+                left.remove(best)
+
+    info: dict[str, dict[str, Any]] = {
+        lab: {"name": name, "confidence": 1.0, "source": "speaker_map", "evidence": []} for lab, name in fixed.items()
+    }
+    unnamed: dict[str, str] = {}
+    for gr in groups:
+        gr_votes = [v for v in votes if v.label == gr]
+        if gr in gname:
+            name = gname[gr]
+            others = [v for p, v in scores[gr].items() if p != name]
+            rivals = [scores[o].get(name, 0.0) for o in groups if o != gr and gname.get(o) != name]
+            entry = {
                 "name": name,
-                "confidence": _confidence(scores[lab][name], runner),
+                "confidence": _confidence(scores[gr].get(name, 0.0), max(others + rivals + [0.0])),
                 "source": "automatic",
-                **({"split": True} if info.get(lab, {}).get("split") else {}),
-                "evidence": [v.record() for v in lab_votes if v.person == name],
+                "evidence": [where(v) for v in gr_votes if v.person == name and v.weight > 0],
+                "against": [where(v) for v in gr_votes if v.person == name and v.weight < 0],
             }
+            if gr in weak:
+                entry["confidence"] = min(entry["confidence"], 0.3) or 0.2
+                entry["evidence"] = entry["evidence"] + [where(v) for v in gr_votes if not v.person]
+                entry["evidence"].append({"turn_id": "", "start": 0.0, "text": "", "rule": weak[gr][1], "weight": 0.0})
+            if gr in split:
+                entry["split"] = True
         else:
-            n_unnamed += 1
-            name = options.unnamed if n_unnamed == 1 else f"{options.unnamed} {n_unnamed}"
-            names[lab] = name
-            info[lab] = {
+            base = options.unnamed if people else "Speaker"  # no roster: plain "Speaker N"
+            name = base if (people and not unnamed) else f"{base} {len(unnamed) + 1}"
+            unnamed[gr] = name
+            entry = {
                 "name": name,
                 "confidence": 0.0,
                 "source": "unnamed",
-                "evidence": [v.record() | {"person": v.person} for v in lab_votes if v.weight > 0],
+                "evidence": [where(v) | {"person": v.person} for v in gr_votes if v.weight > 0],
             }
+        members = gr.split("+")
+        for lab in members:
+            e = dict(entry)
+            if len(members) > 1:
+                e["same_person_as"] = [x for x in members if x != lab]
+                e["evidence"] = entry["evidence"] + [
+                    {"turn_id": t.id, "start": t.start, "text": " ".join(t.text.split()[:10]),
+                     "rule": "sentence continues across a label change (diarizer split)", "weight": 0.0}
+                    for a, b, t in links if lab in (a, b)
+                ][:3]
+            info[lab] = e
+    names = {lab: info[lab]["name"] for lab in order}
     new_turns = tuple(dataclasses.replace(t, speaker=names.get(t.label, t.speaker)) for t in turns.turns)
     params = dict(turns.parameters)
     params["naming"] = dataclasses.asdict(options)
-    named = dataclasses.replace(turns, turns=new_turns, speakers={lab: names[lab] for lab in order}, parameters=params)
-    return named, info
+    named = dataclasses.replace(turns, turns=new_turns, speakers=names, parameters=params)
+    return named, {lab: info[lab] for lab in order}
 
 
 def describe(info: Mapping[str, Mapping[str, Any]]) -> str:
@@ -479,3 +643,39 @@ def describe(info: Mapping[str, Mapping[str, Any]]) -> str:
         why = "; ".join(f"{e['rule']} @{e['start']:.1f}s: “{e['text']}”" for e in ev)
         lines.append(f"{lab} → {d['name']} ({d['source']}, {d['confidence']:.2f}){': ' + why if why else ''}")
     return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m rapporteur.naming SESSION_DIR…``: name the speakers of processed sessions
+    (turns.json, ignoring speaker_map with --no-map) and, where reference.json exists, score them."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from . import records
+    from .session import load_session
+
+    parser = argparse.ArgumentParser(prog="python -m rapporteur.naming", description=main.__doc__)
+    parser.add_argument("sessions", nargs="+", type=Path)
+    parser.add_argument("--no-map", action="store_true", help="ignore session.yaml's speaker_map")
+    args = parser.parse_args(argv)
+    for d in args.sessions:
+        turns = records.turns_from_dict(json.loads((d / "turns.json").read_text(encoding="utf-8")))
+        session = load_session(d)
+        if args.no_map:
+            session = dataclasses.replace(session, speaker_map={})
+        named, info = name_speakers(turns, session)
+        line = f"== {d.name}"
+        if (d / "reference.json").is_file():
+            from .evaluate import attribution_accuracy
+            from .synth import load_reference
+
+            acc, _ = attribution_accuracy(load_reference(d / "reference.json"), named, None)
+            line += f": {acc:.1%} of words carry the right name"
+        print(line)
+        print(describe(info))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

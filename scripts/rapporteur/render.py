@@ -44,8 +44,8 @@ SESSIONS_DIR = "sessions"
 SPEAKERS_DIR = "speakers"
 SITE_AUDIO_BITRATE = "24k"
 """Opus bit rate of the audio written next to a session page (mono; ~11 MB per hour)."""
-SUMMARY_FILE = "summary.md"
-"""A session folder's summary fragment (Markdown written by the summarize stage), shown under "Summary"."""
+SUMMARY_FILE = "summary.json"
+"""A session folder's summary (written by the summarize stage), shown under "Summary"."""
 KEY_TURNS = 8
 """Turns of a speaker listed per session on the speaker's page (the longest ones, in time order)."""
 EXCERPT_WORDS = 40
@@ -244,13 +244,22 @@ def _slug(name: str) -> str:
     return slug
 
 
-def speaker_slugs(views: Sequence[SessionView]) -> dict[str, str]:
-    """Casefolded name → speaker page slug, for every named person on a roster or in a transcript."""
-    names: dict[str, str] = {}
+def display_names(views: Sequence[SessionView]) -> dict[str, str]:
+    """Casefolded name → how to write it: the most used spelling, mixed case ("Ana Ferreira") first."""
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
     for v in views:
         for name in _speakers_in_order(v):
             if is_named(name):
-                names.setdefault(_person_key(name), _SPACE.sub(" ", name).strip())
+                seen[_person_key(name)][_SPACE.sub(" ", name).strip()] += 1
+    return {
+        key: max(spellings.items(), key=lambda kv: (not kv[0].islower() and not kv[0].isupper(), kv[1], kv[0]))[0]
+        for key, spellings in seen.items()
+    }
+
+
+def speaker_slugs(views: Sequence[SessionView]) -> dict[str, str]:
+    """Casefolded name → speaker page slug, for every named person on a roster or in a transcript."""
+    names = display_names(views)
     slugs: dict[str, str] = {}
     used: set[str] = {"index"}
     for key in sorted(names):
@@ -356,25 +365,17 @@ def render_player(player: Player, view: SessionView) -> str:
             f'<span aria-hidden="true">▶</span> <span class="rp-yt-label">Play the recording</span> '
             f"<small>(loads the YouTube player)</small></button>"
         )
-        return f'<div class="rp-player rp-player--youtube" id="rp-player" data-kind="youtube" data-youtube-id="{vid}" data-pagefind-ignore>{inner}</div>'
+        return f'<div class="rp-player rp-player--youtube" id="rp-player" data-kind="youtube" data-youtube-id="{vid}" data-pagefind-ignore="index">{inner}</div>'
     src = player.src if safe_url(player.src) else quote(player.src)
     tag = "video" if player.kind == "video" else "audio"
     return (
-        f'<div class="rp-player rp-player--{tag}" id="rp-player" data-kind="{tag}" data-pagefind-ignore>'
+        f'<div class="rp-player rp-player--{tag}" id="rp-player" data-kind="{tag}" data-pagefind-ignore="index">'
         f'<{tag} controls preload="metadata" src="{escape_html(src)}">{track}</{tag}>'
         f'<p class="rp-now" aria-live="off"></p></div>'
     )
 
 
 # ---------------------------------------------------------------- session page
-
-_COPY_ICON = (
-    '<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"><path fill="currentColor" '
-    'd="M10.6 13.4a1 1 0 0 1 0-1.4l3.5-3.5a3 3 0 0 1 4.2 4.2l-2.1 2.1a1 1 0 1 1-1.4-1.4l2.1-2.1a1 1 0 0 0-1.4-1.4'
-    'l-3.5 3.5a1 1 0 0 1-1.4 0ZM13.4 10.6a1 1 0 0 1 0 1.4l-3.5 3.5a3 3 0 0 1-4.2-4.2l2.1-2.1a1 1 0 1 1 1.4 1.4l-2.1 2.1'
-    'a1 1 0 0 0 1.4 1.4l3.5-3.5a1 1 0 0 1 1.4 0Z"/></svg>'
-)
-
 
 def render_turn(
     turn: Turn, turns: Turns, anchor: str, speaker_class: str, speaker_href: str | None = None
@@ -397,7 +398,7 @@ def render_turn(
         f'<h4 class="turn-head" id="{a}" data-start="{turn.start:.3f}" data-end="{turn.end:.3f}">'
         f'<a class="turn-time" href="#{a}">{format_hms(turn.start)}</a> {who} '
         f'<button type="button" class="turn-copy" data-anchor="{a}" title="Copy link to this moment" '
-        f'aria-label="Copy link to this moment ({format_hms(turn.start)})">{_COPY_ICON}</button></h4>\n'
+        f'aria-label="Copy link to this moment ({format_hms(turn.start)})"></button></h4>\n'
         f"{paras}\n"
         f"</div>"
     )
@@ -452,17 +453,17 @@ def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str 
 
 
 def summary_markdown(view: SessionView) -> str | None:
-    """HOOK for the summary: the Markdown fragment shown under "Summary", or None.
+    """The "Summary" section's Markdown from ``summary.json``, or None (every sentence links to its turns)."""
+    from .summarize import summary_from_dict, summary_markdown as markdown
 
-    The summarize stage writes ``summary.md`` into the session folder; it is
-    generated (never hand-typed), must escape transcript text itself (e.g. with
-    ``escape_md``) and should use headings of level 3 or below.
-    """
     path = view.session.dir / SUMMARY_FILE
-    if not path.is_file():
+    if not path.is_file() or view.turns is None:
         return None
-    text = path.read_text(encoding="utf-8", errors="replace").strip()
-    return text or None
+    try:
+        summary = summary_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # a damaged summary is left out; the pipeline rebuilds it
+    return markdown(summary, view.turns).strip() or None
 
 
 def _search_filters(view: SessionView) -> str:
@@ -481,7 +482,7 @@ def _search_filters(view: SessionView) -> str:
         parts.append(f'<span data-pagefind-meta="context">{escape_md(context)}</span>')
     if s.date:
         parts.append(f'<span data-pagefind-sort="date">{s.date.isoformat()}</span>')
-    return '<div class="rp-search-data" hidden data-pagefind-ignore>' + "".join(parts) + "</div>"
+    return '<div class="rp-search-data" hidden data-pagefind-ignore="index">' + "".join(parts) + "</div>"
 
 
 def render_session(
@@ -522,7 +523,8 @@ def render_session(
 
     summary = summary_markdown(view)
     if summary:
-        out += ["## Summary", "", summary, ""]
+        # the summary repeats the transcript's words: search lands on the turns themselves
+        out += ['<div class="rp-summary" data-pagefind-ignore="all" markdown>', "", "## Summary", "", summary, "", "</div>", ""]
 
     roster = _roster(view, slugs)
     if roster:
@@ -619,14 +621,18 @@ def _excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
+def _latest(apps: Sequence[Appearance], field: str) -> str:
+    """A roster field's newest non-empty value (appearances are newest first)."""
+    return next((getattr(a.person, field) for a in apps if a.person is not None and getattr(a.person, field)), "")
+
+
 def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
     """A person's page: roster data, sessions, and their longest turns linking to the moment."""
-    latest = next((a.person for a in apps if a.person is not None), None)
     title = escape_html(_SPACE.sub(" ", name).strip())
     out = ["---", f"title: {json.dumps(title)}", "---", "", f"# {escape_md(name)}", ""]
-    if latest is not None:
-        rows = [("Affiliation", latest.affiliation), ("Stakeholder group", latest.stakeholder_group), ("Region", latest.region)]
-        out += [f"- **{k}:** {escape_md(v)}" for k, v in rows if v]
+    rows = [("Affiliation", _latest(apps, "affiliation")), ("Stakeholder group", _latest(apps, "stakeholder_group")),
+            ("Region", _latest(apps, "region"))]
+    out += [f"- **{k}:** {escape_md(v)}" for k, v in rows if v]
     total = sum(a.talk for a in apps)
     spoke = sum(1 for a in apps if a.turns)
     out += [f"- **Sessions:** {len(apps)}" + (f" (spoke in {spoke}, {human_duration(total)} in all)" if spoke else ""), ""]
@@ -641,7 +647,7 @@ def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
     spoken = [a for a in apps if a.turns]
     if spoken:
         out += ["## What they said", ""]
-        out += ['<div class="rp-speaker-turns" data-pagefind-ignore markdown="1">', ""]
+        out += ['<div class="rp-speaker-turns" data-pagefind-ignore="index" markdown="1">', ""]
         for a in spoken:
             s = a.view.session
             base = f"../../{SESSIONS_DIR}/{quote(s.id)}/"
@@ -659,7 +665,7 @@ def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
             out.append("")
         out += ["</div>", ""]
     filt = "".join(f'<span data-pagefind-filter="event">{escape_md(e)}</span>' for e in sorted({a.view.session.event for a in apps if a.view.session.event}))
-    out += [f'<div hidden data-pagefind-ignore><span data-pagefind-filter="speaker">{escape_md(name)}</span>{filt}</div>', ""]
+    out += [f'<div hidden data-pagefind-ignore="index"><span data-pagefind-filter="speaker">{escape_md(name)}</span>{filt}</div>', ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -671,8 +677,7 @@ def render_speaker_index(entries: Sequence[tuple[str, str, Sequence[Appearance]]
     out += [f"{len(entries)} people spoke in or were listed for the archive's sessions.", ""]
     out += ["| Name | Affiliation | Sessions |", "|---|---|---|"]
     for name, slug, apps in sorted(entries, key=lambda e: _person_key(e[0])):
-        person = next((a.person for a in apps if a.person is not None), None)
-        aff = escape_md(person.affiliation) if person and person.affiliation else "—"
+        aff = escape_md(_latest(apps, "affiliation")) or "—"
         out.append(f"| [{escape_md(name)}]({slug}/index.md) | {aff} | {len(apps)} |")
     return "\n".join(out).rstrip() + "\n"
 
@@ -707,7 +712,7 @@ def render_home(views: Sequence[SessionView], *, max_names: int = 6, slugs: dict
         f"Transcripts of {n} recorded session{'s' if n != 1 else ''}: who said what, when, "
         "under which agenda item. See [About](about.md) for how they are made.",
         "",
-        '<div class="rp-search" id="rp-search" data-pagefind-ignore><noscript>Search needs JavaScript.</noscript></div>',
+        '<div class="rp-search" id="rp-search" data-pagefind-ignore="index"><noscript>Search needs JavaScript.</noscript></div>',
         "",
     ]
     if not views:
@@ -826,7 +831,7 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     _prune(root, set(ids))
 
     people = speaker_appearances(views, slugs)
-    names = {slug: name for name, slug in ((n, slugs[_person_key(n)]) for v in views for n in _speakers_in_order(v) if _person_key(n) in slugs)}
+    names = {slugs[key]: name for key, name in display_names(views).items()}
     sroot = docs_dir / SPEAKERS_DIR
     entries = []
     for slug, apps in sorted(people.items()):

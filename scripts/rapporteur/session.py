@@ -69,6 +69,12 @@ class Session:
     page: str = ""
     format: str = ""
     duration: str = ""
+    captions: str | None = None
+    """Official caption text (IGF "raw captioning"): a file in this folder or a URL."""
+    transcript_text: str = "captions"
+    """Which text the site shows when captions exist: captions (human) | asr."""
+    report: Mapping[str, Any] = field(default_factory=dict)
+    """The official rapporteur report: ``{key_takeaways: [...], calls_to_action: [...], url: ...}``."""
     warnings: tuple[str, ...] = ()
 
     @property
@@ -107,6 +113,9 @@ KNOWN_FIELDS = {
     "page",
     "format",
     "duration",
+    "captions",
+    "transcript_text",
+    "report",
 }
 PERSON_FIELDS = {"name", "role", "affiliation", "stakeholder_group", "region"}
 AGENDA_FIELDS = {"title", "start"}
@@ -276,6 +285,25 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
             warnings.append(f"{source}: speaker_map.{label} names {name!r}, who is not in speakers")
         speaker_map[str(label)] = name.strip()
 
+    captions = _str(data, "captions", errors, "") or None
+    if captions and not re.match(r"^https?://", captions):
+        cp = Path(captions)
+        if cp.is_absolute() or ".." in cp.parts or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+:", captions):
+            errors.append("captions: must be a file inside the session folder or an http(s) URL")
+    transcript_text = (_str(data, "transcript_text", errors, "") or "captions").lower()
+    if transcript_text not in ("captions", "asr"):
+        errors.append(f"transcript_text: {transcript_text!r} — write captions or asr")
+
+    report = data.get("report") or {}
+    if not isinstance(report, dict):
+        errors.append("report: expected a mapping with key_takeaways: [...] and calls_to_action: [...]")
+        report = {}
+    for key in sorted(set(map(str, report)) - {"key_takeaways", "calls_to_action", "url"}):
+        warnings.append(f"{source}: unknown field report.{key} ignored")
+    for key in ("key_takeaways", "calls_to_action"):
+        if report.get(key) is not None and not isinstance(report[key], (list, str)):
+            errors.append(f"report.{key}: expected a list of sentences")
+
     if errors:
         raise SessionError("; ".join(errors), path=source, hint="fix these fields and run again")
     return Session(
@@ -293,6 +321,9 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
         page=_str(data, "page", errors, ""),
         format=_str(data, "format", errors, ""),
         duration=_str(data, "duration", errors, ""),
+        captions=captions,
+        transcript_text=transcript_text,
+        report=report,
         warnings=tuple(warnings),
     )
 

@@ -1,0 +1,294 @@
+/* rapporteur: play a session from any turn, deep links (#t754320, #t=754, #t=12:34),
+   highlight the turn being played, copy a link to a moment; Pagefind search UI.
+   No framework, nothing fetched from elsewhere (YouTube's player only when asked to play). */
+(function () {
+  "use strict";
+  var doc = document;
+
+  function siteRoot() {
+    var meta = doc.querySelector('meta[name="rp-base"]');
+    return new URL((meta ? meta.getAttribute("content") : ".").replace(/\/?$/, "/"), location.href);
+  }
+
+  function hms(t) {
+    t = Math.max(0, Math.floor(t + 1e-6));
+    var h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), s = t % 60;
+    return [h, m, s].map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
+  }
+
+  /* "754", "754.5", "12:34", "1:02:03" → seconds (NaN when none of these) */
+  function parseTime(text) {
+    text = decodeURIComponent(String(text || "")).trim();
+    if (/^\d+(\.\d+)?s?$/.test(text)) return parseFloat(text);
+    var m = /^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$/.exec(text);
+    if (m) return (parseInt(m[1] || "0", 10) * 3600) + parseInt(m[2], 10) * 60 + parseFloat(m[3]);
+    return NaN;
+  }
+
+  /* ------------------------------------------------------------- players */
+
+  function mediaPlayer(el) {
+    var pending = null;
+    el.addEventListener("loadedmetadata", function () {
+      if (pending !== null) { el.currentTime = pending; pending = null; }
+    });
+    return {
+      seek: function (t, play) {
+        if (el.readyState >= 1) el.currentTime = t; else { pending = t; try { el.currentTime = t; } catch (e) { /* later */ } }
+        if (play) { var p = el.play(); if (p && p.catch) p.catch(function () {}); }
+      },
+      onTime: function (cb) {
+        el.addEventListener("timeupdate", function () { cb(el.currentTime, !el.paused); });
+        el.addEventListener("seeked", function () { cb(el.currentTime, !el.paused); });
+      },
+    };
+  }
+
+  function youtubePlayer(box) {
+    var id = box.getAttribute("data-youtube-id"), yt = null, start = 0, loading = false, listeners = [];
+    var label = box.querySelector(".rp-yt-label");
+    function load(t) {
+      if (loading) return;
+      loading = true;
+      var host = doc.createElement("div");
+      box.innerHTML = "";
+      box.appendChild(host);
+      var ready = window.onYouTubeIframeAPIReady;
+      window.onYouTubeIframeAPIReady = function () {
+        if (ready) ready();
+        yt = new window.YT.Player(host, {
+          videoId: id,
+          host: "https://www.youtube-nocookie.com",
+          playerVars: { start: Math.floor(t), autoplay: 1, playsinline: 1, rel: 0 },
+          events: {
+            onReady: function () { yt.seekTo(t, true); yt.playVideo(); },
+          },
+        });
+        setInterval(function () {
+          if (yt && yt.getCurrentTime) {
+            var playing = yt.getPlayerState && yt.getPlayerState() === 1;
+            listeners.forEach(function (cb) { cb(yt.getCurrentTime(), playing); });
+          }
+        }, 500);
+      };
+      var s = doc.createElement("script");
+      s.src = "https://www.youtube.com/iframe_api";
+      doc.head.appendChild(s);
+    }
+    var button = box.querySelector("button");
+    if (button) button.addEventListener("click", function () { load(start); });
+    return {
+      seek: function (t, play) {
+        start = t;
+        if (yt && yt.seekTo) { yt.seekTo(t, true); if (play) yt.playVideo(); }
+        else if (play) load(t);
+        else if (label) label.textContent = "Play the recording from " + hms(t);
+      },
+      onTime: function (cb) { listeners.push(cb); },
+    };
+  }
+
+  /* ----------------------------------------------------------- transcript */
+
+  var heads = [].slice.call(doc.querySelectorAll(".turn-head[data-start]"));
+  var starts = heads.map(function (h) { return parseFloat(h.getAttribute("data-start")); });
+  var box = doc.getElementById("rp-player");
+  var player = null;
+  if (box) {
+    var media = box.querySelector("audio, video");
+    player = media ? mediaPlayer(media) : box.getAttribute("data-kind") === "youtube" ? youtubePlayer(box) : null;
+    if (media) captionLine(media, box.querySelector(".rp-now"));
+  }
+
+  function turnAt(t) {  // the last turn starting at or before t
+    var lo = 0, hi = starts.length - 1, found = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (starts[mid] <= t + 0.05) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return found < 0 ? null : heads[found];
+  }
+
+  function visible(el) {
+    var r = el.getBoundingClientRect();
+    return r.bottom > 0 && r.top < (window.innerHeight || doc.documentElement.clientHeight);
+  }
+
+  var current = null;
+  function highlight(t, scroll) {
+    var head = turnAt(t);
+    if (!head || head === current) return head;
+    var following = !current || visible(current.parentNode);
+    if (current) { current.parentNode.classList.remove("playing"); current.parentNode.removeAttribute("aria-current"); }
+    current = head;
+    head.parentNode.classList.add("playing");
+    head.parentNode.setAttribute("aria-current", "true");
+    if (scroll || following) head.parentNode.scrollIntoView({ block: scroll ? "start" : "nearest", behavior: scroll ? "auto" : "smooth" });
+    return head;
+  }
+
+  if (player) player.onTime(function (t, playing) { if (playing || current) highlight(t, false); });
+
+  /* the time a link or hash points at: a turn or agenda heading (data-start), or #t=… */
+  function targetTime(hash) {
+    hash = (hash || "").replace(/^#/, "");
+    if (!hash) return null;
+    var m = /^t=(.+)$/.exec(hash);
+    if (m) { var t = parseTime(m[1]); return isNaN(t) ? null : t; }
+    var el = doc.getElementById(decodeURIComponent(hash));
+    if (el && el.hasAttribute("data-start")) return parseFloat(el.getAttribute("data-start"));
+    return null;
+  }
+
+  function go(hash, play) {
+    var t = targetTime(hash);
+    if (t === null) return false;
+    if (player) player.seek(t, play);
+    var head = highlight(t, true);
+    if (!/^#?t=/.test(hash)) {
+      var el = doc.getElementById(decodeURIComponent(hash.replace(/^#/, "")));
+      if (el) el.scrollIntoView({ block: "start" });
+    } else if (head) {
+      head.parentNode.scrollIntoView({ block: "start" });
+    }
+    return true;
+  }
+
+  doc.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest('a[href^="#"]');
+    // links in the text (timestamps, the agenda) play; the table of contents and ¶ permalinks only move
+    if (a && a.closest(".md-sidebar, .headerlink")) a = null;
+    if (a && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey && player) {
+      var hash = a.getAttribute("href");
+      if (targetTime(hash) !== null) {
+        ev.preventDefault();
+        history.replaceState(null, "", hash);
+        go(hash, true);
+        return;
+      }
+    }
+    var b = ev.target.closest && ev.target.closest("button.turn-copy");
+    if (b) copyLink(b);
+  });
+
+  window.addEventListener("hashchange", function () { go(location.hash, false); });
+  if (location.hash) go(location.hash, false);
+
+  /* ---------------------------------------------------------- copy link */
+
+  var status = doc.createElement("div");
+  status.className = "rp-status";
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  doc.body.appendChild(status);
+
+  function copyLink(button) {
+    var url = location.href.split("#")[0] + "#" + button.getAttribute("data-anchor");
+    function done(ok) {
+      status.textContent = ok ? "Link copied: " + url : "Copy this link: " + url;
+      button.classList.add(ok ? "copied" : "copy-failed");
+      setTimeout(function () { button.classList.remove("copied", "copy-failed"); status.textContent = ""; }, 2500);
+    }
+    function fallback() {
+      var area = doc.createElement("textarea");
+      area.value = url;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed"; area.style.opacity = "0";
+      doc.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = doc.execCommand("copy"); } catch (e) { ok = false; }
+      doc.body.removeChild(area);
+      button.focus();
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url).then(function () { done(true); }, fallback);
+    else fallback();
+  }
+
+  /* the caption being spoken, under an audio player (VTT voice tags give the speaker) */
+  function captionLine(media, line) {
+    if (!line || media.tagName !== "AUDIO" || !media.textTracks || !media.textTracks.length) return;
+    var track = media.textTracks[0];
+    track.mode = "hidden";
+    track.addEventListener("cuechange", function () {
+      var cue = track.activeCues && track.activeCues[0];
+      if (!cue) { line.textContent = ""; return; }
+      var voice = /^<v\s+([^>]+)>/.exec(cue.text);
+      var text = cue.getCueAsHTML ? cue.getCueAsHTML().textContent : cue.text;
+      line.textContent = (voice ? voice[1].replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">") + ": " : "") + text;
+    });
+  }
+
+  /* -------------------------------------------------------------- search */
+
+  var root = siteRoot();
+
+  function headerSearch() {  // a search field in the header, leading to the search page
+    var inner = doc.querySelector(".md-header__inner");
+    if (!inner || doc.getElementById("rp-search")) return;
+    var form = doc.createElement("form");
+    form.className = "rp-header-search";
+    form.setAttribute("role", "search");
+    form.action = new URL("search/", root).href;
+    var input = doc.createElement("input");
+    input.type = "search"; input.name = "q"; input.placeholder = "Search transcripts";
+    input.setAttribute("aria-label", "Search transcripts");
+    form.appendChild(input);
+    inner.appendChild(form);
+  }
+
+  /* the turns that hold the query best: the longest run of consecutive matched words
+     (a phrase said in that turn), then the most matches; Pagefind's UI would keep its own
+     top three by match count only, and show them in page order */
+  function bestMoments(subs, n) {
+    function run(sub) {
+      var locs = (sub.locations || []).slice().sort(function (a, b) { return a - b; }), best = 0, cur = 0;
+      for (var i = 0; i < locs.length; i++) {
+        cur = i > 0 && locs[i] - locs[i - 1] <= 1 ? cur + 1 : 1;
+        if (cur > best) best = cur;
+      }
+      return best;
+    }
+    return subs
+      .map(function (sub, i) { return { sub: sub, run: run(sub), count: (sub.locations || []).length, i: i }; })
+      .sort(function (a, b) { return b.run - a.run || b.count - a.count || a.i - b.i; })
+      .slice(0, n)
+      .map(function (x) { return x.sub; });
+  }
+
+  function searchPage(el) {
+    var css = doc.createElement("link");
+    css.rel = "stylesheet";
+    css.href = new URL("pagefind/pagefind-ui.css", root).href;
+    doc.head.appendChild(css);
+    var script = doc.createElement("script");
+    script.src = new URL("pagefind/pagefind-ui.js", root).href;
+    script.onload = function () {
+      var ui = new window.PagefindUI({
+        element: el,
+        bundlePath: new URL("pagefind/", root).pathname,
+        baseUrl: root.pathname,
+        showSubResults: true,
+        showImages: false,
+        pageSize: 5,  // each shown session costs its fragment (~40 kB for 90 minutes): 5 keep a query near 300 kB
+        excerptLength: 24,
+        processResult: function (result) {
+          if (result.meta && result.meta.context) {  // event and date beside the session's title
+            result.meta.title = result.meta.title + " — " + result.meta.context;
+            delete result.meta.context;
+          }
+          result.sub_results = bestMoments(result.sub_results || [], 3);
+          return result;
+        },
+      });
+      var q = new URLSearchParams(location.search).get("q");
+      if (q) ui.triggerSearch(q);
+    };
+    script.onerror = function () { el.textContent = "The search index is missing: build the site with `make` (it runs Pagefind)."; };
+    doc.body.appendChild(script);
+  }
+
+  var searchBox = doc.getElementById("rp-search");
+  if (searchBox) searchPage(searchBox); else headerSearch();
+})();

@@ -1,0 +1,284 @@
+"""The built demo site in headless Chromium: player, deep links, search, downloads.
+
+One demo site is built (render → mkdocs → pagefind) per run and served on
+127.0.0.1 by rapporteur.site's Range-capable server; Chromium is Debian's
+(/usr/bin/chromium) driven by Playwright — never a downloaded browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"
+PAGE = "sessions/demo-ai-governance-roundtable/"
+# spoken by David Mensah in the demo, in the turn that starts at 127.0 s
+PHRASE = "separate team in every country"
+PHRASE_TURN, PHRASE_START = "t127000", 127.0
+YOUTUBE = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+# a stand-in for https://www.youtube.com/iframe_api: records what the page asks of the player
+FAKE_YT_API = """
+window.ytCalls = [];
+window.YT = {Player: function (el, opts) {
+  var self = this; window.ytCalls.push(["new", opts.videoId, opts.playerVars.start]);
+  this.seekTo = function (t) { window.ytCalls.push(["seekTo", t]); };
+  this.playVideo = function () { window.ytCalls.push(["playVideo"]); };
+  this.getCurrentTime = function () { return 0; };
+  this.getPlayerState = function () { return -1; };
+  setTimeout(function () { opts.events.onReady({target: self}); }, 0);
+}};
+setTimeout(function () { window.onYouTubeIframeAPIReady(); }, 0);
+"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+]
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Build the demo session's site into a temporary folder; yields its folder."""
+    if not (DEMO / "turns.json").is_file():
+        pytest.skip("the demo session has no turns.json")
+    from rapporteur.site import build_search_index, session_view
+    from rapporteur.render import render_site
+
+    root = tmp_path_factory.mktemp("demo-site")
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    docs = root / "docs"
+    docs.mkdir()
+    for item in ("about.md", "search.md", "assets", "overrides"):
+        src = ROOT / "docs" / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, docs / item)
+    # the same session as if its recording were on YouTube (the player is then YouTube's, loaded on demand)
+    yt = root / "recordings" / "demo-on-youtube"
+    yt.mkdir(parents=True)
+    text = (DEMO / "session.yaml").read_text(encoding="utf-8").replace("recording: recording.ogg", f"recording: {YOUTUBE}")
+    (yt / "session.yaml").write_text(text.replace("title: Making", "title: On YouTube, making"), encoding="utf-8")
+    shutil.copy(DEMO / "turns.json", yt / "turns.json")
+    render_site([session_view(DEMO), session_view(yt)], docs)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    build_search_index(root / "site", log=lambda _: None)
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    from rapporteur.site import make_server
+
+    server = make_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page plus every console error and every request that left 127.0.0.1."""
+
+    def __init__(self, browser, base_url: str, **kw) -> None:
+        self.context = browser.new_context(**kw)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: (r.url.startswith(base_url) or r.url.startswith("data:")
+                                            or self.external.append(r.url)))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser, base_url):
+    w = Watched(browser, base_url)
+    yield w
+    w.close()
+
+
+def current_time(page) -> float:
+    return page.evaluate("document.querySelector('#rp-player audio').currentTime")
+
+
+# --------------------------------------------------------------------- tests
+
+
+def test_range_requests_are_honoured(site, base_url):
+    audio = next((site / PAGE).glob("*.ogg"))
+    req = urllib.request.Request(base_url + PAGE + audio.name, headers={"Range": "bytes=100-199"})
+    with urllib.request.urlopen(req) as resp:
+        assert resp.status == 206
+        assert resp.headers["Content-Range"] == f"bytes 100-199/{audio.stat().st_size}"
+        assert resp.read() == audio.read_bytes()[100:200]
+
+
+def test_session_page_loads_clean_and_plays_from_a_timestamp(watched, base_url):
+    page = watched.page
+    page.goto(base_url + PAGE, wait_until="networkidle")
+    assert page.title().startswith("Making AI rules work together")
+    assert page.locator(".turn-head").count() >= 15
+    assert page.locator("#rp-player audio track[kind=captions]").count() == 1
+    page.wait_for_function("document.querySelector('#rp-player audio').readyState >= 1")
+    # keyboard: the timestamp is a focusable link, Enter plays from there
+    link = page.locator(f"#{PHRASE_TURN} a.turn-time")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 1.5")
+    assert page.url.endswith("#" + PHRASE_TURN)
+    assert "playing" in page.locator(f"#{PHRASE_TURN}").locator("xpath=..").get_attribute("class")
+    # a click on another timestamp moves the player there
+    page.locator("#t60860 a.turn-time").click()
+    page.wait_for_function("Math.abs(document.querySelector('#rp-player audio').currentTime - 60.86) < 1.5")
+    assert page.url.endswith("#t60860")
+    # agenda links play from the item's start
+    page.locator('a[href="#agenda-3"]').first.click()
+    page.wait_for_function("Math.abs(document.querySelector('#rp-player audio').currentTime - 160) < 1.5")
+    assert watched.errors == []
+    assert watched.external == []
+
+
+@pytest.mark.parametrize("fragment, expected, turn", [("t=100", 100.0, "t98460"), ("t=2:05", 125.0, "t121540"),
+                                                       (PHRASE_TURN, PHRASE_START, PHRASE_TURN)])
+def test_deep_link_seeks_on_load(watched, base_url, fragment, expected, turn):
+    page = watched.page
+    page.goto(f"{base_url}{PAGE}#{fragment}", wait_until="networkidle")
+    page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {expected}) < 0.5")
+    assert page.locator(".turn.playing .turn-head").get_attribute("id") == turn
+    box = page.locator(f"#{turn}").bounding_box()
+    assert box is not None and 0 <= box["y"] < page.viewport_size["height"]  # scrolled into view
+    assert watched.errors == [] and watched.external == []
+
+
+def test_copy_link_to_a_moment(browser, base_url):
+    w = Watched(browser, base_url, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = w.page
+        page.goto(base_url + PAGE, wait_until="networkidle")
+        page.locator(f"#{PHRASE_TURN} button.turn-copy").click()
+        page.wait_for_function("document.querySelector('.rp-status').textContent.length > 0")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == f"{base_url}{PAGE}#{PHRASE_TURN}"
+        assert w.errors == []
+    finally:
+        w.close()
+
+
+def test_search_finds_the_turn_and_opens_it(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "search/", wait_until="networkidle")
+    page.locator(".pagefind-ui__search-input").fill(PHRASE)
+    page.locator(".pagefind-ui__result").first.wait_for(timeout=10_000)
+    # each session's best moment is the turn that says the phrase
+    firsts = page.locator(".pagefind-ui__result").evaluate_all(
+        "rs => rs.map(r => r.querySelector('.pagefind-ui__result-nested a').getAttribute('href'))")
+    assert sorted(firsts) == [f"/{PAGE}#{PHRASE_TURN}", f"/sessions/demo-on-youtube/#{PHRASE_TURN}"]
+    sub = page.locator(f'.pagefind-ui__result-nested a[href$="{PAGE}#{PHRASE_TURN}"]')
+    assert "David Mensah" in sub.inner_text() and "00:02:07" in sub.inner_text()
+    result = page.locator(".pagefind-ui__result", has=sub).inner_text()
+    assert "Making AI rules work together across borders — IGF 2025 (demo) · 2025-06-24" in result
+    # filters exist for speaker, event and year
+    filters = page.locator(".pagefind-ui__filter-name").all_inner_texts()
+    assert {"speaker", "event", "year"} <= {f.strip().lower() for f in filters}
+    sub.click()
+    page.wait_for_url(f"**/{PAGE}#{PHRASE_TURN}")
+    page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 0.5")
+    assert page.locator(".turn.playing .turn-head").get_attribute("id") == PHRASE_TURN
+    assert watched.errors == [] and watched.external == []
+
+
+def test_header_search_and_speaker_page(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "speakers/david-mensah/", wait_until="networkidle")
+    assert page.locator("h1").inner_text().startswith("David Mensah")
+    link = page.locator(f'a[href$="{PAGE}#{PHRASE_TURN}"]')
+    assert link.count() == 1
+    link.click()
+    page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 0.5")
+    page.locator(".rp-header-search input").fill("borders")
+    page.keyboard.press("Enter")
+    page.locator(".pagefind-ui__result").first.wait_for(timeout=10_000)
+    assert watched.errors == [] and watched.external == []
+
+
+def test_phone_layout_has_no_horizontal_scroll(browser, base_url):
+    w = Watched(browser, base_url, viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True)
+    try:
+        w.page.goto(f"{base_url}{PAGE}#{PHRASE_TURN}", wait_until="networkidle")
+        assert w.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert w.errors == [] and w.external == []
+    finally:
+        w.close()
+
+
+def test_downloads_exist_and_parse(site, base_url):
+    import srt
+    import webvtt
+
+    stem = base_url + PAGE + "demo-ai-governance-roundtable"
+    texts = {}
+    for ext in ("vtt", "srt", "txt", "json"):
+        with urllib.request.urlopen(f"{stem}.{ext}") as resp:
+            assert resp.status == 200
+            texts[ext] = resp.read().decode("utf-8")
+    vtt = webvtt.from_buffer(__import__("io").StringIO(texts["vtt"]))
+    assert len(vtt.captions) > 20 and "<v David Mensah>" in texts["vtt"]
+    subs = list(srt.parse(texts["srt"]))
+    assert len(subs) > 20 and subs[0].content.startswith("Sarah Collins: ")
+    assert "[00:02:07] David Mensah: " in texts["txt"]
+    assert [t["id"] for t in json.loads(texts["json"])["turns"]][:2] == ["t620", "t28400"]
+
+
+def test_other_pages_load_clean(watched, base_url):
+    page = watched.page
+    for path in ("", "about/", "speakers/", "search/", "speakers/sarah-collins/"):
+        page.goto(base_url + path, wait_until="networkidle")
+        assert page.locator("h1").count() == 1, path
+    page.goto(base_url, wait_until="networkidle")  # the home page has a search box too
+    page.locator(".pagefind-ui__search-input").fill("borders")
+    page.locator(".pagefind-ui__result").first.wait_for(timeout=10_000)
+    assert watched.errors == [] and watched.external == []
+
+
+def test_youtube_player_is_loaded_on_demand_and_seeks(watched, base_url):
+    page = watched.page
+    page.route("https://www.youtube.com/iframe_api", lambda route: route.fulfill(
+        status=200, content_type="text/javascript", body=FAKE_YT_API))
+    page.goto(f"{base_url}sessions/demo-on-youtube/#{PHRASE_TURN}", wait_until="networkidle")
+    assert watched.external == []  # nothing from YouTube until asked to play
+    assert "00:02:07" in page.locator("#rp-player button").inner_text()
+    page.locator("#t60860 a.turn-time").click()
+    page.wait_for_function("window.ytCalls && window.ytCalls.length >= 3")
+    calls = page.evaluate("window.ytCalls")
+    assert calls[0] == ["new", "dQw4w9WgXcQ", 60] and ["seekTo", 60.86] in calls and ["playVideo"] in calls
+    page.locator(f"#{PHRASE_TURN} a.turn-time").click()
+    page.wait_for_function(f"window.ytCalls.some(c => c[0] === 'seekTo' && c[1] === {PHRASE_START})")
+    assert watched.external == ["https://www.youtube.com/iframe_api"]
+    assert watched.errors == []

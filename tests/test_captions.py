@@ -1,0 +1,214 @@
+"""captions: parsing IGF raw captions and aligning them to ASR words."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from rapporteur.captions import (
+    CaptionOptions,
+    align,
+    align_words,
+    captioned_turns,
+    parse_captions,
+    read_captions,
+)
+from rapporteur.records import Turn, Turns, Word
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMING_BUILD = ROOT / ".build" / "naming"
+
+RAW = """RAW FILE
+IGF 2023 - DAY 2 - WS #73 INTERCONNECTING GLOBAL AI GOVERNANCE MECHANISMS
+The following are the outputs of the real-time captioning taken during the IGF.
+
+>> BU ZHONG: Good morning, everyone. (Applause)
+Welcome to the session.
+>> XIANHONG HU:  Thank you,
+Bu.  It's great to be here.
+>> Thank you for the question.
+>> AUDIENCE: Can I ask something?
+>> So: this line has no name at all.
+"""
+
+_MISHEAR = {"the": "a", "and": "in", "their": "there", "to": "two", "for": "four", "is": "as", "it": "at"}
+
+
+def noisy_captions(turns, *, seed: int = 0, p_delete=0.04, p_sub=0.05, p_insert=0.03, p_noname=0.15, drop=()) -> str:
+    """A raw-caption text of reference turns (speaker, text) with captioning errors."""
+    rng = random.Random(seed)
+    out = ["RAW FILE", "THE FOLLOWING IS THE OUTPUT OF THE REAL-TIME CAPTIONING", ""]
+    for i, (speaker, text) in enumerate(turns):
+        if i in drop:
+            continue
+        words = []
+        for w in text.split():
+            r = rng.random()
+            if r < p_delete:
+                continue
+            if r < p_delete + p_sub:
+                bare = w.strip(".,?!").lower()
+                w = _MISHEAR.get(bare) or (w[:-2] + w[-1] if len(w) > 4 else w + "s")
+            words.append(w)
+            if rng.random() < p_insert:
+                words.append(rng.choice(["uh", "the", "so", "and"]))
+        name = speaker.upper()
+        if rng.random() < 0.3 and len(name) > 6:  # a misspelt name in the caption header
+            name = name[:-2] + name[-1]
+        head = ">>" if rng.random() < p_noname else f">> {name}:"
+        line = f"{head} {' '.join(words)}"
+        # captioners break lines at ~60 characters
+        while len(line) > 60:
+            cut = line.rfind(" ", 0, 60)
+            if cut <= 0:
+                break
+            out.append(line[:cut])
+            line = line[cut + 1 :]
+        out.append(line)
+        if rng.random() < 0.1:
+            out.append("(Applause)")
+    return "\n".join(out) + "\n"
+
+
+def turn_agreement(ref_turns, turns, *, tolerance: float = 1.0) -> tuple[float, list[str]]:
+    """Share of reference turns (speaker, start) with an output turn starting within ``tolerance`` s under the same name."""
+    misses = []
+    good = 0
+    for speaker, start in ref_turns:
+        near = [t for t in turns if abs(t.start - start) <= tolerance]
+        if any(t.speaker == speaker for t in near):
+            good += 1
+        else:
+            misses.append(f"{start:.1f}s {speaker}: {[(t.start, t.speaker) for t in near]}")
+    return good / len(ref_turns), misses
+
+
+def test_parse_captions_turns_names_and_noise():
+    caps = parse_captions(RAW)
+    assert [c.speaker for c in caps] == ["Bu Zhong", "Xianhong Hu", "", "Participant", ""]
+    assert caps[0].text == "Good morning, everyone. Welcome to the session."
+    assert caps[1].text == "Thank you, Bu. It's great to be here."
+    assert caps[3].raw_speaker == "AUDIENCE"
+    assert caps[4].text == "So: this line has no name at all."
+
+
+def _fake_asr(turns, *, seed=1, wps=2.5, pause=0.6, p_err=0.1):
+    """ASR-like words for reference turns: timed, with mis-hearings; returns (words, truth [(speaker,start)])."""
+    rng = random.Random(seed)
+    t, words, truth = 0.5, [], []
+    for speaker, text in turns:
+        truth.append((speaker, t))
+        for w in text.split():
+            heard = w if rng.random() > p_err else rng.choice(["uh", w[::-1], "thing"])
+            words.append(Word(start=round(t, 3), end=round(t + 0.8 / wps, 3), text=" " + heard))
+            t += 1 / wps
+        t += pause
+    return words, truth
+
+
+SCRIPT = [
+    ("Ngozi Okonkwo", "Good morning and welcome. I give the floor to Xianhong Hu from UNESCO, please."),
+    ("Xianhong Hu", "Thank you Ngozi. At UNESCO we adopted a recommendation on the ethics of artificial intelligence and almost every member state signed it."),
+    ("Ngozi Okonkwo", "Thank you. Rajesh, over to you."),
+    ("Rajesh Venkataraman", "Thanks. The engineers I meet want rules that are clear. A startup with ten people cannot hire a lawyer for every market."),
+    ("Xianhong Hu", "May I add one thing?"),
+    ("Ngozi Okonkwo", "Please go ahead."),
+    ("Xianhong Hu", "Capacity matters more than texts. Many countries do not have the people to put rules into practice."),
+    ("Ngozi Okonkwo", "Thank you all, and goodbye."),
+]
+
+
+def test_align_noisy_captions_to_fake_asr():
+    words, truth = _fake_asr(SCRIPT)
+    caps = parse_captions(noisy_captions(SCRIPT, seed=3, p_noname=0.0))
+    roster = ["Ngozi Okonkwo", "Xianhong Hu", "Rajesh Venkataraman", "Li Wei"]
+    turns, coverage = align(caps, words, roster=roster)
+    assert 0.7 < coverage < 1.0
+    share, misses = turn_agreement(truth, turns)
+    assert share == 1.0, misses
+    # the human text is shown by default; ASR words on request
+    assert "UNESCO" in turns[0].text
+    asr_turns, _ = align(caps, words, roster=roster, options=CaptionOptions(text="asr"))
+    assert [t.start for t in asr_turns] == [t.start for t in turns]
+    assert all(w in words for t in asr_turns for w in t.words)
+
+
+def test_unnamed_caption_turns_take_the_diarized_name_and_gaps_keep_asr():
+    words, truth = _fake_asr(SCRIPT)
+    named = Turns(
+        turns=tuple(
+            Turn(id=f"t{i}", start=s, end=(truth[i + 1][1] - 0.3 if i + 1 < len(truth) else 999.0), label=f"S{i}",
+                 speaker=sp, text="")
+            for i, (sp, s) in enumerate(truth)
+        ),
+        speakers={},
+    )
+    text = noisy_captions(SCRIPT, seed=5, p_noname=1.0, drop={3})  # no names at all; turn 3 not captioned
+    turns, coverage = align(parse_captions(text), words, named=named)
+    share, misses = turn_agreement(truth, turns)
+    assert share == 1.0, misses
+    gap = [t for t in turns if t.label == "ASR"]
+    assert len(gap) == 1 and gap[0].speaker == "Rajesh Venkataraman" and "startup" in gap[0].text
+
+
+def test_align_words_counts_only_exact_matches_as_coverage():
+    caps = parse_captions(">> A: one two three four\n")
+    words = [Word(start=i, end=i + 0.5, text=f" {w}") for i, w in enumerate(["one", "too", "three", "four", "five"])]
+    al = align_words(caps, words)
+    assert al.coverage == pytest.approx(0.75)
+    assert al.asr_coverage == pytest.approx(0.6)
+    two = al.tokens[1]
+    assert (two.start, two.asr, two.exact) == (1, 1, False)  # the mis-heard word takes the ASR word's time
+
+
+def _named_session(folder: Path):
+    from rapporteur import records
+    from rapporteur.naming import name_speakers
+    from rapporteur.session import load_session
+
+    turns = records.turns_from_dict(json.loads((folder / "turns.json").read_text()))
+    session = load_session(folder)
+    named, _ = name_speakers(turns, session)
+    return named, session
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["naming-handoffs", "naming-selfintro", "naming-titles"])
+def test_captions_on_rendered_sessions(name):
+    """Real ASR words of a rendered synthetic session + noisy captions made from its ground truth."""
+    folder = NAMING_BUILD / name
+    if not (folder / "turns.json").is_file():
+        pytest.skip(f"render and run {folder} first (see scripts/synth/naming-*.yaml)")
+    from rapporteur import records
+    from rapporteur.synth import load_reference
+
+    ref = load_reference(folder / "reference.json")
+    transcript = records.transcript_from_dict(json.loads((folder / "transcript.json").read_text()))
+    named, session = _named_session(folder)
+    script = [(t.speaker, t.text) for t in ref.turns]
+    caps = parse_captions(noisy_captions(script, seed=7))
+    turns, coverage = align(caps, transcript.words(), roster=session.speakers, named=named)
+    share, misses = turn_agreement([(t.speaker, t.start) for t in ref.turns], turns)
+    print(f"{name}: caption coverage {coverage:.1%}; turns with right name and start within 1 s: {share:.1%}")
+    assert share >= 0.95, misses
+
+
+def test_session_fields_and_turns_record(tmp_path):
+    words, truth = _fake_asr(SCRIPT)
+    (tmp_path / "session.yaml").write_text("title: x\ncaptions: raw.txt\ntranscript_text: asr\n", encoding="utf-8")
+    (tmp_path / "raw.txt").write_text(noisy_captions(SCRIPT, seed=2, p_noname=0.0), encoding="utf-8")
+    from rapporteur.session import parse_session
+
+    session = parse_session({"title": "x", "captions": "raw.txt", "transcript_text": "asr"}, tmp_path)
+    source, choice = session.captions, session.transcript_text
+    assert (source, choice) == ("raw.txt", "asr")
+    caps = read_captions(source, tmp_path)
+    named = Turns(turns=(), speakers={}, parameters={"max_gap": 1.0})
+    rec = captioned_turns(named, words, caps, ["Ngozi Okonkwo", "Xianhong Hu", "Rajesh Venkataraman"],
+                          options=CaptionOptions(text=choice))
+    assert rec.parameters["captions"]["coverage"] > 0.7 and rec.parameters["max_gap"] == 1.0
+    assert rec.speakers["CAPTION_0"] == "Ngozi Okonkwo"
+    assert rec.turns[1].words[0] in words  # ASR words, as asked

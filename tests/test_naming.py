@@ -1,0 +1,116 @@
+"""naming: diarized labels → roster names from what people say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rapporteur.naming import NamingOptions, find_mentions, name_forms, name_speakers, similarity, tokens_of
+from rapporteur.records import Turn, Turns, Word
+from rapporteur.session import Person, Session
+
+ROSTER = (
+    Person(name="Ngozi Okonkwo", role="moderator"),
+    Person(name="Xianhong Hu", role="speaker"),
+    Person(name="Rajesh Venkataraman", role="speaker"),
+    Person(name="Joanna Wierzbicka", role="speaker"),
+    Person(name="Tomás Ibáñez", role="online moderator"),  # on the roster, never speaks
+)
+
+
+def make_turns(script, *, gap: float = 0.5, wps: float = 2.5) -> Turns:
+    t, turns = 0.5, []
+    for label, text in script:
+        words = []
+        for w in text.split():
+            words.append(Word(start=round(t, 3), end=round(t + 0.3, 3), text=" " + w))
+            t += 1 / wps
+        turns.append(Turn(id=f"t{int(words[0].start * 1000)}", start=words[0].start, end=words[-1].end,
+                          label=label, speaker=label, text=text, words=tuple(words)))
+        t += gap
+    return Turns(turns=tuple(turns), speakers={})
+
+
+def session(**kw) -> Session:
+    return Session(id="s", dir=Path("."), title="t", speakers=kw.pop("speakers", ROSTER), **kw)
+
+
+PANEL = [
+    ("S0", "Good morning and welcome. My name is Ngozi Okonkwo and I will moderate. Tomás follows the chat. "
+           "I give the floor to Shanghong Who from UNESCO."),  # ASR mis-hearing of "Xianhong Hu"
+    ("S1", "Thank you, Ngozi. At UNESCO we adopted a recommendation on ethics."),
+    ("S0", "Thank you. Rajesh, you work with engineers. Over to you."),
+    ("S2", "Thanks, Ngozi. Engineers want rules that are clear and the same everywhere."),
+    ("S0", "Let us hear from a government now. Joanna, the floor is yours."),
+    ("S3", "Thank you very much. We agree on a shared core of rules."),
+    ("S0", "Thank you all, and goodbye."),
+]
+
+
+def test_panel_is_named_from_intro_handoffs_and_thanks():
+    named, info = name_speakers(make_turns(PANEL), session())
+    assert named.speakers == {"S0": "Ngozi Okonkwo", "S1": "Xianhong Hu", "S2": "Rajesh Venkataraman", "S3": "Joanna Wierzbicka"}
+    assert [t.speaker for t in named.turns][:2] == ["Ngozi Okonkwo", "Xianhong Hu"]
+    assert info["S0"]["source"] == "automatic" and info["S0"]["confidence"] > 0.8
+    rules = {e["rule"] for e in info["S0"]["evidence"]}
+    assert {"self-introduction", "thanks to the previous speaker", "moderator opens the session"} <= rules
+    ev = next(e for e in info["S1"]["evidence"] if e["rule"] == "hand-off to the next speaker")
+    assert "Shanghong" in ev["text"] and ev["turn_id"] == named.turns[0].id and ev["start"] > 0  # where it was said
+    assert "naming" in named.parameters
+
+
+def test_speaker_map_wins_and_its_name_is_not_given_twice():
+    named, info = name_speakers(make_turns(PANEL), session(speaker_map={"S1": "Rajesh Venkataraman"}))
+    assert named.speakers["S1"] == "Rajesh Venkataraman" and info["S1"]["source"] == "speaker_map"
+    assert named.speakers["S2"] != "Rajesh Venkataraman"
+
+
+def test_floor_participants_stay_unnamed_unless_they_introduce_themselves():
+    script = PANEL[:2] + [
+        ("S0", "Are there questions from the floor? Yes, at the back."),
+        ("S4", "Thanks. My name is Kwame Boateng, a student from Ghana. How do networks survive?"),
+        ("S0", "Another hand there. Please."),
+        ("S5", "In my town the council helped a lot with the antennas on the school roof."),
+        ("S0", "Thank you all, and goodbye."),
+    ]
+    named, info = name_speakers(make_turns(script), session())
+    assert named.speakers["S4"] == "Kwame Boateng"
+    assert info["S4"]["evidence"][0]["rule"] == "self-introduction (not on the roster)"
+    assert named.speakers["S5"] == "Participant" and info["S5"]["source"] == "unnamed"
+    assert "Tomás Ibáñez" not in named.speakers.values()
+
+
+def test_two_labels_share_a_name_only_when_a_sentence_runs_across_them():
+    split = [
+        ("S0", "Good morning. My name is Ngozi Okonkwo and today my colleague"),
+        ("S9", "follows the chat while we talk about rules for artificial intelligence and"),
+        ("S0", "who should set them. I give the floor to Xianhong Hu."),
+        ("S1", "Thank you, Ngozi. Capacity comes first."),
+        ("S9", "and then the rules. Thank you all."),
+    ]
+    named, info = name_speakers(make_turns(split, gap=0.1), session())
+    assert named.speakers["S9"] == "Ngozi Okonkwo" and info["S9"]["same_person_as"] == ["S0"]
+    assert any("diarizer split" in e["rule"] for e in info["S9"]["evidence"])
+    # the same speech with full stops at the changes: no evidence of a split, S9 stays unnamed
+    apart = [(lab, text.replace(" colleague", " colleague.").replace(" and", ".", 1) if lab == "S9" else text)
+             for lab, text in split]
+    apart[0] = ("S0", "Good morning. My name is Ngozi Okonkwo. Welcome.")
+    named, info = name_speakers(make_turns(apart, gap=0.8), session())
+    assert named.speakers["S9"] != "Ngozi Okonkwo"
+
+
+def test_name_matching_tolerates_asr_spellings_but_not_common_words():
+    assert similarity("Venkat Raman", "Venkataraman") > 0.9
+    assert similarity("Okonko", "Okonkwo") > 0.85
+    assert similarity("Veerzbitska", "Wierzbicka") > 0.8
+    forms = name_forms([p.name for p in ROSTER])
+    turn = make_turns([("S", "Who said that? Thank you, Doctor Hu, and thanks Ms. Wierzbika.")]).turns[0]
+    found = {m.person for m in find_mentions(tokens_of(turn), forms, NamingOptions())}
+    assert found == {"Xianhong Hu", "Joanna Wierzbicka"}
+    turn = make_turns([("S", "The engineers who meet the rules want the same thing.")]).turns[0]
+    assert find_mentions(tokens_of(turn), forms, NamingOptions()) == []
+
+
+def test_without_a_roster_labels_become_speaker_n_unless_someone_introduces_themselves():
+    named, info = name_speakers(make_turns(PANEL), session(speakers=()))
+    assert named.speakers["S0"] == "Ngozi Okonkwo"  # "My name is …" needs no roster
+    assert sorted(v for k, v in named.speakers.items() if k != "S0") == ["Speaker 1", "Speaker 2", "Speaker 3"]

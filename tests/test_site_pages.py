@@ -1,0 +1,196 @@
+"""Player, transcript markup, speaker pages, site audio, search data and the Range server (no browser)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import urllib.error
+import urllib.request
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rapporteur.records import Agenda, AgendaItem, Turns
+from rapporteur.render import (
+    SessionView,
+    choose_player,
+    is_named,
+    render_session,
+    render_site,
+    speaker_slugs,
+    youtube_id,
+)
+from rapporteur.session import Person
+from test_render import HOSTILE, make_turn, md, new_session, parse_html
+
+
+def two_sessions(tmp_path):
+    a = new_session(tmp_path, "igf2023-a", title="First", event="IGF 2023", date=dt.date(2023, 10, 9),
+                    recording="https://youtu.be/dQw4w9WgXcQ",
+                    speakers=(Person(name="Ana Ferreira", role="moderator", affiliation="Digital Rights Network"),
+                              Person(name="Participant")))
+    b = new_session(tmp_path, "igf2024-b", title="Second", event="IGF 2024", date=dt.date(2024, 12, 17),
+                    recording="https://example.org/media/talk.mp4",
+                    speakers=(Person(name="ana ferreira", role="speaker"), Person(name="Peter Novak")))
+    ta = Turns(turns=(make_turn(1.0, "Ana Ferreira", "Welcome everyone."),
+                      make_turn(10.0, "Speaker 2", "A question from the floor.", "SPEAKER_02"),
+                      make_turn(20.0, "Participant", "Another question.", "SPEAKER_03")), speakers={})
+    tb = Turns(turns=(make_turn(5.0, "Peter Novak", "Shared principles are a start."),
+                      make_turn(754.32, "ana ferreira", "Principles alone do not protect anyone.", "SPEAKER_01")),
+               speakers={})
+    return (SessionView(a, ta, Agenda(items=(AgendaItem(title="Opening", start=0.0),))),
+            SessionView(b, tb, None))
+
+
+def test_youtube_ids():
+    vid = "dQw4w9WgXcQ"
+    for url in [f"https://www.youtube.com/watch?v={vid}&t=10", f"https://youtu.be/{vid}", f"https://m.youtube.com/watch?v={vid}",
+                f"https://www.youtube.com/live/{vid}?si=x", f"https://www.youtube-nocookie.com/embed/{vid}"]:
+        assert youtube_id(url) == vid, url
+    for url in ["https://example.org/watch?v=" + vid, "javascript:alert(1)", "https://www.youtube.com/watch?v=<script>",
+                "https://www.youtube.com/@channel", None]:
+        assert youtube_id(url) is None, url
+
+
+def test_unnamed_speakers_get_no_page():
+    for name in ["Speaker 1", "SPEAKER_00", "speaker_3", "Participant", "Unknown speaker", "Audience member", "", "Guest 2"]:
+        assert not is_named(name), name
+    for name in ["Ana Ferreira", "Speaker Pelosi", "Bu Zhong", "中文 名字"]:
+        assert is_named(name), name
+
+
+def test_turn_heading_is_a_sub_result_with_time_and_speaker(tmp_path):
+    a, b = two_sessions(tmp_path)
+    html = md(render_session(b, slugs=speaker_slugs([a, b])).split("---\n", 2)[2])
+    parsed = parse_html(html)
+    heads = [attrs for tag, attrs in parsed.tags if tag == "h4"]
+    assert [h["id"] for h in heads] == ["t5000", "t754320"]
+    assert heads[1]["data-start"] == "754.320" and heads[1]["class"] == "turn-head"
+    assert '<a class="turn-time" href="#t754320">00:12:34</a> <a class="turn-speaker" href="../../speakers/ana-ferreira/">ana ferreira</a>' in html
+    assert 'class="turn-copy" data-anchor="t754320"' in html
+    # the player: a direct .mp4 URL plays in <video> with the captions attached
+    assert ("video", {"controls": None, "preload": "metadata", "src": "https://example.org/media/talk.mp4"}) in parsed.tags
+    assert ("track", {"kind": "captions", "src": "igf2024-b.vtt", "srclang": "en", "label": "Captions", "default": None}) in parsed.tags
+    # search filters: speaker, event, year (hidden, not indexed as text)
+    filters = [(a.get("data-pagefind-filter"), t) for t, a in parsed.tags if a.get("data-pagefind-filter")]
+    assert [f for f, _ in filters] == ["speaker", "speaker", "event", "year"]
+    assert "IGF 2024" in html and 'data-pagefind-sort="date">2024-12-17<' in html
+
+
+def test_youtube_player_loads_nothing_until_asked(tmp_path):
+    a, _ = two_sessions(tmp_path)
+    assert choose_player(a.session, has_local_audio=True).kind == "youtube"  # the video wins over local audio
+    html = md(render_session(a).split("---\n", 2)[2])
+    tags = parse_html(html).tags
+    assert ("div", {"class": "rp-player rp-player--youtube", "id": "rp-player", "data-kind": "youtube",
+                    "data-youtube-id": "dQw4w9WgXcQ", "data-pagefind-ignore": "index"}) in tags
+    assert not [t for t, _ in tags if t in ("iframe", "script", "img")]
+
+
+def test_hostile_names_stay_inert_in_headings_and_filters(tmp_path):
+    evil = " ".join(HOSTILE[:6])
+    s = new_session(tmp_path, "evil", title="x", event=evil, date=dt.date(2024, 1, 1), speakers=(Person(name=evil),))
+    v = SessionView(s, Turns(turns=(make_turn(1.0, evil, evil),), speakers={}), None)
+    html = md(render_session(v).split("---\n", 2)[2])
+    parsed = parse_html(html)
+    assert not [t for t, _ in parsed.tags if t in ("script", "img", "iframe")]
+    assert not [a for _, a in parsed.tags if (a.get("href") or "").startswith("javascript") or a.get("onclick")]
+    assert "<script>alert(1)</script>" in "".join(parsed.text)
+
+
+def test_speaker_pages_across_sessions(tmp_path):
+    a, b = two_sessions(tmp_path)
+    docs = tmp_path / "docs"
+    render_site([a, b], docs, site_audio=False)
+    speakers = docs / "speakers"
+    assert sorted(p.name for p in speakers.iterdir()) == ["ana-ferreira", "index.md", "peter-novak"]
+    page = (speakers / "ana-ferreira" / "index.md").read_text(encoding="utf-8")
+    assert page.startswith('---\ntitle: "Ana Ferreira"\n---\n\n# Ana Ferreira\n')
+    assert "- **Affiliation:** Digital Rights Network" in page
+    assert page.index("Second") < page.index("First")  # newest first
+    assert "| 2023-10-09 | [First](../../sessions/igf2023-a/index.md) | IGF 2023 | moderator |" in page
+    assert '<a class="turn-time" href="../../sessions/igf2024-b/#t754320">00:12:34</a> Principles alone' in page
+    index = (speakers / "index.md").read_text(encoding="utf-8")
+    assert "| [Ana Ferreira](ana-ferreira/index.md) | Digital Rights Network | 2 |" in index
+    # a person who is no longer in any session loses their page
+    render_site([a], docs, site_audio=False)
+    assert sorted(p.name for p in speakers.iterdir()) == ["ana-ferreira", "index.md"]
+
+
+def test_summary_hook(tmp_path):
+    a, _ = two_sessions(tmp_path)
+    assert "## Summary" not in render_session(a)
+    from rapporteur.records import Agenda, to_json
+    from rapporteur.summarize import SummarizeOptions, summarize
+
+    a.session.dir.mkdir(parents=True)
+    summary = summarize(a.turns, Agenda(items=()), a.session, options=SummarizeOptions(embedder="tfidf"))
+    (a.session.dir / "summary.json").write_text(to_json(summary), encoding="utf-8")
+    page = render_session(a)
+    assert "## Summary" in page and "#t" in page.split("## Summary", 1)[1].split("## Speakers", 1)[0]
+    assert page.index("## Summary") < page.index("## Speakers")
+    (a.session.dir / "summary.json").write_text("{damaged", encoding="utf-8")
+    assert "## Summary" not in render_session(a)  # a damaged summary is left out, the page still renders
+
+
+def _tone(path: Path, seconds: float = 1.0, freq: float = 440.0) -> None:
+    t = np.arange(int(16000 * seconds)) / 16000
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((0.3 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2").tobytes())
+
+
+def test_site_audio_is_encoded_once_per_source(tmp_path):
+    s = new_session(tmp_path, "local", title="Local", recording="talk.wav")
+    s.dir.mkdir(parents=True)
+    _tone(s.dir / "talk.wav")
+    view = SessionView(s, Turns(turns=(make_turn(0.1, "Ana Ferreira", "Hello."),), speakers={}), None)
+    docs = tmp_path / "docs"
+    render_site([view], docs)
+    audio = docs / "sessions" / "local" / "local.ogg"
+    assert audio.read_bytes()[:4] == b"OggS"
+    page = (docs / "sessions" / "local" / "index.md").read_text(encoding="utf-8")
+    assert '<audio controls preload="metadata" src="local.ogg"><track kind="captions" src="local.vtt"' in page
+    os.utime(audio, (1_000_000_000, 1_000_000_000))
+    render_site([view], docs)
+    assert audio.stat().st_mtime == 1_000_000_000  # unchanged source: not encoded again
+    _tone(s.dir / "talk.wav", freq=660.0)
+    render_site([view], docs)
+    assert audio.stat().st_mtime != 1_000_000_000
+
+
+@pytest.fixture
+def range_server(tmp_path):
+    from rapporteur.site import make_server
+
+    (tmp_path / "a.bin").write_bytes(bytes(range(256)) * 4)
+    server = make_server(tmp_path, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/a.bin"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("header, status, content_range, body", [
+    ("bytes=0-9", 206, "bytes 0-9/1024", bytes(range(10))),
+    ("bytes=1000-", 206, "bytes 1000-1023/1024", bytes(range(232, 256))),
+    ("bytes=-4", 206, "bytes 1020-1023/1024", bytes(range(252, 256))),
+    ("bytes=1020-5000", 206, "bytes 1020-1023/1024", bytes(range(252, 256))),
+    (None, 200, None, bytes(range(256)) * 4),
+])
+def test_range_server(range_server, header, status, content_range, body):
+    req = urllib.request.Request(range_server, headers={"Range": header} if header else {})
+    with urllib.request.urlopen(req) as resp:
+        assert resp.status == status
+        assert resp.headers.get("Content-Range") == content_range
+        assert resp.headers["Accept-Ranges"] == "bytes"
+        assert resp.read() == body
+
+
+def test_range_server_unsatisfiable(range_server):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(range_server, headers={"Range": "bytes=2000-"}))
+    assert err.value.code == 416 and err.value.headers["Content-Range"] == "bytes */1024"
