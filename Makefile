@@ -89,6 +89,9 @@ test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 test-fast: $(INSTALLED) ## run only the fast tests
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
+bench: $(INSTALLED) ## benchmark: stage speeds, ASR configurations, memory, make times → benchmarks/results.md
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)
 	rm -rf site .build docs/index.md docs/sessions docs/speakers
 	rm -f recordings/*/audio.wav recordings/*/.audio.source recordings/*/.error

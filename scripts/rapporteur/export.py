@@ -373,7 +373,8 @@ class VttWriter(Writer):
         comments = []
         if session is not None:
             about = " · ".join(x for x in (session.event, session.date.isoformat() if session.date else "") if x)
-            comments.append(_one_line(f"{session.title} ({about})" if about else session.title))
+            # a NOTE may not contain "-->"; escaped like cue text, it cannot, and shows no markup
+            comments.append(escape_vtt(_one_line(f"{session.title} ({about})" if about else session.title)))
         webvtt.WebVTT(captions=captions, header_comments=comments).write(file)
 
 

@@ -90,6 +90,16 @@ _MD_TABLE = {ord(c): f"&#{ord(c)};" for c in _MD_CHARS}
 _ORDERED = re.compile(r"^(\d+)\.")
 
 
+_FILTER_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+
+
+def filter_text(value: str) -> str:
+    """A Pagefind filter value.  Pagefind decodes entities in it and its UI shows
+    filter values as HTML, so markup characters become look-alikes that are not
+    markup (the name itself is shown exactly everywhere else)."""
+    return escape_md(value.translate(_FILTER_SAFE))
+
+
 def escape_html(text: str) -> str:
     """Text for HTML element content or a quoted attribute value."""
     return html.escape(str(text), quote=True)
@@ -472,9 +482,9 @@ def _search_filters(view: SessionView) -> str:
     parts = []
     speakers = [n for n in _speakers_in_order(view) if is_named(n)]
     for name in speakers:
-        parts.append(f'<span data-pagefind-filter="speaker">{escape_md(name)}</span>')
+        parts.append(f'<span data-pagefind-filter="speaker">{filter_text(name)}</span>')
     if s.event:
-        parts.append(f'<span data-pagefind-filter="event">{escape_md(s.event)}</span>')
+        parts.append(f'<span data-pagefind-filter="event">{filter_text(s.event)}</span>')
     if s.year:
         parts.append(f'<span data-pagefind-filter="year">{s.year}</span>')
     context = " · ".join(x for x in (s.event, s.date.isoformat() if s.date else "") if x)
@@ -664,8 +674,8 @@ def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
                 out.append(f"- … and {more} more turn{'s' if more != 1 else ''} in [the transcript]({base}index.md#transcript)")
             out.append("")
         out += ["</div>", ""]
-    filt = "".join(f'<span data-pagefind-filter="event">{escape_md(e)}</span>' for e in sorted({a.view.session.event for a in apps if a.view.session.event}))
-    out += [f'<div hidden data-pagefind-ignore="index"><span data-pagefind-filter="speaker">{escape_md(name)}</span>{filt}</div>', ""]
+    filt = "".join(f'<span data-pagefind-filter="event">{filter_text(e)}</span>' for e in sorted({a.view.session.event for a in apps if a.view.session.event}))
+    out += [f'<div hidden data-pagefind-ignore="index"><span data-pagefind-filter="speaker">{filter_text(name)}</span>{filt}</div>', ""]
     return "\n".join(out).rstrip() + "\n"
 
 
