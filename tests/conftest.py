@@ -55,3 +55,39 @@ def espeak(text: str, target: Path, voice: str = "en-us") -> Path:
         pytest.skip("espeak-ng is not installed")
     subprocess.run(["espeak-ng", "-v", voice, "-w", str(target), text], check=True)
     return target
+
+
+def build_test_site(root: Path, session_dirs, *, strict: bool = False) -> Path:
+    """Render the given session folders and build a full site (mkdocs + Pagefind) under ``root``."""
+    import os
+    import sys
+
+    from rapporteur.render import render_site
+    from rapporteur.site import build_search_index, session_view
+
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    docs = root / "docs"
+    docs.mkdir(exist_ok=True)
+    for item in ("about.md", "search.md", "assets", "overrides"):
+        src = ROOT / "docs" / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, docs / item)
+    render_site([session_view(d) for d in session_dirs], docs)
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--quiet", *(["--strict"] if strict else [])]
+    proc = subprocess.run(cmd, cwd=root, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    build_search_index(root / "site", log=lambda _: None)
+    return root / "site"
+
+
+def serve_site(site: Path):
+    """Serve a built site on 127.0.0.1 with Range support; yields its base URL (use with `yield from`)."""
+    from rapporteur.site import make_server
+
+    server = make_server(site, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,15 +8,13 @@ One demo site is built (render → mkdocs → pagefind) per run and served on
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from conftest import build_test_site, serve_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,41 +52,19 @@ def site(tmp_path_factory):
     """Build the demo session's site into a temporary folder; yields its folder."""
     if not (DEMO / "turns.json").is_file():
         pytest.skip("the demo session has no turns.json")
-    from rapporteur.site import build_search_index, session_view
-    from rapporteur.render import render_site
-
     root = tmp_path_factory.mktemp("demo-site")
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    docs = root / "docs"
-    docs.mkdir()
-    for item in ("about.md", "search.md", "assets", "overrides"):
-        src = ROOT / "docs" / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, docs / item)
     # the same session as if its recording were on YouTube (the player is then YouTube's, loaded on demand)
     yt = root / "recordings" / "demo-on-youtube"
     yt.mkdir(parents=True)
     text = (DEMO / "session.yaml").read_text(encoding="utf-8").replace("recording: recording.ogg", f"recording: {YOUTUBE}")
     (yt / "session.yaml").write_text(text.replace("title: Making", "title: On YouTube, making"), encoding="utf-8")
     shutil.copy(DEMO / "turns.json", yt / "turns.json")
-    render_site([session_view(DEMO), session_view(yt)], docs)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0, proc.stderr
-    build_search_index(root / "site", log=lambda _: None)
-    return root / "site"
+    return build_test_site(root, [DEMO, yt], strict=True)
 
 
 @pytest.fixture(scope="module")
 def base_url(site):
-    from rapporteur.site import make_server
-
-    server = make_server(site, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    yield from serve_site(site)
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,12 @@ text must still be there, readable.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
+
+from conftest import build_test_site, serve_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,35 +78,15 @@ def hostile_session(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory):
-    from rapporteur.render import render_site
-    from rapporteur.site import build_search_index, session_view
-
     root = tmp_path_factory.mktemp("hostile-site")
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    docs = root / "docs"
-    docs.mkdir()
-    for item in ("about.md", "search.md", "assets", "overrides"):
-        src = ROOT / "docs" / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, docs / item)
     session = root / "recordings" / "hostile"
     hostile_session(session)
-    render_site([session_view(session)], docs)
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet"], cwd=root,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0, proc.stderr
-    build_search_index(root / "site", log=lambda _: None)
-    return root / "site"
+    return build_test_site(root, [session])
 
 
 @pytest.fixture(scope="module")
 def served(hostile_site):
-    from rapporteur.site import make_server
-
-    server = make_server(hostile_site, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    yield from serve_site(hostile_site)
 
 
 INJECTED = """() => {

@@ -371,9 +371,9 @@ def render_player(player: Player, view: SessionView) -> str:
     if player.kind == "youtube":
         vid = escape_html(player.src)
         inner = (
-            f'<button type="button" class="rp-yt-start" aria-label="Play the recording (loads the YouTube player)">'
-            f'<span aria-hidden="true">▶</span> <span class="rp-yt-label">Play the recording</span> '
-            f"<small>(loads the YouTube player)</small></button>"
+            '<button type="button" class="rp-yt-start" aria-label="Play the recording (loads the YouTube player)">'
+            '<span aria-hidden="true">▶</span> <span class="rp-yt-label">Play the recording</span> '
+            "<small>(loads the YouTube player)</small></button>"
         )
         return f'<div class="rp-player rp-player--youtube" id="rp-player" data-kind="youtube" data-youtube-id="{vid}" data-pagefind-ignore="index">{inner}</div>'
     src = player.src if safe_url(player.src) else quote(player.src)

@@ -315,7 +315,7 @@ def transcribe(
             on_segments(tuple(done))
 
     if len(rest) < SAMPLE_RATE // 10 and done:  # nothing left after the checkpoint
-        part_language, part_prob, model = "", 0.0, options.model
+        part_language, part_prob = "", 0.0
         result = None
     else:
         result = get_backend(options.backend).transcribe(
