@@ -348,3 +348,23 @@ def test_encoder_matches_resemblyzer(fixture_audio):
             a = int(round(start * 100))
             ref = encoder(torch.from_numpy(mel[None, a : a + int(round(dur * 100))])).numpy()[0]
             assert float(row @ ref) > 0.999
+
+
+def test_merge_similar_joins_one_voice_split_in_two_but_keeps_close_voices():
+    from rapporteur.diarize import merge_similar
+
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(32), rng.standard_normal(32)
+    a_twin = a + 0.25 * rng.standard_normal(32)  # the same voice, a little different
+    rows = [a + 0.05 * rng.standard_normal(32) for _ in range(40)]
+    rows += [a_twin + 0.05 * rng.standard_normal(32) for _ in range(40)]
+    rows += [b + 0.05 * rng.standard_normal(32) for _ in range(40)]
+    emb = np.array(rows)
+    emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    path = np.repeat([0, 1, 2], 40)
+    cost = np.full(len(emb), 10.0)
+    merged = merge_similar(emb, path, cost)
+    assert len(set(merged[:80])) == 1 and merged[0] != merged[-1]
+    # nothing is merged when every pair is below the threshold
+    kept = merge_similar(emb, path, cost, threshold=0.999)
+    assert len(set(kept)) == 3
