@@ -17,7 +17,6 @@ INSTALLED  := $(VENV)/.installed
 RAPPORTEUR := $(BIN)/rapporteur
 MODEL      ?=
 THREADS    ?=
-RUN_FLAGS  := $(if $(MODEL),--model $(MODEL)) $(if $(THREADS),--threads $(THREADS))
 PYTEST_ARGS ?=
 
 SESSIONS   := $(patsubst recordings/%/session.yaml,%,$(wildcard recordings/*/session.yaml))
@@ -55,7 +54,11 @@ sessions: $(STAMPS) ## run the out-of-date stages of every session
 PIPELINE_CODE := $(wildcard scripts/rapporteur/*.py)
 .build/sessions/%.stamp: recordings/%/session.yaml $$(filter-out $$(DERIVED),$$(wildcard recordings/$$*/*)) $$(wildcard rapporteur.yaml) $(PIPELINE_CODE) | $(INSTALLED)
 	@mkdir -p $(@D)
-	@if $(RAPPORTEUR) run $(RUN_FLAGS) recordings/$*; then touch $@; else rm -f $@; fi
+	@threads="$(THREADS)"; jobs=$$(echo "$(MAKEFLAGS)" | sed -n 's/.*-j\([0-9][0-9]*\).*/\1/p'); \
+	if [ -z "$$threads" ] && [ -n "$$jobs" ] && [ "$$jobs" -gt 1 ]; then \
+	  threads=$$(( $$(nproc) / jobs )); [ "$$threads" -ge 1 ] || threads=1; fi; \
+	if $(RAPPORTEUR) run $(if $(MODEL),--model $(MODEL)) $${threads:+--threads $$threads} recordings/$*; \
+	then touch $@; else rm -f $@; fi
 
 .build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(wildcard scripts/rapporteur/render.py) | $(INSTALLED)
 	@mkdir -p $(@D)
