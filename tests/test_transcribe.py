@@ -136,3 +136,32 @@ def test_repetition_loops_are_collapsed():
     out = " ".join(w.text.strip() for w in collapse_loops(ws))
     assert out == "les vrais vrais vrais à tous et bien à tous et bien à tous et bien fin"
     assert collapse_loops(ws[:3]) == tuple(ws[:3])
+
+
+def test_chunk_bounds_cut_in_silence():
+    from rapporteur.transcribe import chunk_bounds
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    audio = (rng.standard_normal(sr * 100) * 0.3).astype(np.float32)
+    audio[sr * 47 : sr * 48] = 0.0  # a pause near the 45 s mark
+    bounds = chunk_bounds(audio, 0, 45.0, search=5.0)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(audio)
+    assert all(b0 == a1 for (_, a1), (b0, _) in zip(bounds, bounds[1:]))
+    assert sr * 47 <= bounds[0][1] <= sr * 48  # cut inside the pause
+    assert chunk_bounds(audio, 0, 0) == [(0, len(audio))]
+    assert chunk_bounds(audio[: sr * 50], 0, 45.0) == [(0, sr * 50)]  # no tiny last chunk
+
+
+@pytest.mark.slow
+def test_chunked_transcription_keeps_the_words(speech):
+    audio = np.concatenate([speech, np.zeros(16000, np.float32), speech, np.zeros(16000, np.float32), speech])
+    whole = transcribe(audio, TranscribeOptions(model="tiny.en", threads=2, beam_size=1, chunk_minutes=0))
+    seen = []
+    chunked = transcribe(audio, TranscribeOptions(model="tiny.en", threads=2, beam_size=1, chunk_minutes=len(speech) / 16000 / 60),
+                         progress=lambda d, t: seen.append(d))
+    words = lambda t: norm(" ".join(w.text for w in t.words()))  # noqa: E731
+    assert abs(len(words(chunked)) - len(words(whole))) <= 3
+    starts = [w.start for w in chunked.words()]
+    assert starts == sorted(starts) and starts[-1] > 2 * len(speech) / 16000
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(len(audio) / 16000)

@@ -51,13 +51,15 @@ class TranscribeOptions:
     """Prime the decoder with the session title and roster names (helps proper nouns)."""
     condition_on_previous_text: bool = True
     """Feed each window the previous window's text (measured: WER 15.6 % → 12.7 % on synthetic speech)."""
+    chunk_minutes: float = 20.0
+    """Decode long recordings in chunks of about this many minutes, cut in silence (bounds memory); 0 = whole."""
     no_speech_threshold: float = 0.6
     """Drop a segment whose no-speech probability is above this while its mean log-probability is below -1."""
 
     def parameters(self) -> dict:
         d = asdict(self)
-        d.pop("threads")
-        d.pop("device")
+        for key in ("threads", "device", "chunk_minutes"):  # how, not what: same transcript
+            d.pop(key)
         return d
 
 
@@ -279,6 +281,25 @@ def shift_segment(segment: Segment, offset: float, new_id: int) -> Segment:
     return replace(segment, id=new_id, start=sec(segment.start + offset), end=sec(segment.end + offset), words=words)
 
 
+def chunk_bounds(audio: np.ndarray, start: int, chunk_seconds: float, *, search: float = 20.0) -> list[tuple[int, int]]:
+    """Sample ranges of at most about ``chunk_seconds`` from ``start``, each cut at the
+    quietest half second within ``search`` seconds of its nominal end (so no word is cut)."""
+    n = len(audio)
+    if chunk_seconds <= 0 or n - start <= chunk_seconds * SAMPLE_RATE * 1.25:
+        return [(start, n)]
+    bounds, a, hop = [], start, SAMPLE_RATE // 2
+    while n - a > chunk_seconds * SAMPLE_RATE * 1.25:
+        reach = min(search, chunk_seconds / 2)  # cuts always move forward
+        lo = a + int((chunk_seconds - reach) * SAMPLE_RATE)
+        hi = max(lo + 1, min(n - hop, a + int((chunk_seconds + reach) * SAMPLE_RATE)))
+        frames = [(float(np.sqrt(np.mean(audio[x : x + hop] ** 2))), x) for x in range(lo, hi, hop // 2)]
+        cut = min(frames)[1] + hop // 2
+        bounds.append((a, cut))
+        a = cut
+    bounds.append((a, n))
+    return bounds
+
+
 def transcribe(
     audio: np.ndarray,
     options: TranscribeOptions = TranscribeOptions(),
@@ -295,6 +316,9 @@ def transcribe(
     phrases to favour (faster-whisper only).  Both are ignored when
     ``options.use_prompt`` is false.
 
+    Long recordings are decoded in chunks of ``options.chunk_minutes`` cut in
+    silence, so memory stays bounded whatever the length.
+
     Checkpointing: ``on_segments`` receives every segment so far each time one
     is decoded; ``resume`` (what an interrupted run saved) skips the audio
     those segments cover, so a long job restarts where it stopped.
@@ -303,38 +327,36 @@ def transcribe(
     audio = np.asarray(audio, dtype=np.float32)
     total = len(audio) / SAMPLE_RATE
     done = [shift_segment(s, 0.0, i) for i, s in enumerate(resume)]
-    offset = done[-1].end if done else 0.0
-    rest = audio[int(round(offset * SAMPLE_RATE)) :]
+    start = int(round((done[-1].end if done else 0.0) * SAMPLE_RATE))
+    languages: list[tuple[str, float]] = []
+    backend = get_backend(options.backend)
+    for a, b in chunk_bounds(audio, start, options.chunk_minutes * 60):
+        if b - a < SAMPLE_RATE // 10:
+            continue
+        offset = a / SAMPLE_RATE
+        before = len(done)
 
-    def shifted_progress(d: float, _t: float) -> None:
-        progress(min(total, d + offset), total)
+        def collect(segment: Segment, offset: float = offset) -> None:
+            done.append(shift_segment(segment, offset, len(done)))
+            if on_segments:
+                on_segments(tuple(done))
 
-    def collect(segment: Segment) -> None:
-        done.append(shift_segment(segment, offset, len(done)))
-        if on_segments:
-            on_segments(tuple(done))
-
-    if len(rest) < SAMPLE_RATE // 10 and done:  # nothing left after the checkpoint
-        part_language, part_prob = "", 0.0
-        result = None
-    else:
-        result = get_backend(options.backend).transcribe(
-            rest,
+        result = backend.transcribe(
+            audio[a:b],
             options,
             prompt=prompt if use else None,
             hotwords=hotwords if use else None,
-            progress=shifted_progress,
+            progress=lambda d, _t, offset=offset: progress(min(total, d + offset), total),
             on_segment=collect,
         )
-        if not resume:
-            return result
-        part_language, part_prob = result.language, result.language_probability
-    if result is not None and len(done) == len(resume):  # a backend that does not stream
-        done += [shift_segment(s, offset, len(done) + k) for k, s in enumerate(result.segments)]
+        if len(done) == before:  # a backend that does not stream its segments
+            done += [shift_segment(s, offset, len(done) + k) for k, s in enumerate(result.segments)]
+        languages.append((result.language, result.language_probability))
     progress(total, total)
+    language, prob = max(languages, key=lambda lp: lp[1]) if languages else ("", 0.0)
     return Transcript(
-        language=options.language or part_language,
-        language_probability=part_prob,
+        language=options.language or language,
+        language_probability=prob,
         duration=sec(total),
         segments=tuple(done),
         backend=options.backend,
