@@ -194,3 +194,27 @@ def test_range_server_unsatisfiable(range_server):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(urllib.request.Request(range_server, headers={"Range": "bytes=2000-"}))
     assert err.value.code == 416 and err.value.headers["Content-Range"] == "bytes */1024"
+
+
+def test_downloads_are_laid_out_again_only_when_their_inputs_change(tmp_path, monkeypatch):
+    import shutil
+
+    import rapporteur.render as render
+    from conftest import ROOT
+    from rapporteur.site import session_view
+
+    demo = tmp_path / "recordings" / "demo"
+    shutil.copytree(ROOT / "recordings" / "demo-ai-governance-roundtable", demo,
+                    ignore=shutil.ignore_patterns("audio.wav", "media.*", ".*"))
+    docs = tmp_path / "docs"
+    render.render_site([session_view(demo)], docs, site_audio=False)
+    vtt = docs / "sessions" / "demo" / "demo.vtt"
+    first = vtt.read_text(encoding="utf-8")
+    calls = []
+    real = render.session_downloads
+    monkeypatch.setattr(render, "session_downloads", lambda v: calls.append(v) or real(v))
+    render.render_site([session_view(demo)], docs, site_audio=False)
+    assert calls == [] and vtt.read_text(encoding="utf-8") == first  # unchanged: reused
+    (demo / "session.yaml").write_text((demo / "session.yaml").read_text().replace("title: Making", "title: Now making"))
+    render.render_site([session_view(demo)], docs, site_audio=False)
+    assert len(calls) == 1 and "Now making" in vtt.read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from .errors import RapporteurError
 from .export import format_hms, get_writer, speaker_name, turn_text
-from .fsutil import sha256_file, write_text_atomic
+from .fsutil import digest, sha256_file, write_text_atomic
 from .records import Agenda, AgendaItem, Turn, Turns, agenda_from_dict, turn_id, turns_from_dict
 from .session import Person, Session
 
@@ -579,6 +579,31 @@ def _agenda_heading(item: AgendaItem, anchors: dict[int, str]) -> str:
     return f"### {escape_md(item.title)} {{ #{anchors[id(item)]}{start} }}"
 
 
+DOWNLOADS_STAMP = ".downloads.key"
+"""Fingerprint of what a session's downloads were made from (their caption layout is the slow part)."""
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def downloads_key(view: SessionView) -> str | None:
+    """A fingerprint of the downloads' inputs: turns.json, session.yaml and the export code.
+
+    None when the turns did not come from the session's turns.json (nothing to compare)."""
+    from . import export
+
+    turns_file = view.session.dir / "turns.json"
+    try:
+        parts = [turns_file.read_bytes(), view.session.file.read_bytes(), Path(export.__file__).read_bytes()]
+    except OSError:
+        return None
+    return digest(*parts)
+
+
 def session_downloads(view: SessionView) -> dict[str, str]:
     """File name → content of the session's downloads (none without turns)."""
     if view.turns is None or not view.turns.turns:
@@ -830,7 +855,17 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
             keep |= {audio.name, f".{audio.name}.source"}
             written.append(audio)
         player = choose_player(v.session, has_local_audio=audio is not None)
-        files = {"index.md": render_session(v, slugs=slugs, player=player), **session_downloads(v)}
+        files = {"index.md": render_session(v, slugs=slugs, player=player)}
+        key = downloads_key(v)
+        names = [f"{v.session.id}.{ext}" for ext, _ in DOWNLOADS] if v.turns is not None and v.turns.turns else []
+        stamp = folder / DOWNLOADS_STAMP
+        if key and names and _read_text(stamp) == key and all((folder / n).is_file() for n in names):
+            keep |= set(names) | {DOWNLOADS_STAMP}  # unchanged since the last build: not laid out again
+            written += [folder / n for n in names]
+        else:
+            files.update(session_downloads(v))
+            if key and names:
+                files[DOWNLOADS_STAMP] = key
         for name, text in files.items():
             write_text_atomic(folder / name, text)
             written.append(folder / name)
