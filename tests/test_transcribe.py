@@ -161,7 +161,10 @@ def test_chunked_transcription_keeps_the_words(speech):
     chunked = transcribe(audio, TranscribeOptions(model="tiny.en", threads=2, beam_size=1, chunk_minutes=len(speech) / 16000 / 60),
                          progress=lambda d, t: seen.append(d))
     words = lambda t: norm(" ".join(w.text for w in t.words()))  # noqa: E731
-    assert abs(len(words(chunked)) - len(words(whole))) <= 3
+    assert len(words(chunked)) >= 0.85 * len(words(whole))  # a cut may cost a word or two, not a chunk
     starts = [w.start for w in chunked.words()]
-    assert starts == sorted(starts) and starts[-1] > 2 * len(speech) / 16000
+    assert starts == sorted(starts)
+    third = len(speech) / 16000
+    for k in range(3):  # every repetition of the sentence was transcribed, at its own time
+        assert any(k * (third + 1) - 0.5 <= t <= (k + 1) * (third + 1) for t in starts)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(len(audio) / 16000)
