@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -135,6 +136,14 @@ class Agenda:
     items: tuple[AgendaItem, ...]
     inputs: str = ""
     schema_version: int = SCHEMA_VERSION
+
+
+def mmss(seconds: float) -> str:
+    """Whole seconds, rounded down, as ``mm:ss`` (``h:mm:ss`` past an hour)."""
+    total = max(0, int(math.floor(seconds + 1e-9)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def turn_id(start: float) -> str:

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .records import Agenda, AgendaItem, Turns, sec
+from .records import Agenda, AgendaItem, Turns, mmss, sec
 from .session import AgendaEntry, Person
 
 
@@ -490,7 +490,7 @@ def place_items(
             conf = _confidence(scores, times, c, plo, phi)
             why = [f.why for f in sorted(feats[c], key=lambda f: -f.score) if f.score > 0]
             x = sents[_snap_to_turn_start(sents, c)]
-            evidence = f"{x.speaker} at {_hms(x.start)}: " + "; ".join(why or ["order only"])
+            evidence = f"{x.speaker} at {mmss(x.start)}: " + "; ".join(why or ["order only"])
             if conf < options.min_confidence:
                 out[k] = Placement(title=entries[k].title, start=None, method="unplaced", confidence=conf, evidence=evidence)
             else:
@@ -498,10 +498,6 @@ def place_items(
         i = j
     return [p for p in out if p is not None]
 
-
-def _hms(t: float) -> str:
-    s = int(t)
-    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
 # ------------------------------------------------------- proposed sections
@@ -548,7 +544,7 @@ def propose_sections(turns: Turns | None, *, options: SegmentOptions = SegmentOp
         part = sents[b:end]
         label = _label(part, sents, first=k == 0, last=k == len(bounds) - 1 and k > 0, names=names)
         out.append(Placement(title=label, start=sec(part[0].start), method="proposed", confidence=0.5,
-                             evidence=f"topic shift at {_hms(part[0].start)} ({part[0].speaker})"))
+                             evidence=f"topic shift at {mmss(part[0].start)} ({part[0].speaker})"))
     return out
 
 
@@ -644,7 +640,7 @@ def evaluate_placement(session_dir: Any) -> str:
     rows = start_errors(placed, truth)
     lines = [f"{d.name}: mean absolute start error {sum(r[3] for r in rows) / max(len(rows), 1):.2f} s over {len(rows)} items"]
     for (title, t, s, err), p in zip(rows, placed):
-        lines.append(f"  {_hms(t)} true, {_hms(s) if s is not None else '--:--'} placed, error {err:5.2f} s, "
+        lines.append(f"  {mmss(t)} true, {mmss(s) if s is not None else '--:--'} placed, error {err:5.2f} s, "
                      f"confidence {p.confidence:.2f} [{p.method}] {title}")
     return "\n".join(lines)
 

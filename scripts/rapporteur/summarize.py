@@ -36,7 +36,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .errors import RapporteurError
-from .records import SCHEMA_VERSION, Agenda, Turn, Turns
+from .records import SCHEMA_VERSION, Agenda, Turn, Turns, mmss
 from .segment import Sentence, _moderator_labels, content_tokens, item_kind, sentences
 from .session import Session
 
@@ -860,10 +860,6 @@ def published_claims(summary: Summary) -> list[Claim]:
 _TURN_ID = re.compile(r"^t\d+$")
 
 
-def _hms(t: float) -> str:
-    s = max(0, int(t))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
-
 
 def summary_markdown(summary: Summary, turns: Turns, *, page_href: str = "") -> str:
     """The summary as Markdown for the session page; links go only to turn anchors (``page_href#t123450``).
@@ -878,7 +874,7 @@ def summary_markdown(summary: Summary, turns: Turns, *, page_href: str = "") -> 
 
     def link(tid: str) -> str:
         t = by_id[tid]
-        return f'<a class="cite" href="{escape_html(page_href)}#{tid}" title="{escape_html(t.speaker or t.label)}">{_hms(t.start)}</a>'
+        return f'<a class="cite" href="{escape_html(page_href)}#{tid}" title="{escape_html(t.speaker or t.label)}">{mmss(t.start)}</a>'
 
     def sentence(c: Claim) -> str | None:
         ids = [i for i in c.turns if _TURN_ID.match(i) and i in by_id]
@@ -915,7 +911,7 @@ def summary_markdown(summary: Summary, turns: Turns, *, page_href: str = "") -> 
         out += ["    **By agenda item**", ""]
         for item, xs in items:
             if xs:
-                when = f" ({_hms(item.start)})" if item.start is not None else ""
+                when = f" ({mmss(item.start)})" if item.start is not None else ""
                 out += [f"    - *{escape_md(item.title)}*{when}: " + " ".join(xs)]
         out += [""]
     if any(x for _, x in points):
@@ -928,6 +924,6 @@ def summary_markdown(summary: Summary, turns: Turns, *, page_href: str = "") -> 
     if quotes:
         out += ["    **Key quotes**", ""]
         for q in quotes:
-            when = f'<a class="cite" href="{escape_html(page_href)}#{q.turn}">{_hms(q.start)}</a>'
+            when = f'<a class="cite" href="{escape_html(page_href)}#{q.turn}">{mmss(q.start)}</a>'
             out += [f"    > \u201c{escape_md(q.text)}\u201d — {escape_md(q.speaker)}, {when}", ""]
     return "\n".join(out).rstrip() + "\n"

@@ -37,7 +37,7 @@ import yaml
 
 from .errors import RapporteurError
 from .fsutil import write_bytes_atomic, write_text_atomic
-from .records import SCHEMA_VERSION, SpeechTurn, sec, to_json
+from .records import SCHEMA_VERSION, SpeechTurn, mmss, sec, to_json
 
 SAMPLE_RATE = 16_000
 RECORDING_STEM = "recording"
@@ -456,13 +456,6 @@ def rttm_text(timeline: Timeline, file_id: str) -> str:
 
     return to_rttm([SpeechTurn(start=sec(p.start), end=sec(p.end), label=p.speaker) for p in timeline.lines], file_id)
 
-
-def mmss(seconds: float) -> str:
-    """Whole seconds, rounded down, as ``mm:ss`` (``hh:mm:ss`` past an hour)."""
-    total = int(math.floor(seconds + 1e-9))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def session_document(script: Script, timeline: Timeline, recording: str) -> dict[str, Any]:
