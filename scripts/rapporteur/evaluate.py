@@ -111,27 +111,21 @@ def evaluate(
     )
 
 
-def _read(path: Path, loader):
-    if not path.is_file():
-        return None
-    return loader(json.loads(path.read_text(encoding="utf-8")))
-
-
 def evaluate_session(session_dir: Path, *, collar: float = 0.25, as_json: bool = False) -> str:
     session_dir = Path(session_dir)
     ref_path = session_dir / "reference.json"
     if not ref_path.is_file():
         raise RapporteurError("no reference.json (ground truth) in this session", path=session_dir,
                               hint="evaluate works on synthetic sessions made by rapporteur.synth")
-    transcript = _read(session_dir / "transcript.json", records.transcript_from_dict)
+    transcript = records.read_record(session_dir / "transcript.json", records.transcript_from_dict)
     if transcript is None:
         raise RapporteurError("no transcript.json yet", path=session_dir, hint=f"run `rapporteur run {session_dir}` first")
     result = evaluate(
         session_dir.name,
         load_reference(ref_path),
         transcript,
-        _read(session_dir / "diarization.json", records.diarization_from_dict),
-        _read(session_dir / "turns.json", records.turns_from_dict),
+        records.read_record(session_dir / "diarization.json", records.diarization_from_dict),
+        records.read_record(session_dir / "turns.json", records.turns_from_dict),
         collar=collar,
     )
     return json.dumps(asdict(result), indent=1, sort_keys=True) if as_json else result.text()

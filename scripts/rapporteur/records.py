@@ -11,7 +11,8 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
 SCHEMA_VERSION = 1
 
@@ -195,3 +196,16 @@ def turns_from_dict(d: dict) -> Turns:
 
 def agenda_from_dict(d: dict) -> Agenda:
     return Agenda(**{**d, "items": tuple(AgendaItem(**i) for i in d["items"])})
+
+
+def read_record(path: Path, parse: Callable[[dict], Any]) -> Any:
+    """An artefact parsed with one of the ``*_from_dict`` loaders; None when the file is absent."""
+    from .errors import RapporteurError
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return parse(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise RapporteurError(f"unreadable ({exc})", path=path, hint="delete it and run the pipeline again") from None

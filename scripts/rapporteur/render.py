@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from .errors import RapporteurError
 from .export import format_hms, get_writer, speaker_name, turn_text
 from .fsutil import digest, sha256_file, write_text_atomic
-from .records import Agenda, AgendaItem, Turn, Turns, agenda_from_dict, turn_id, turns_from_dict
+from .records import Agenda, AgendaItem, Turn, Turns, agenda_from_dict, read_record, turn_id, turns_from_dict
 from .session import Person, Session
 
 DOWNLOADS = (
@@ -777,17 +777,12 @@ def render_home(views: Sequence[SessionView], *, max_names: int = 6, slugs: dict
 
 def load_view(session: Session, *, error: str | None = None) -> SessionView:
     """A session with its ``turns.json`` and ``agenda.json`` when they exist."""
-
-    def read(name: str, parse):
-        path = session.dir / name
-        if not path.is_file():
-            return None
-        try:
-            return parse(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise RapporteurError(f"unreadable ({exc})", path=path, hint="delete it and run the pipeline again") from None
-
-    return SessionView(session=session, turns=read("turns.json", turns_from_dict), agenda=read("agenda.json", agenda_from_dict), error=error)
+    return SessionView(
+        session=session,
+        turns=read_record(session.dir / "turns.json", turns_from_dict),
+        agenda=read_record(session.dir / "agenda.json", agenda_from_dict),
+        error=error,
+    )
 
 
 def _remove(path: Path) -> None:
