@@ -83,9 +83,11 @@ def _batch(dirs: list[Path], work: Callable[[Path], None], *, debug: bool) -> in
     return 0
 
 
-def cmd_run(args: argparse.Namespace, stages: tuple[str, ...]) -> int:
-    from .pipeline import run_session
+def cmd_run(args: argparse.Namespace, stages: tuple[str, ...] | None) -> int:
+    """Run ``stages`` (None: every stage) of the given sessions."""
+    from .pipeline import STAGES, run_session
 
+    stages = stages or STAGES
     config = _config(args)
     force = frozenset(stages if args.force else ())
     dirs = _session_dirs(args.sessions)
@@ -197,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run every out-of-date stage of the given sessions")
     common(p)
-    p.set_defaults(func=lambda a: cmd_run(a, ("fetch", "transcribe", "diarize", "attribute", "segment", "summarize")))
+    p.set_defaults(func=lambda a: cmd_run(a, None))
     for stage, help_text in [
         ("fetch", "download the recording (yt-dlp) and decode audio.wav"),
         ("transcribe", "audio.wav → transcript.json (Whisper, word timestamps)"),

@@ -19,7 +19,7 @@ from typing import Callable
 from . import records
 from .attribute import attribute
 from .captions import captioned_turns, read_captions
-from .naming import name_speakers
+from .naming import NamingOptions, name_speakers
 from .config import Config
 from .errors import RapporteurError, StageError
 from .fetch import ensure_audio, read_info, recording_digest
@@ -81,7 +81,7 @@ class Checkpoint:
         if not data or data.get("inputs") != self.inputs:
             return ()
         try:
-            return records.transcript_from_dict({**data["transcript"]}).segments
+            return records.transcript_from_dict(data["transcript"]).segments
         except (KeyError, TypeError, ValueError):
             return ()
 
@@ -210,8 +210,6 @@ class SessionRun:
         self._record("diarize", "done", t0, f"{len(result.labels)} speakers, {len(result.turns)} turns, RTF {el / max(dur, 1e-9):.3f}")
 
     def attribute_inputs(self) -> str:
-        from .naming import NamingOptions
-
         caps = self.session.captions
         return digest(
             "attribute",
@@ -313,7 +311,7 @@ class SessionRun:
             return self.results
         if "fetch" in stages and not ({"transcribe", "diarize"} & set(stages)):
             self.audio()
-        for stage in ("transcribe", "diarize", "attribute", "segment", "summarize"):
+        for stage in STAGES[1:]:  # fetch happens on demand, when a stage needs audio
             if stage in stages:
                 getattr(self, stage)()
         return self.results

@@ -52,16 +52,17 @@ def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] =
     return problems
 
 
+def _run_tool(args: list[str], what: str, path: Path, *, hint: str = "", ok: Callable[[], bool] = lambda: True) -> None:
+    """Run ``python -m <tool> ...``; a failure is one line with the tool's last words."""
+    proc = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
+    if proc.returncode != 0 or not ok():
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise RapporteurError(f"{what} failed: " + " | ".join(tail), path=path, hint=hint)
+
+
 def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, log: Callable[[str], None] = print) -> None:
     """``mkdocs build`` into site/, then the Pagefind index into site/pagefind/."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--quiet", "--config-file", str(mkdocs_config)],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise RapporteurError("mkdocs build failed: " + " | ".join(tail), path=mkdocs_config)
+    _run_tool(["mkdocs", "build", "--quiet", "--config-file", str(mkdocs_config)], "mkdocs build", mkdocs_config)
     site_dir = Path(mkdocs_config).resolve().parent / "site"
     build_search_index(site_dir, log=log)
     log(f"site built into {site_dir}/")
@@ -73,16 +74,13 @@ PAGEFIND_ARGS = ("--quiet", "--exclude-selectors", ".headerlink")
 
 def build_search_index(site_dir: Path, *, log: Callable[[str], None] = print) -> None:
     """Run Pagefind on a built site: writes ``site_dir/pagefind/`` (index, UI script and CSS)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pagefind", *PAGEFIND_ARGS, "--site", str(site_dir)],
-        capture_output=True,
-        text=True,
+    _run_tool(
+        ["pagefind", *PAGEFIND_ARGS, "--site", str(site_dir)],
+        "pagefind",
+        site_dir,
+        hint="check that `pagefind[bin]` is installed",
+        ok=lambda: (Path(site_dir) / "pagefind" / "pagefind-ui.js").is_file(),
     )
-    if proc.returncode != 0 or not (Path(site_dir) / "pagefind" / "pagefind-ui.js").is_file():
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise RapporteurError(
-            "pagefind failed: " + " | ".join(tail), path=site_dir, hint="check that `pagefind[bin]` is installed"
-        )
     log(f"search index built into {site_dir}/pagefind/")
 
 
