@@ -43,7 +43,7 @@ setup: $(INSTALLED) ## create the virtual environment and install rapporteur int
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,distributed]"
 	@touch $@
 
 sessions: $(STAMPS) ## run the out-of-date stages of every session

@@ -169,6 +169,27 @@ def test_killed_transcription_resumes_from_checkpoint(fixture_session):
     assert not any("resumes" in line for line in log)
 
 
+def test_device_is_how_not_what_and_cuda_without_gpu_is_one_line(fixture_session, monkeypatch, capsys):
+    import ctranslate2
+    import torch
+
+    from rapporteur.pipeline import SessionRun
+    from rapporteur.session import load_session
+
+    cpu = SessionRun(load_session(fixture_session), FAST)
+    gpu = with_overrides(with_overrides(FAST, "transcribe", device="cuda"), "diarize", device="cuda", threads=3)
+    cuda = SessionRun(load_session(fixture_session), gpu)
+    assert cpu.transcribe_inputs() == cuda.transcribe_inputs() and cpu.diarize_inputs() == cuda.diarize_inputs()
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    for stage, what in (("transcribe", "ASR (faster-whisper)"), ("diarize", "diarizer (builtin)")):
+        assert main([stage, "--quiet", "--device", "cuda", str(fixture_session)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("error:") == 1 and what in err and "--device cpu" in err and "Traceback" not in err
+    assert not (fixture_session / "audio.wav").exists()  # refused before decoding anything
+
+
 def test_two_runs_on_one_session_take_turns(tmp_path):
     import threading
     import time

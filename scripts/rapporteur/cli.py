@@ -43,7 +43,7 @@ def _config(args: argparse.Namespace):
         compute_type=getattr(args, "compute_type", None),
         device=getattr(args, "device", None),
     )
-    config = with_overrides(config, "diarize", threads=getattr(args, "threads", None))
+    config = with_overrides(config, "diarize", threads=getattr(args, "threads", None), device=getattr(args, "device", None))
     return config
 
 
@@ -96,7 +96,13 @@ def cmd_run(args: argparse.Namespace, stages: tuple[str, ...] | None) -> int:
     def work(d: Path) -> None:
         run_session(d, config, stages=stages, force=force, log=_log, quiet_progress=args.quiet)
 
-    status = _batch(dirs, work, debug=args.debug)
+    if args.scheduler:
+        from .distributed import run_distributed
+
+        status = run_distributed(args.scheduler, dirs, config, stages=stages, force=force, split_threads=args.threads is None,
+                                 log=_log, err=_err, debug=args.debug)
+    else:
+        status = _batch(dirs, work, debug=args.debug)
     if len(stages) > 1 and not args.quiet:
         _log(f"{len(dirs)} session(s) checked in {time.monotonic() - t0:.1f} s")
     return status
@@ -195,9 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--backend", choices=["faster-whisper", "openai-whisper"], help="ASR backend")
             p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
             p.add_argument("--compute-type", dest="compute_type", help="CTranslate2 compute type (default: int8)")
-            p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="device for ASR (default: cpu)")
+            p.add_argument("--device", choices=["cpu", "cuda", "auto"],
+                           help="device for ASR and the diarizer (default: cpu; auto: cuda when a GPU is usable)")
+            p.add_argument("--scheduler", metavar="ADDRESS",
+                           help="run the sessions on a Dask cluster, one task per session: tcp://host:8786 (workers "
+                                "must see the sessions at the same path), or local[:N] for N worker processes here")
 
-    p = sub.add_parser("run", help="run every out-of-date stage of the given sessions")
+    p = sub.add_parser(
+        "run",
+        help="run every out-of-date stage of the given sessions",
+        description="Run every out-of-date stage of the given sessions.",
+        epilog="Distributed runs (needs `pip install 'rapporteur[distributed]'`): --scheduler tcp://host:8786 sends "
+               "one task per session to a running Dask scheduler; every worker must run the same rapporteur and see "
+               "the session folders at the same absolute path (e.g. a shared NFS checkout). --scheduler local:N "
+               "starts N worker processes on this machine and gives each session cores/N threads unless --threads "
+               "is given. Worker log lines are printed when each session finishes.",
+    )
     common(p)
     p.set_defaults(func=lambda a: cmd_run(a, None))
     for stage, help_text in [

@@ -107,6 +107,8 @@ def check_optional() -> list[Check]:
               "pip install 'rapporteur[openai-whisper]'", required=False),
         Check("pyannote backend", pa, "installed" if pa else "not installed",
               "pip install 'rapporteur[pyannote]'", required=False),
+        Check("Dask distributed (--scheduler)", _has("distributed"), "installed" if _has("distributed") else "not installed",
+              "pip install 'rapporteur[distributed]'", required=False),
         Check("HF_TOKEN (pyannote)", bool(os.environ.get("HF_TOKEN")),
               "set" if os.environ.get("HF_TOKEN") else "not set", "export HF_TOKEN=... for the pyannote backend", required=False),
         Check("espeak-ng (synthetic test audio)", shutil.which("espeak-ng") is not None,

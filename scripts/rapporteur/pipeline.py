@@ -21,6 +21,7 @@ from .attribute import attribute
 from .captions import captioned_turns, read_captions
 from .naming import NamingOptions, name_speakers
 from .config import Config
+from .devices import resolve_device
 from .errors import RapporteurError, StageError
 from .fetch import ensure_audio, read_info, recording_digest
 from .fsutil import digest, write_text_atomic
@@ -158,8 +159,11 @@ class SessionRun:
         if self._fresh("transcribe", TRANSCRIPT, inputs):
             self._record("transcribe", "up to date")
             return
-        audio = self.audio()
         opts = self.config.transcribe
+        # checked before decoding audio; resolved here (auto → cpu|cuda) so every backend gets one
+        runtime = "ctranslate2" if opts.backend == "faster-whisper" else "torch"
+        opts = replace(opts, device=resolve_device(opts.device, what=f"ASR ({opts.backend})", runtime=runtime))
+        audio = self.audio()
         if self.session.language:
             opts = replace(opts, language=self.session.language)
         t0 = time.monotonic()
@@ -190,7 +194,7 @@ class SessionRun:
         return opts
 
     def diarize_inputs(self) -> str:
-        return digest("diarize", recording_digest(self.session), asdict(self.diarize_options()))
+        return digest("diarize", recording_digest(self.session), self.diarize_options().parameters())
 
     def diarize(self) -> None:
         from .diarize import diarize, to_rttm
@@ -199,6 +203,7 @@ class SessionRun:
         if self._fresh("diarize", DIARIZATION, inputs) and self.path(RTTM).is_file():
             self._record("diarize", "up to date")
             return
+        resolve_device(self.config.diarize.device, what=f"diarizer ({self.config.diarize.backend})")  # before any fetch
         audio = self.audio()
         t0 = time.monotonic()
         result = diarize(audio, self.diarize_options(), progress=self._progress("diarize"))

@@ -136,11 +136,14 @@ class FasterWhisperBackend:
 
         from .models import resolve_faster_whisper_model
 
+        from .devices import resolve_device
+
         model_ref = resolve_faster_whisper_model(options.model)
+        device = resolve_device(options.device, what="ASR (faster-whisper)", runtime="ctranslate2")
         try:
             model = WhisperModel(
                 model_ref,
-                device=options.device,
+                device=device,
                 compute_type=options.compute_type,
                 cpu_threads=_cpu_threads(options.threads),
                 local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1",
@@ -211,7 +214,9 @@ class OpenAIWhisperBackend:
 
         if options.threads > 0:
             torch.set_num_threads(options.threads)
-        device = "cuda" if options.device == "cuda" else "cpu"
+        from .devices import resolve_device
+
+        device = resolve_device(options.device, what="ASR (openai-whisper)")
         try:
             model = whisper.load_model(os.path.expanduser(options.model), device=device)
         except Exception as exc:
