@@ -58,6 +58,38 @@ def test_options_are_checked():
         D.DiarizeOptions(min_speakers=3, max_speakers=2)
     with pytest.raises(ValueError, match="hop"):
         D.DiarizeOptions(hop=2.0)
+    with pytest.raises(ValueError, match="device"):
+        D.DiarizeOptions(device="tpu")
+
+
+def test_device_and_threads_do_not_change_the_fingerprint():
+    base = D.DiarizeOptions().parameters()
+    assert D.DiarizeOptions(device="cuda", threads=4).parameters() == base
+    assert D.DiarizeOptions(device="auto", threads=0).parameters() == base
+    assert D.DiarizeOptions(hop=0.5).parameters() != base
+    assert "device" not in base
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.mark.parametrize("backend", ["builtin", "pyannote"])
+def test_cuda_without_a_gpu_is_a_one_line_error(no_gpu, backend):
+    with pytest.raises(ModelError) as info:
+        D.diarize(np.zeros(16000, dtype=np.float32), D.DiarizeOptions(backend=backend, device="cuda"))
+    text = str(info.value)
+    assert "\n" not in text and "diarizer" in text and "cuda" in text and "--device cpu" in text
+
+
+def test_device_auto_falls_back_to_cpu(no_gpu):
+    audio = np.zeros(16000 * 2, dtype=np.float32)
+    audio[4000:20000] = 0.3 * np.sin(np.arange(16000) * 0.2)
+    result = D.diarize(audio, D.DiarizeOptions(device="auto", vad="energy"))
+    assert result.backend == "builtin" and "device" not in result.parameters
 
 
 # ------------------------------------------------------------------ windows and turns
@@ -249,6 +281,10 @@ def fake_pyannote(monkeypatch):
                 raise RuntimeError("401 for token bad-token")
             return Pipeline()
 
+        def to(self, device):
+            calls["device"] = str(device)
+            return self
+
         def __call__(self, data, **kwargs):
             calls["kwargs"] = kwargs
             calls["shape"] = tuple(data["waveform"].shape)
@@ -272,6 +308,15 @@ def test_pyannote_backend_wiring(fake_pyannote, monkeypatch):
     assert fake_pyannote["kwargs"] == {"min_speakers": 1, "max_speakers": 4}
     assert fake_pyannote["shape"] == (1, 16000)
     assert "secret-token" not in repr(result)
+
+
+def test_pyannote_runs_on_the_chosen_device(fake_pyannote, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("HF_TOKEN", "secret-token")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    D.diarize(np.zeros(16000, dtype=np.float32), D.DiarizeOptions(backend="pyannote", device="auto"))
+    assert fake_pyannote["device"] == "cuda"
 
 
 def test_pyannote_needs_a_token(fake_pyannote, monkeypatch):
@@ -368,3 +413,33 @@ def test_merge_similar_joins_one_voice_split_in_two_but_keeps_close_voices():
     # nothing is merged when every pair is below the threshold
     kept = merge_similar(emb, path, cost, threshold=0.999)
     assert len(set(kept)) == 3
+
+
+def test_split_mixed_separates_two_voices_in_one_cluster_and_keeps_one_voice_whole():
+    from rapporteur.diarize import split_mixed
+
+    rng = np.random.default_rng(3)
+    dim = 16
+    voices = rng.normal(size=(3, dim))
+    voices[1] = voices[0] * 0.6 + rng.normal(size=dim) * 0.6  # two floor speakers, cosine ≈ 0.7
+    runs = [0, 1, 0, 2, 1, 2, 0, 1]  # voice of each stretch; voices 0 and 1 share label 0
+    emb, path, region = [], [], []
+    for r, voice in enumerate(runs):
+        for _ in range(12):  # 3 s of windows at 0.25 s
+            emb.append(voices[voice] + rng.normal(size=dim) * 0.15)
+            path.append(0 if voice in (0, 1) else 1)
+            region.append(r)
+    emb, path, region = np.array(emb), np.array(path), np.array(region)
+    cos = float(voices[0] @ voices[1] / np.linalg.norm(voices[0]) / np.linalg.norm(voices[1]))
+    assert cos < 0.85
+    out = split_mixed(emb, path, region, max_k=4)
+    truth = np.repeat(runs, 12)
+    assert len(set(out)) == 3
+    for v in range(3):  # each voice has exactly one label, and no label two voices
+        assert len(set(out[truth == v])) == 1
+    assert len({int(out[truth == v][0]) for v in range(3)}) == 3
+    # the speaker count bound holds, and one voice alone is never split
+    assert (split_mixed(emb, path, region, max_k=2) == path).all()
+    same = np.where(truth == 1, 0, truth)
+    one_voice = np.array([voices[v] + rng.normal(size=dim) * 0.15 for v in same])
+    assert (split_mixed(one_voice, path, region, max_k=4) == path).all()
