@@ -114,3 +114,28 @@ def test_without_a_roster_labels_become_speaker_n_unless_someone_introduces_them
     named, info = name_speakers(make_turns(PANEL), session(speakers=()))
     assert named.speakers["S0"] == "Ngozi Okonkwo"  # "My name is …" needs no roster
     assert sorted(v for k, v in named.speakers.items() if k != "S0") == ["Speaker 1", "Speaker 2", "Speaker 3"]
+
+
+def test_own_organisation_names_a_speaker_nobody_called_by_name():
+    """ASR lost "Joanna," before "the floor is yours": her ministry still says who she is."""
+    roster = tuple(
+        Person(name=p.name, role=p.role, affiliation=aff)
+        for p, aff in zip(ROSTER, ["Lagos Digital Rights Forum", "UNESCO", "Bangalore Internet Society",
+                                   "Polish Ministry of Digital Affairs", "Internet Society Chile"])
+    )
+    script = PANEL[:4] + [
+        ("S0", "Let us hear from a government now, and the floor is yours."),
+        ("S3", "Thank you very much. I speak for a ministry that has to make these rules work."),
+        ("S0", "Thank you all, and goodbye."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=roster))
+    assert named.speakers["S3"] == "Joanna Wierzbicka"
+    ev = info["S3"]["evidence"]
+    assert [e["rule"] for e in ev] == ["speaks for their organisation"] and "ministry" in ev[0]["text"]
+    assert 0 < info["S3"]["confidence"] < 0.8  # weaker than a name
+    # "Society" is in two affiliations and names nobody; a moderator naming "Xianhong Hu from UNESCO"
+    # speaks of her organisation, not their own
+    floor = script[:5] + [("S3", "Thank you. We in our society need rules."), script[6]]
+    named, _ = name_speakers(make_turns(floor), session(speakers=roster))
+    assert named.speakers["S3"] == "Participant"
+    assert named.speakers["S0"] == "Ngozi Okonkwo"

@@ -63,6 +63,7 @@ HANDOFF_AFTER = (
     ("go", "ahead"), ("your", "turn"), ("you", "have", "the", "floor"), ("the", "floor"),
 )
 ROLE_WORDS = {"chair": MODERATOR_ROLES, "chairperson": MODERATOR_ROLES, "moderator": MODERATOR_ROLES}
+FIRST_PERSON = {"i", "im", "we", "our", "my", "us", "ive", "weve", "were"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +72,8 @@ class NamingOptions:
 
     min_similarity: float = 0.8
     """0–1: how close (spelling or sound) a word group must be to a roster name form."""
+    affiliation_words: int = 30
+    """Words at the start of a turn searched for the speaker's own organisation ("At UNESCO we …")."""
     min_score: float = 1.0
     """Evidence points a label needs before it takes a name (a thanks ≈ 2, a self-introduction ≈ 3)."""
     split_score: float = 3.0
@@ -255,6 +258,38 @@ def self_introduced_name(text: str) -> tuple[str, int] | None:
     return None
 
 
+def affiliation_forms(people: Sequence[Person]) -> dict[str, str]:
+    """Distinctive words of each person's affiliation → person ("ministry" → the one ministry's person).
+
+    A word counts when it is at least five letters, not a common word, and in
+    exactly one person's affiliation ("Internet Society" twice names nobody).
+    """
+    owners: dict[str, set[str]] = {}
+    for p in people:
+        for word in re.split(r"[\s\-/,()&]+", p.affiliation or ""):
+            n = norm(word)
+            if len(n) >= 5 and n not in STOPWORDS:
+                owners.setdefault(n, set()).add(p.name)
+    return {w: next(iter(ps)) for w, ps in owners.items() if len(ps) == 1}
+
+
+def affiliation_mentions(tokens: Sequence[Token], forms: Mapping[str, str], options: NamingOptions) -> list[Mention]:
+    """Own-organisation cues early in a turn: a distinctive affiliation word near "I"/"we"/"our".
+
+    Spelling decides, not sound ("a Nesco" is UNESCO; "publish" is not "Polish").
+    """
+    out: list[Mention] = []
+    for i, t in enumerate(tokens[: options.affiliation_words]):
+        best = max(((SequenceMatcher(None, t.norm, w).ratio(), person) for w, person in forms.items()
+                    if abs(len(t.norm) - len(w)) <= 2), default=(0.0, ""))
+        if best[0] < 0.85 or t.norm in STOPWORDS:
+            continue
+        k = _sentence_start(tokens, i)
+        if any(x.norm in FIRST_PERSON for x in tokens[max(k, i - 5) : i + 4]):
+            out.append(Mention(best[1], i, i + 1, best[0], "affiliation"))
+    return out
+
+
 # ----------------------------------------------------------------- evidence
 
 
@@ -383,6 +418,7 @@ def collect_votes(
     g = (lambda lab: group.get(lab, lab)) if group else (lambda lab: lab)
     turns = merge_turns(turns, g)
     forms = name_forms([p.name for p in people])
+    orgs = affiliation_forms(people)
     votes: list[Vote] = []
     turns_seen: dict[str, int] = {}
     for k, turn in enumerate(turns):
@@ -450,6 +486,13 @@ def collect_votes(
                     votes.append(Vote(nxt.label, "", 0.0, "addressed with a title by the previous speaker",
                                       nxt, toks[i].start, f"{toks[i].raw} {toks[i + 1].raw}"))
                     break
+        # "I speak for a ministry …", "At UNESCO we …": the speaker's own organisation, once per turn
+        for m in {m.person: m for m in reversed(affiliation_mentions(toks, orgs, options))}.values():
+            if any(_sentence_start(toks, n.i) == _sentence_start(toks, m.i) for n in mentions):
+                continue  # "… Xianhong Hu from UNESCO": the organisation of the person named
+            if not any(v.turn is turn and v.person == m.person and v.rule.endswith("self-introduction") for v in votes):
+                votes.append(Vote(me, m.person, 1.0 * m.score, "speaks for their organisation", turn,
+                                  toks[m.i].start, _snippet(toks, m.i, m.j)))
         # a name not on the roster, from a self-introduction
         intro = self_introduced_name(turn.text)
         if intro and not any(v.rule.endswith("self-introduction") and v.turn is turn for v in votes):
