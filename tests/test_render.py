@@ -376,3 +376,32 @@ def test_mkdocs_build_strict(tmp_path, view):
     # sessions are not in the navigation: the about page does not mention them
     about = (site / "about" / "index.html").read_text(encoding="utf-8")
     assert 'href="../sessions/' not in about and "Interconnecting" not in about
+
+
+def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
+    evil = "<img src=x onerror=alert(9)> [x](javascript:alert(8))"
+    naming = {
+        "SPEAKER_00": {"name": "Bu Zhong", "confidence": 1.0, "source": "speaker_map", "evidence": []},
+        "SPEAKER_01": {"name": "Xianhong Hu", "confidence": 0.47, "source": "automatic", "evidence": [
+            {"turn_id": "t754320", "start": 755.0, "text": "At UNESCO we " + evil, "rule": "speaks for their organisation",
+             "weight": 1.0}]},
+        "SPEAKER_04": {"name": "Speaker 4", "confidence": 0.0, "source": "unnamed", "evidence": []},
+    }
+    import dataclasses
+
+    v = dataclasses.replace(view, turns=dataclasses.replace(view.turns, naming=naming))
+    page = render_session(v)
+    assert "| Speaking time | Identified |" in page
+    assert "| Civil Society | — | 3 s | set in session.yaml |" in page
+    assert "| 4 s | automatic, 47 % sure |" in page
+    assert "| Speaker 4 | not identified | — | — | 2 s | not identified |" in page
+    html = md(page.split("---\n", 2)[2])
+    notes = html.split('class="rp-naming"')[1].split("</details>")[0]
+    assert "<code>SPEAKER_01</code> → <strong>Xianhong Hu</strong> (automatic, 47 % sure)" in notes
+    assert 'speaks for their organisation at <a href="#t754320">00:12:35</a>' in notes
+    assert "recordings/igf2023-ws73/session.yaml" in notes and "speaker_map" in notes
+    parsed = parse_html(notes)
+    assert not [t for t, _ in parsed.tags if t == "img"] and "javascript" not in str(parsed.tags)
+    assert "onerror=alert(9)" in "".join(parsed.text)
+    # a session named entirely by hand has nothing to explain
+    assert "rp-naming" not in render_session(view)

@@ -25,7 +25,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .errors import RapporteurError
@@ -438,6 +438,85 @@ def _talk_time(view: SessionView) -> Counter[str]:
     return talk
 
 
+def naming_by_name(view: SessionView) -> dict[str, Mapping[str, Any]]:
+    """Display name → how it was found (``turns.json`` naming: source, confidence, evidence).
+
+    A name given to several voice labels (a speaker the diarizer split) keeps its best entry.
+    """
+    out: dict[str, Mapping[str, Any]] = {}
+    naming = view.turns.naming if view.turns is not None else {}
+    for entry in naming.values():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            continue
+        name = _SPACE.sub(" ", entry["name"]).strip()
+        old = out.get(name)
+        if old is None or float(entry.get("confidence") or 0) > float(old.get("confidence") or 0):
+            out[name] = entry
+    return out
+
+
+def _percent(value: Any) -> str:
+    try:
+        return f"{round(float(value) * 100)} %"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def how_identified(name: str, entry: Mapping[str, Any] | None, *, captions: bool = False) -> str:
+    """One short phrase for the roster's "Identified" column."""
+    if entry is None:
+        return "official captions" if captions else ""
+    source = entry.get("source")
+    if source == "speaker_map":
+        return "set in session.yaml"
+    if source == "automatic":
+        return f"automatic, {_percent(entry.get('confidence'))} sure"
+    return "not identified"
+
+
+def _evidence_html(entry: Mapping[str, Any], anchors: Mapping[str, str], limit: int = 3) -> str:
+    parts = []
+    for e in list(entry.get("evidence") or [])[:limit]:
+        if not isinstance(e, Mapping) or not e.get("rule"):
+            continue
+        rule = escape_md(str(e["rule"]))
+        anchor = anchors.get(str(e.get("turn_id") or ""))
+        when = ""
+        if anchor and isinstance(e.get("start"), (int, float)):
+            when = f' at <a href="#{escape_html(anchor)}">{format_hms(float(e["start"]))}</a>'
+        text = str(e.get("text") or "").strip()
+        quote_ = f" “{escape_md(text[:140])}”" if text else ""
+        parts.append(f"{rule}{when}{quote_}")
+    return "; ".join(parts)
+
+
+def naming_notes(view: SessionView, anchors: Mapping[str, str]) -> list[str]:
+    """A folded list: each voice's name, how sure, the words that decided it, and how to correct it."""
+    naming = view.turns.naming if view.turns is not None else {}
+    rows = []
+    for label, entry in naming.items():
+        if not isinstance(entry, Mapping):
+            continue
+        name = escape_md(str(entry.get("name") or label))
+        how = how_identified(name, entry)
+        why = _evidence_html(entry, anchors) if entry.get("source") != "speaker_map" else ""
+        rows.append(f"<li><code>{escape_html(label)}</code> → <strong>{name}</strong> ({how}){': ' + why if why else ''}</li>")
+    if not any(isinstance(e, Mapping) and e.get("source") != "speaker_map" for e in naming.values()):
+        return []
+    folder = f"recordings/{escape_html(view.session.id)}/session.yaml"
+    return [
+        '<details class="rp-naming" data-pagefind-ignore="all">',
+        "<summary>How the speakers were identified</summary>",
+        "<p>Names marked automatic were found in what was said: self-introductions, hand-offs, thanks and "
+        f"the moderator's role. To correct one, map its voice label in <code>{folder}</code>, e.g. "
+        "<code>speaker_map: {SPEAKER_01: Full Name}</code>, and rebuild with <code>make</code>.</p>",
+        "<ul>",
+        *rows,
+        "</ul>",
+        "</details>",
+    ]
+
+
 def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str = "../../") -> list[str]:
     talk = _talk_time(view)
     people = [
@@ -449,7 +528,11 @@ def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str 
         return []
     header = ["Name", "Role", "Affiliation", "Stakeholder group", "Region"]
     keep = [0] + [i for i in range(1, 5) if any(p[i] for p in people)]
-    cols = [header[i] for i in keep] + (["Speaking time"] if talk else [])
+    found = naming_by_name(view)
+    captions = bool(view.turns is not None and "captions" in view.turns.parameters)
+    ident = {p[0]: how_identified(p[0], found.get(p[0]), captions=captions) if talk.get(p[0]) else "" for p in people}
+    show_ident = any(ident.values())
+    cols = [header[i] for i in keep] + (["Speaking time"] if talk else []) + (["Identified"] if show_ident else [])
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for p in people:
         cells = [escape_md(p[i]) or "—" for i in keep]
@@ -458,6 +541,8 @@ def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str 
             cells[0] = f"[{cells[0]}]({href}index.md)"
         if talk:
             cells.append(human_duration(talk[p[0]]) if talk.get(p[0]) else "—")
+        if show_ident:
+            cells.append(ident[p[0]] or "—")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -539,6 +624,13 @@ def render_session(
     roster = _roster(view, slugs)
     if roster:
         out += ["## Speakers", "", *roster, ""]
+        if has_turns:
+            assert view.turns is not None
+            used_ids: set[str] = set()
+            turn_anchors = {t.id: _turn_anchor(t, used_ids) for t in view.turns.turns}
+            notes = naming_notes(view, turn_anchors)
+            if notes:
+                out += [*notes, ""]
 
     items = _agenda_items(view)
     anchors = {id(item): f"agenda-{i}" for i, item in enumerate(items, 1)}
