@@ -189,6 +189,9 @@ def _monotone_blocks(a: Sequence[str], b: Sequence[str], chunk: int = 400) -> li
             blocks[-1] = _Block(blocks[-1].a, blocks[-1].b, blocks[-1].size + 1)
         else:
             blocks.append(_Block(i, j, 1))
+    # a lone short word ("are", "the") is no anchor: it can pair across a turn and skip the words
+    # around it; the gap alignment (Needleman–Wunsch) places it among its neighbours instead
+    blocks = [bl for bl in blocks if bl.size > 1 or len(a[bl.a]) > 3]
     blocks.append(_Block(len(a), len(b), 0))
     return blocks
 
@@ -216,7 +219,8 @@ def align_words(captions: Sequence[CaptionTurn], words: Sequence[Word]) -> Align
         if ca > 0 and cb > 0 and ca * cb <= 250_000:
             for i, j in _fuzzy_pairs([t.norm for t in toks[prev_a : b.a]], a_norm[prev_b : b.b]):
                 t, w = toks[prev_a + i], asr[prev_b + j]
-                t.start, t.end, t.asr = w.start, w.end, prev_b + j
+                t.start, t.end, t.asr, t.exact = w.start, w.end, prev_b + j, t.norm == a_norm[prev_b + j]
+                used[prev_b + j] = used[prev_b + j] or t.exact
         if ca > 0:
             _interpolate(toks, prev_a, b.a, asr, prev_b, b.b)
         prev_a, prev_b = b.a + b.size, b.b + b.size
@@ -254,13 +258,17 @@ def _speaker_at(named: Turns | None, start: float, end: float, *, not_: set[str]
             overlap[t.speaker] = overlap.get(t.speaker, 0.0) + ov
     return max(overlap, key=overlap.get) if overlap else ""
 
-def _snap(start: float, name: str, named: Turns | None, reach: float) -> float:
-    """Move a caption turn's start to the nearest diarized change of speaker to ``name``."""
+def _snap(start: float, name: str, named: Turns | None, reach: float, *, not_before: float = float("-inf")) -> float:
+    """Move a caption turn's start to the nearest diarized change of speaker to ``name``.
+
+    Never back over the previous caption turn's words (``not_before``): a diarizer that
+    missed a half-second "Joanna?" must not hand the moderator's word to Joanna.
+    """
     if named is None or not name or reach <= 0:
         return start
     best, prev = None, None
     for t in named.turns:
-        if t.speaker == name and prev != name and abs(t.start - start) <= reach:
+        if t.speaker == name and prev != name and abs(t.start - start) <= reach and t.start >= not_before - 0.05:
             if best is None or abs(t.start - start) < abs(best - start):
                 best = t.start
         prev = t.speaker
@@ -351,11 +359,13 @@ def align(
             items.append((asr[run[0]].start, "asr", list(run)))
         run = []
     items.sort(key=lambda x: x[0])
+    prev_end = float("-inf")
     for _, kind, payload in items:
         if kind == "caption":
             c, s, e, toks = payload
             name = _roster_name(c.speaker, names, options.min_name_similarity) or _unnamed_turn_speaker(c, s, e, named, people)
-            s = _snap(s, name, named, options.snap)
+            s = _snap(s, name, named, options.snap, not_before=prev_end)
+            prev_end = max(prev_end, e)
             if options.text == "captions":
                 ws = tuple(Word(start=sec(t.start), end=sec(max(t.end, t.start)), text=" " + t.text) for t in toks)
             else:
