@@ -137,13 +137,17 @@ def main() -> None:
         stages[name] = stage(session, name)
     for m in stages.values():
         m["rtf"] = round(m["seconds"] / dur, 4)
-    total = sum(m["seconds"] for m in stages.values())
+    # the whole pipeline as a maintainer runs it: one process, every stage redone (diarization
+    # runs alongside transcription there; the per-stage rows above run each stage alone)
+    (session / "audio.wav").unlink(missing_ok=True)
+    whole = stage(session, "run")
     report["stages"] = stages
     report["pipeline"] = {
-        "seconds": round(total, 2),
-        "rtf": round(total / dur, 4),
-        "ratio_to_asr": round(total / stages["transcribe"]["seconds"], 3),
-        "peak_rss_mb": max(m["peak_rss_mb"] for m in stages.values()),
+        "seconds": round(whole["seconds"], 2),
+        "rtf": round(whole["seconds"] / dur, 4),
+        "ratio_to_asr": round(whole["seconds"] / stages["transcribe"]["seconds"], 3),
+        "peak_rss_mb": whole["peak_rss_mb"],
+        "sum_of_stages_seconds": round(sum(m["seconds"] for m in stages.values()), 2),
     }
     evaluation = subprocess.run([PY, "-m", "rapporteur.cli", "evaluate", "--json", str(session)],
                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -201,8 +205,10 @@ def markdown(r: dict) -> str:
         out.append(f"| {name} | {m['seconds']:.1f} | {m['rtf']:.4f} | {m['peak_rss_mb']} MB |")
     ok = lambda good: "met" if good else "not met"  # noqa: E731
     out += [
-        f"| **whole pipeline** | {pl['seconds']:.1f} | {pl['rtf']:.4f} | {pl['peak_rss_mb']} MB |",
+        f"| **whole pipeline** (`rapporteur run --force`, one process) | {pl['seconds']:.1f} | {pl['rtf']:.4f} | {pl['peak_rss_mb']} MB |",
         "",
+        f"- the stages one after another, each in its own process: {pl['sum_of_stages_seconds']:.1f} s; "
+        "the pipeline runs diarization alongside transcription, on the share of the cores ASR leaves idle",
         f"- pipeline ÷ ASR alone: **{pl['ratio_to_asr']:.2f}×** (target ≤ 1.4×: {ok(pl['ratio_to_asr'] <= 1.4)})",
         f"- pipeline real-time factor: **{pl['rtf']:.3f}** (target ≤ 0.12: {ok(pl['rtf'] <= 0.12)}); "
         f"a 90-minute session in ≈ {pl['rtf'] * 90:.1f} min",

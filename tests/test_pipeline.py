@@ -228,3 +228,50 @@ def test_read_only_or_full_disk_is_one_line_error(tmp_path, monkeypatch, capsys,
     assert main(["run", "--quiet", str(d)]) == 1
     err = capsys.readouterr().err
     assert needle in err and "agenda.json" in err and "Traceback" not in err
+
+
+def test_diarization_runs_alongside_transcription_and_its_errors_surface(fixture_session, monkeypatch):
+    import threading
+
+    import rapporteur.diarize as diarize_mod
+    import rapporteur.transcribe as transcribe_mod
+
+    seen = {}
+    real_transcribe, real_diarize = transcribe_mod.transcribe, diarize_mod.diarize
+
+    def slow_transcribe(*a, **kw):
+        seen["asr_thread"] = threading.current_thread().name
+        seen["diarize_started_during_asr"] = started.wait(timeout=20)
+        return real_transcribe(*a, **kw)
+
+    started = threading.Event()
+
+    def watched_diarize(*a, **kw):
+        seen["diarize_thread"] = threading.current_thread().name
+        started.set()
+        return real_diarize(*a, **kw)
+
+    monkeypatch.setattr(transcribe_mod, "transcribe", slow_transcribe)
+    monkeypatch.setattr(diarize_mod, "diarize", watched_diarize)
+    log: list[str] = []
+    results = run_session(fixture_session, FAST, log=log.append, quiet_progress=True)
+    assert statuses(results)["diarize"] == "done" and statuses(results)["transcribe"] == "done"
+    assert seen["diarize_started_during_asr"] and seen["diarize_thread"] != seen["asr_thread"]
+    assert [r.stage for r in results].count("fetch") == 1  # the audio was decoded once for both
+    assert (fixture_session / "diarization.rttm").is_file()
+
+    # a failure in the diarization thread is the session's one-line error; the transcript is kept
+    def broken(*a, **kw):
+        raise RapporteurError("diarizer exploded", hint="try again")
+
+    monkeypatch.setattr(diarize_mod, "diarize", broken)
+    monkeypatch.setattr(transcribe_mod, "transcribe", real_transcribe)
+    for name in ("diarization.json", "transcript.json"):
+        (fixture_session / name).unlink()
+    with pytest.raises(RapporteurError, match="diarizer exploded"):
+        run_session(fixture_session, FAST, log=log.append, quiet_progress=True)
+    assert (fixture_session / "transcript.json").is_file() and not (fixture_session / "diarization.json").exists()
+    # switched off, diarization runs after transcription, as before
+    sequential = with_overrides(FAST, "diarize", alongside_asr=False)
+    monkeypatch.setattr(diarize_mod, "diarize", real_diarize)
+    assert statuses(run_session(fixture_session, sequential, log=log.append, quiet_progress=True))["diarize"] == "done"

@@ -405,3 +405,17 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
     assert "onerror=alert(9)" in "".join(parsed.text)
     # a session named entirely by hand has nothing to explain
     assert "rp-naming" not in render_session(view)
+
+
+def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monkeypatch):
+    import dataclasses
+
+    from rapporteur import render
+
+    views = [dataclasses.replace(view, session=dataclasses.replace(view.session, id=f"igf2023-ws{i}")) for i in range(5)]
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # worker processes even on a one-core machine
+    parallel = render.downloads_in_parallel(views)
+    assert list(parallel) == [v.session.id for v in views]
+    for v in views:
+        assert parallel[v.session.id] == render.session_downloads(v)
+        assert set(parallel[v.session.id]) == {f"{v.session.id}.{ext}" for ext in ("vtt", "srt", "txt", "json")}

@@ -18,7 +18,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Sequence, TextIO
+from typing import ClassVar, NamedTuple, Sequence, TextIO
 
 import srt
 import webvtt
@@ -91,8 +91,7 @@ class Cue:
         return "\n".join(self.lines)
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):  # a tuple: made ~14,000 times per ninety-minute session and format
     start: float
     end: float
     text: str  # normalised; a leading " " means "separated from the previous token"
@@ -116,10 +115,13 @@ def _tokens(turn: Turn, max_chars: int) -> list[_Tok]:
     toks: list[_Tok] = []
     for start, end, text in raw:
         lead = " " if text[:1].isspace() else ""
-        word = _SPACE.sub(" ", text).strip()
+        word = " ".join(text.split())
         if not word:
             continue
         end = max(end, start)
+        if len(word) <= max_chars:  # nearly every word: one token
+            toks.append(_Tok(start, end, lead + word))
+            continue
         pieces = [word[i : i + max_chars] for i in range(0, len(word), max_chars)]
         step = (end - start) / len(pieces)
         for k, piece in enumerate(pieces):
@@ -234,12 +236,6 @@ class _TurnCutter:
         chars = _width(self._with_prefix(toks)) / (self.o.max_chars * self.o.max_lines)
         return max(chars, (toks[-1].end - toks[0].start) / self.o.max_seconds)
 
-    def _fits(self, toks: Sequence[_Tok]) -> bool:
-        return (
-            toks[-1].end - toks[0].start <= self.o.max_seconds
-            and _greedy_lines(self._with_prefix(toks), self.o.max_chars) <= self.o.max_lines  # as _layout decides
-        )
-
     def _cut(self, toks: Sequence[_Tok]) -> int:
         """Where to end the cue that ``toks`` overflowed: a sentence, clause or pause end if it leaves a full enough cue."""
         best, best_rank = len(toks), 0
@@ -268,24 +264,46 @@ class _TurnCutter:
             lines = [_line(laid[:1]), _line(laid[1:])]
         self.cues.append(Cue(start=start, end=end, speaker=self.speaker, lines=tuple(lines), turn_id=self.turn_id))
 
+    def _lines(self, toks: Sequence[_Tok]) -> tuple[int, int]:
+        """Greedy (lines, width of the last line) of ``toks`` with the prefix: as ``_greedy_lines``."""
+        lines, width = 0, 0
+        for t in self._with_prefix(toks):
+            lines, width = self._add(lines, width, t)
+        return lines, width
+
+    def _add(self, lines: int, width: int, tok: _Tok) -> tuple[int, int]:
+        w = len(tok.text)
+        if width and width + w <= self.o.max_chars:
+            return lines, width + w
+        return lines + 1, len(tok.text.lstrip())
+
     def run(self, toks: Sequence[_Tok]) -> list[Cue]:
+        """Fill cues token by token; the greedy line count of the open cue is kept as it grows."""
         cur: list[_Tok] = []
+        state = (0, 0)
         i = 0
         while i < len(toks):
             tok = toks[i]
             if cur and tok.start - cur[-1].end >= PAUSE:
                 self._emit(cur)
                 cur = []
-            if not cur or self._fits(cur + [tok]):
-                cur.append(tok)
+            if not cur:
+                cur, state = [tok], self._lines([tok])
                 i += 1
-                if _SENTENCE_END.search(tok.text) and self._fill(cur) >= 0.5:
-                    self._emit(cur)
-                    cur = []
-                continue
-            k = self._cut(cur)
-            self._emit(cur[:k])
-            cur = cur[k:]
+            else:
+                grown = self._add(*state, tok)
+                if not (tok.end - cur[0].start <= self.o.max_seconds and grown[0] <= self.o.max_lines):  # fits
+                    k = self._cut(cur)
+                    self._emit(cur[:k])
+                    cur = cur[k:]
+                    state = self._lines(cur) if cur else (0, 0)
+                    continue
+                cur.append(tok)
+                state = grown
+                i += 1
+            if _SENTENCE_END.search(tok.text) and self._fill(cur) >= 0.5:
+                self._emit(cur)
+                cur = []
         self._emit(cur)
         return self.cues
 

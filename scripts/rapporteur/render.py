@@ -706,6 +706,36 @@ def session_downloads(view: SessionView) -> dict[str, str]:
     }
 
 
+def _download_names(view: SessionView) -> list[str]:
+    return [f"{view.session.id}.{ext}" for ext, _ in DOWNLOADS] if view.turns is not None and view.turns.turns else []
+
+
+def _downloads_fresh(view: SessionView, folder: Path, key: str | None) -> bool:
+    """The downloads in ``folder`` were made from the same inputs (see ``downloads_key``)."""
+    names = _download_names(view)
+    return bool(key and names and _read_text(folder / DOWNLOADS_STAMP) == key
+                and all((folder / n).is_file() for n in names))
+
+
+PARALLEL_DOWNLOADS_FROM = 4
+"""Lay out the downloads of this many sessions or more in worker processes (one per core):
+caption layout is most of a cold build (300 ninety-minute sessions: ~0.3 s each)."""
+
+
+def downloads_in_parallel(views: Sequence[SessionView]) -> dict[str, dict[str, str]]:
+    """Session id → its downloads (``session_downloads``), over the cores when there are many."""
+    import os
+
+    workers = min(os.cpu_count() or 1, len(views))
+    if workers < 2 or len(views) < PARALLEL_DOWNLOADS_FROM:
+        return {v.session.id: session_downloads(v) for v in views}
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(session_downloads, views, chunksize=max(1, len(views) // (workers * 8)))
+        return {v.session.id: files for v, files in zip(views, results)}
+
+
 # ---------------------------------------------------------------- speaker pages
 
 
@@ -932,6 +962,9 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     written.append(home)
 
     root = docs_dir / SESSIONS_DIR
+    keys = {v.session.id: downloads_key(v) for v in views}
+    fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, keys[v.session.id])}
+    laid_out = downloads_in_parallel([v for v in views if v.session.id not in fresh])
     for v in views:
         folder = root / v.session.id
         if folder.is_symlink() or folder.is_file():
@@ -943,14 +976,13 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
             written.append(audio)
         player = choose_player(v.session, has_local_audio=audio is not None)
         files = {"index.md": render_session(v, slugs=slugs, player=player)}
-        key = downloads_key(v)
-        names = [f"{v.session.id}.{ext}" for ext, _ in DOWNLOADS] if v.turns is not None and v.turns.turns else []
-        stamp = folder / DOWNLOADS_STAMP
-        if key and names and _read_text(stamp) == key and all((folder / n).is_file() for n in names):
+        key = keys[v.session.id]
+        names = _download_names(v)
+        if v.session.id in fresh:
             keep |= set(names) | {DOWNLOADS_STAMP}  # unchanged since the last build: not laid out again
             written += [folder / n for n in names]
         else:
-            files.update(session_downloads(v))
+            files.update(laid_out[v.session.id])
             if key and names:
                 files[DOWNLOADS_STAMP] = key
         for name, text in files.items():
