@@ -443,3 +443,21 @@ def test_split_mixed_separates_two_voices_in_one_cluster_and_keeps_one_voice_who
     same = np.where(truth == 1, 0, truth)
     one_voice = np.array([voices[v] + rng.normal(size=dim) * 0.15 for v in same])
     assert (split_mixed(one_voice, path, region, max_k=4) == path).all()
+
+
+@pytest.mark.slow
+def test_vad_in_blocks_finds_the_same_speech_and_mel_needs_no_padded_copy(fixture_audio, monkeypatch):
+    whole = D.speech_regions(fixture_audio, D.DiarizeOptions())
+    monkeypatch.setattr(D, "VAD_BLOCK_SECONDS", 7)  # ~25 block boundaries, many inside speech
+    blocks = D.speech_regions(fixture_audio, D.DiarizeOptions())
+    speech = lambda rs: sum(b - a for a, b in rs)  # noqa: E731
+    assert abs(speech(blocks) - speech(whole)) < 0.05 * speech(whole)
+    assert abs(len(blocks) - len(whole)) <= 0.2 * len(whole)  # speech across a boundary stays one region
+    assert all(b > a for a, b in blocks) and all(x[1] <= y[0] for x, y in zip(blocks, blocks[1:]))
+    # the block-wise mel spectrogram equals one computed over the zero-padded whole
+    audio = fixture_audio[: 16000 * 20]
+    padded = np.pad(audio, 200)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, 400)[::160]
+    hann = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(400) / 400)).astype(np.float32)
+    expected = (np.abs(np.fft.rfft(frames * hann, axis=1)) ** 2).astype(np.float32) @ D._mel_filterbank(400).T
+    assert np.allclose(D.mel_spectrogram(audio), expected, rtol=1e-5, atol=1e-7)

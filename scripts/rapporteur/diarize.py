@@ -204,16 +204,22 @@ def speech_regions(audio: np.ndarray, options: DiarizeOptions) -> list[tuple[flo
                 "the Silero VAD needs faster-whisper (and onnxruntime)",
                 hint="pip install faster-whisper, or set diarize.vad: energy",
             ) from exc
-        stamps = get_speech_timestamps(
-            audio,
-            VadOptions(
-                threshold=options.vad_threshold,
-                min_silence_duration_ms=200,
-                speech_pad_ms=30,
-                min_speech_duration_ms=int(options.min_speech * 1000),
-            ),
+        vad = VadOptions(
+            threshold=options.vad_threshold,
+            min_silence_duration_ms=200,
+            speech_pad_ms=30,
+            min_speech_duration_ms=int(options.min_speech * 1000),
         )
-        regions = [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+        # Silero copies its input twice (padding, context): give it VAD_BLOCK_SECONDS at a time
+        regions = []
+        step = VAD_BLOCK_SECONDS * SAMPLE_RATE
+        for offset in range(0, len(audio), step):
+            for st in get_speech_timestamps(audio[offset : offset + step], vad):
+                a, b = (offset + st["start"]) / SAMPLE_RATE, (offset + st["end"]) / SAMPLE_RATE
+                if regions and offset and a - regions[-1][1] < 0.1 and abs(a - offset / SAMPLE_RATE) < 0.1:
+                    regions[-1] = (regions[-1][0], b)  # speech running across the block boundary
+                else:
+                    regions.append((a, b))
     else:
         regions = energy_vad(audio)
     return [(a, b) for a, b in regions if b - a >= options.min_speech]
@@ -297,20 +303,23 @@ def _mel_filterbank(n_fft: int = 400, n_mels: int = 40) -> np.ndarray:
 def mel_spectrogram(audio: np.ndarray) -> np.ndarray:
     """Power mel spectrogram (frames, 40) as resemblyzer computes it: 25 ms
     Hann windows every 10 ms, centred (zero padding), 40 Slaney mel bands."""
-    n_fft = 400
+    n_fft, half, block = 400, 200, 8192
     fb = _mel_filterbank(n_fft).T
-    padded = np.pad(np.asarray(audio, dtype=np.float32), n_fft // 2)
-    count = 1 + (len(padded) - n_fft) // FRAME_HOP
-    if count <= 0:
-        return np.zeros((0, 40), dtype=np.float32)
-    frames = np.lib.stride_tricks.as_strided(
-        padded, (count, n_fft), (padded.strides[0] * FRAME_HOP, padded.strides[0]), writeable=False
-    )
+    audio = np.asarray(audio, dtype=np.float32)
+    count = 1 + len(audio) // FRAME_HOP  # frames of the audio zero-padded by half a window each side
     hann = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
     out = np.empty((count, 40), dtype=np.float32)
-    for i in range(0, count, 8192):
-        spec = np.abs(np.fft.rfft(frames[i : i + 8192] * hann, axis=1)) ** 2
-        out[i : i + 8192] = spec.astype(np.float32) @ fb
+    for i in range(0, count, block):  # padded block by block: no padded copy of the whole audio
+        j = min(count, i + block)
+        lo, hi = i * FRAME_HOP - half, (j - 1) * FRAME_HOP + half
+        seg = audio[max(lo, 0) : min(hi, len(audio))]
+        if lo < 0 or hi > len(audio):
+            seg = np.pad(seg, (max(0, -lo), max(0, hi - len(audio))))
+        frames = np.lib.stride_tricks.as_strided(
+            seg, (j - i, n_fft), (seg.strides[0] * FRAME_HOP, seg.strides[0]), writeable=False
+        )
+        spec = np.abs(np.fft.rfft(frames * hann, axis=1)) ** 2
+        out[i:j] = spec.astype(np.float32) @ fb
     return out
 
 
@@ -656,6 +665,9 @@ def assign_speakers(
     path = merge_similar(centred, path, cost, min_k=min_k)
     return split_mixed(emb, path, region, max_k=max_k, hop=options.hop) if options.recheck else path
 
+
+VAD_BLOCK_SECONDS = 600
+"""The diarizer's voice activity detection runs on 10-minute blocks (bounded memory on long recordings)."""
 
 MIXED_SIMILARITY = 0.85
 """A cluster whose two halves (2-means over its stretches) sound less alike than this is two voices.

@@ -144,8 +144,18 @@ def read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as wf:
         if wf.getframerate() != SAMPLE_RATE or wf.getnchannels() != 1 or wf.getsampwidth() != 2:
             raise FetchError("audio.wav is not 16 kHz mono 16-bit", path=path, hint="delete it and run again")
-        frames = wf.readframes(wf.getnframes())
-    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+        # block by block into one float32 array: a 3-hour file never exists twice in memory
+        audio = np.empty(wf.getnframes(), dtype=np.float32)
+        pos = 0
+        while pos < len(audio):
+            block = np.frombuffer(wf.readframes(min(1 << 20, len(audio) - pos)), dtype="<i2")
+            if not len(block):
+                break
+            audio[pos : pos + len(block)] = block
+            pos += len(block)
+    audio = audio[:pos]
+    audio *= 1.0 / 32768.0  # a power of two: the same values as dividing
+    return audio
 
 
 def wav_duration(path: Path) -> float:
