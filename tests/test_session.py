@@ -1,4 +1,5 @@
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,11 @@ def test_parse_time(value, seconds):
 def test_parse_time_rejects(value):
     with pytest.raises(ValueError):
         parse_time(value)
+
+
+def test_session_folder_given_as_dot_takes_its_own_name(tmp_path, monkeypatch):
+    folder = tmp_path / "igf2023-ws73"
+    folder.mkdir()
+    (folder / "session.yaml").write_text("title: A session\n", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    assert load_session(Path(".")).id == "igf2023-ws73"

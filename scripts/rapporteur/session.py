@@ -167,7 +167,7 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
             "expected a mapping of fields (title:, date:, speakers: ...) at the top level",
             path=source,
         )
-    session_id = Path(directory).name
+    session_id = Path(directory).name or Path(directory).resolve().name  # "." is the folder it names
     if not _ID_RE.match(session_id):
         errors.append(
             f"folder name {session_id!r} is not a valid session id — use lower-case letters, digits, '.', '_' or '-'"
