@@ -168,3 +168,17 @@ def test_chunked_transcription_keeps_the_words(speech):
     for k in range(3):  # every repetition of the sentence was transcribed, at its own time
         assert any(k * (third + 1) - 0.5 <= t <= (k + 1) * (third + 1) for t in starts)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(len(audio) / 16000)
+
+
+def test_blockwise_features_equal_faster_whispers_own(monkeypatch):
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from rapporteur import transcribe as T
+
+    rng = np.random.default_rng(5)
+    audio = (rng.normal(size=16000 * 7 + 123) * 0.1).astype(np.float32)
+    audio[16000:32000] *= 20  # a loud second: the clamp below the maximum matters
+    monkeypatch.setattr(T, "FEATURE_BLOCK_FRAMES", 97)  # many blocks, the last one partial
+    for n in (300, 16000, len(audio)):
+        ours, theirs = T.blockwise_log_mel(FeatureExtractor(), audio[:n]), FeatureExtractor()(audio[:n])
+        assert ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=0, atol=1e-6)  # float32 rounding
