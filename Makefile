@@ -18,6 +18,7 @@ RAPPORTEUR := $(BIN)/rapporteur
 MODEL      ?=
 THREADS    ?=
 PYTEST_ARGS ?=
+BENCH_ARGS ?= --site
 
 SESSIONS   := $(patsubst recordings/%/session.yaml,%,$(wildcard recordings/*/session.yaml))
 STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
@@ -92,7 +93,7 @@ test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 test-fast: $(INSTALLED) ## run only the fast tests
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-bench: $(INSTALLED) ## benchmark: stage speeds, ASR configurations, memory, make times → benchmarks/results.md
+bench: $(INSTALLED) ## benchmark (~1 h): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)

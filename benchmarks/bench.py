@@ -85,6 +85,30 @@ def stage(session: Path, name: str, *extra: str) -> dict:
     return measured
 
 
+def long_recording(session: Path, hours: float) -> dict:
+    """The whole pipeline on a recording of about ``hours`` (the meeting repeated): time and peak memory."""
+    from rapporteur.media import ffmpeg_exe
+
+    long = WORK / f"meeting-{hours:g}h"
+    long.mkdir(parents=True, exist_ok=True)
+    times = max(1, round(hours * 3600 / audio_seconds(session)))
+    media = long / "recording.ogg"
+    if not media.is_file():
+        listing = long / "concat.txt"
+        listing.write_text(f"file '{(session / 'recording.ogg').resolve()}'\n" * times, encoding="utf-8")
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                        "-c", "copy", str(media)], check=True)
+        listing.unlink()
+    source = yaml.safe_load((session / "session.yaml").read_text(encoding="utf-8"))
+    source["title"] = f"Long-recording benchmark (the generated meeting {times} times)"
+    (long / "session.yaml").write_text(yaml.safe_dump(source, sort_keys=False), encoding="utf-8")
+    (long / "audio.wav").unlink(missing_ok=True)
+    run = stage(long, "run")
+    dur = audio_seconds(long)
+    return {"audio_seconds": round(dur, 1), "seconds": round(run["seconds"], 1), "rtf": round(run["seconds"] / dur, 4),
+            "peak_rss_mb": run["peak_rss_mb"]}
+
+
 def audio_seconds(session: Path) -> float:
     from rapporteur.media import wav_duration
 
@@ -115,7 +139,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=20.0, help="length of the generated meeting (default 20)")
     ap.add_argument("--site", action="store_true", help="also run site_scale.py for 10/100/300 sessions")
-    ap.add_argument("--quick", action="store_true", help="skip the ASR comparison and make timings")
+    ap.add_argument("--quick", action="store_true", help="skip the ASR comparison, make timings and the long recording")
+    ap.add_argument("--long-hours", type=float, default=3.0,
+                    help="also run the whole pipeline on a recording this long, for peak memory (0: skip; default 3)")
     args = ap.parse_args()
 
     session = WORK / f"meeting-{int(args.minutes)}min"
@@ -155,11 +181,11 @@ def main() -> None:
 
     if not args.quick:
         asr = []
-        for model, compute in (("base", "int8"), ("base", "float32"), ("tiny.en", "int8")):
-            m = stage(session, "transcribe", "--model", model, "--compute-type", compute)
+        for model, compute, batch in (("base", "int8", 1), ("base", "int8", 8), ("base", "float32", 1), ("tiny.en", "int8", 1)):
+            m = stage(session, "transcribe", "--model", model, "--compute-type", compute, "--batch-size", str(batch))
             ev = json.loads(subprocess.run([PY, "-m", "rapporteur.cli", "evaluate", "--json", str(session)],
                                            cwd=ROOT, capture_output=True, text=True, check=True).stdout)
-            asr.append({"backend": "faster-whisper", "model": model, "compute_type": compute,
+            asr.append({"backend": "faster-whisper", "model": model, "compute_type": compute, "batch_size": batch,
                         "rtf": round(m["seconds"] / dur, 4), "peak_rss_mb": m["peak_rss_mb"],
                         "wer_english": round(ev["wer_english"], 4)})
         stage(session, "transcribe")  # leave the default transcript behind
@@ -167,6 +193,8 @@ def main() -> None:
         report["asr_note"] = ("openai-whisper is wired and tested, but no weights for it can be had offline, "
                               "so it is not timed here")
         report["make"] = make_times()
+        if args.long_hours > 0:
+            report["long_recording"] = long_recording(session, args.long_hours)
 
     if args.site:
         subprocess.run([PY, str(HERE / "site_scale.py"), "--sessions", "10", "100", "300"], cwd=ROOT, check=True)
@@ -221,15 +249,22 @@ def markdown(r: dict) -> str:
         ]
     if "asr_compared" in r:
         out += ["", "## ASR configurations (same audio, same run)", "",
-                "| backend | model | compute type | real-time factor | peak memory | WER |", "|---|---|---|---:|---:|---:|"]
+                "| backend | model | compute type | batch | real-time factor | peak memory | WER |", "|---|---|---|---:|---:|---:|---:|"]
         for a in r["asr_compared"]:
-            out.append(f"| {a['backend']} | {a['model']} | {a['compute_type']} | {a['rtf']:.4f} | {a['peak_rss_mb']} MB | {a['wer_english']:.1%} |")
+            out.append(f"| {a['backend']} | {a['model']} | {a['compute_type']} | {a.get('batch_size', 1)} | {a['rtf']:.4f} "
+                       f"| {a['peak_rss_mb']} MB | {a['wer_english']:.1%} |")
         out += ["", r.get("asr_note", "")]
     if "make" in r:
         mk = r["make"]
         out += ["", "## make", "",
                 f"- `make` with nothing to do: **{mk['noop_make_s']:.2f} s** (target ≤ 3 s: {ok(mk['noop_make_s'] <= 3)})",
                 f"- `make` after editing one session.yaml: {mk['make_after_editing_one_session_yaml_s']:.1f} s"]
+    if "long_recording" in r:
+        lr = r["long_recording"]
+        out += ["", "## A long recording", "",
+                f"The whole pipeline (`rapporteur run --force`, one process) on {lr['audio_seconds'] / 3600:.1f} hours of audio "
+                f"(the generated meeting repeated): {lr['seconds'] / 60:.1f} min, real-time factor {lr['rtf']:.3f}, "
+                f"peak memory **{lr['peak_rss_mb'] / 1024:.2f} GB** (target ≤ 2.5 GB: {ok(lr['peak_rss_mb'] <= 2.5 * 1024)})."]
     if "site" in r:
         out += ["", "## Site", "", "See [site-scale.md](site-scale.md) for build time, size and search bytes per query at scale."]
     return "\n".join(out) + "\n"
