@@ -142,7 +142,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the ASR comparison, make timings and the long recording")
     ap.add_argument("--long-hours", type=float, default=3.0,
                     help="also run the whole pipeline on a recording this long, for peak memory (0: skip; default 3)")
+    ap.add_argument("--table-only", action="store_true", help="rewrite results.md from results.json (no measuring)")
     args = ap.parse_args()
+    if args.table_only:
+        (HERE / "results.md").write_text(markdown(json.loads((HERE / "results.json").read_text(encoding="utf-8"))), encoding="utf-8")
+        return
 
     session = WORK / f"meeting-{int(args.minutes)}min"
     if not (session / "reference.json").is_file():
@@ -266,7 +270,24 @@ def markdown(r: dict) -> str:
                 f"(the generated meeting repeated): {lr['seconds'] / 60:.1f} min, real-time factor {lr['rtf']:.3f}, "
                 f"peak memory **{lr['peak_rss_mb'] / 1024:.2f} GB** (target ≤ 2.5 GB: {ok(lr['peak_rss_mb'] <= 2.5 * 1024)})."]
     if "site" in r:
-        out += ["", "## Site", "", "See [site-scale.md](site-scale.md) for build time, size and search bytes per query at scale."]
+        out += ["", "## Site (generated archives of ninety-minute sessions, cold build)", "",
+                "| sessions | render | mkdocs build | Pagefind | total | site size |", "|---:|---:|---:|---:|---:|---:|"]
+        for b in r["site"].get("builds", []):
+            total = b["render_s"] + b["mkdocs_s"] + b["pagefind_s"]
+            out.append(f"| {b['sessions']} | {b['render_s']:.1f} s | {b['mkdocs_s']:.1f} s | {b['pagefind_s']:.1f} s "
+                       f"| **{total:.1f} s** | {b['site_bytes'] / 1e6:.1f} MB |")
+        big = max(r["site"].get("builds", []), key=lambda b: b["sessions"], default=None)
+        if big:
+            total = big["render_s"] + big["mkdocs_s"] + big["pagefind_s"]
+            out += ["", f"- site build at {big['sessions']} sessions: **{total:.1f} s** (target ≤ 90 s: {ok(total <= 90)})"]
+        queries = r["site"].get("queries", [])
+        if queries:
+            per = [q["index_chunk_bytes"] + q["fragment_bytes"] for q in queries]
+            out += [f"- search bytes per query ({len(queries)} queries on {r['site'].get('queries_on', '')}): "
+                    f"{min(per) / 1000:.0f}–{max(per) / 1000:.0f} kB of index and fragments, plus "
+                    f"{max(q['engine_bytes'] for q in queries) / 1000:.0f} kB of engine once per visit; first result in "
+                    f"{min(q['first_result_s'] for q in queries):.2f}–{max(q['first_result_s'] for q in queries):.2f} s"]
+        out += ["", "Per query and per page: [site-scale.md](site-scale.md)."]
     return "\n".join(out) + "\n"
 
 
