@@ -54,7 +54,7 @@ class TranscribeOptions:
     chunk_minutes: float = 20.0
     """Decode long recordings in chunks of about this many minutes, cut in silence (bounds memory); 0 = whole."""
     batch_size: int = 1
-    """faster-whisper: decode this many 30-s windows at once (BatchedInferencePipeline). 8 was 1.7× faster
+    """faster-whisper: decode this many 30-s windows at once (BatchedInferencePipeline). 8 was 1.5× faster
     on 2 cores but lost the previous window's text as context (WER 10.8 % → 12.1 % on the benchmark
     meeting); 1 = one window after another, each conditioned on the last."""
     no_speech_threshold: float = 0.6
