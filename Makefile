@@ -93,7 +93,7 @@ test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 test-fast: $(INSTALLED) ## run only the fast tests
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-bench: $(INSTALLED) ## benchmark (~1 h): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md
+bench: $(INSTALLED) ## benchmark (~35 min): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)
