@@ -137,15 +137,23 @@ def _line(toks: Sequence[_Tok]) -> str:
     return "".join(t.text for t in toks).strip()
 
 
-def _greedy_lines(toks: Sequence[_Tok], max_chars: int) -> int:
-    lines, cur = 0, 0
+def _greedy_add(state: tuple[int, int], tok: _Tok, max_chars: int) -> tuple[int, int]:
+    """(lines, width of the last line) after setting ``tok`` greedily after ``state``."""
+    lines, width = state
+    if width and width + len(tok.text) <= max_chars:
+        return lines, width + len(tok.text)
+    return lines + 1, len(tok.text.lstrip())
+
+
+def _greedy(toks: Sequence[_Tok], max_chars: int) -> tuple[int, int]:
+    state = (0, 0)
     for t in toks:
-        w = len(t.text)
-        if cur and cur + w <= max_chars:
-            cur += w
-        else:
-            lines, cur = lines + 1, len(t.text.lstrip())
-    return lines
+        state = _greedy_add(state, t, max_chars)
+    return state
+
+
+def _greedy_lines(toks: Sequence[_Tok], max_chars: int) -> int:
+    return _greedy(toks, max_chars)[0]
 
 
 def _break_bonus(tok: _Tok, max_chars: int) -> float:
@@ -264,19 +272,6 @@ class _TurnCutter:
             lines = [_line(laid[:1]), _line(laid[1:])]
         self.cues.append(Cue(start=start, end=end, speaker=self.speaker, lines=tuple(lines), turn_id=self.turn_id))
 
-    def _lines(self, toks: Sequence[_Tok]) -> tuple[int, int]:
-        """Greedy (lines, width of the last line) of ``toks`` with the prefix: as ``_greedy_lines``."""
-        lines, width = 0, 0
-        for t in self._with_prefix(toks):
-            lines, width = self._add(lines, width, t)
-        return lines, width
-
-    def _add(self, lines: int, width: int, tok: _Tok) -> tuple[int, int]:
-        w = len(tok.text)
-        if width and width + w <= self.o.max_chars:
-            return lines, width + w
-        return lines + 1, len(tok.text.lstrip())
-
     def run(self, toks: Sequence[_Tok]) -> list[Cue]:
         """Fill cues token by token; the greedy line count of the open cue is kept as it grows."""
         cur: list[_Tok] = []
@@ -288,15 +283,15 @@ class _TurnCutter:
                 self._emit(cur)
                 cur = []
             if not cur:
-                cur, state = [tok], self._lines([tok])
+                cur, state = [tok], _greedy(self._with_prefix([tok]), self.o.max_chars)
                 i += 1
             else:
-                grown = self._add(*state, tok)
+                grown = _greedy_add(state, tok, self.o.max_chars)
                 if not (tok.end - cur[0].start <= self.o.max_seconds and grown[0] <= self.o.max_lines):  # fits
                     k = self._cut(cur)
                     self._emit(cur[:k])
                     cur = cur[k:]
-                    state = self._lines(cur) if cur else (0, 0)
+                    state = _greedy(self._with_prefix(cur), self.o.max_chars) if cur else (0, 0)
                     continue
                 cur.append(tok)
                 state = grown
