@@ -195,6 +195,12 @@ def _turn_anchor(turn: Turn, used: set[str]) -> str:
     return anchor
 
 
+def turn_anchors(turns: Turns) -> list[str]:
+    """Each turn's anchor on its session page, in order (unique within the page)."""
+    used: set[str] = set()
+    return [_turn_anchor(t, used) for t in turns.turns]
+
+
 def _speakers_in_order(view: SessionView) -> list[str]:
     names = list(view.session.roster_names())
     if view.turns is not None:
@@ -462,7 +468,7 @@ def _percent(value: Any) -> str:
         return "?"
 
 
-def how_identified(name: str, entry: Mapping[str, Any] | None, *, captions: bool = False) -> str:
+def how_identified(entry: Mapping[str, Any] | None, *, captions: bool = False) -> str:
     """One short phrase for the roster's "Identified" column."""
     if entry is None:
         return "official captions" if captions else ""
@@ -493,16 +499,15 @@ def _evidence_html(entry: Mapping[str, Any], anchors: Mapping[str, str], limit: 
 def naming_notes(view: SessionView, anchors: Mapping[str, str]) -> list[str]:
     """A folded list: each voice's name, how sure, the words that decided it, and how to correct it."""
     naming = view.turns.naming if view.turns is not None else {}
+    entries = {label: e for label, e in naming.items() if isinstance(e, Mapping)}
+    if all(e.get("source") == "speaker_map" for e in entries.values()):
+        return []  # every name set by hand: nothing to explain
     rows = []
-    for label, entry in naming.items():
-        if not isinstance(entry, Mapping):
-            continue
+    for label, entry in entries.items():
         name = escape_md(str(entry.get("name") or label))
-        how = how_identified(name, entry)
         why = _evidence_html(entry, anchors) if entry.get("source") != "speaker_map" else ""
-        rows.append(f"<li><code>{escape_html(label)}</code> → <strong>{name}</strong> ({how}){': ' + why if why else ''}</li>")
-    if not any(isinstance(e, Mapping) and e.get("source") != "speaker_map" for e in naming.values()):
-        return []
+        how = how_identified(entry) + (f"): {why}" if why else ")")
+        rows.append(f"<li><code>{escape_html(label)}</code> → <strong>{name}</strong> ({how}</li>")
     folder = f"recordings/{escape_html(view.session.id)}/session.yaml"
     return [
         '<details class="rp-naming" data-pagefind-ignore="all">',
@@ -530,7 +535,7 @@ def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str 
     keep = [0] + [i for i in range(1, 5) if any(p[i] for p in people)]
     found = naming_by_name(view)
     captions = bool(view.turns is not None and "captions" in view.turns.parameters)
-    ident = {p[0]: how_identified(p[0], found.get(p[0]), captions=captions) if talk.get(p[0]) else "" for p in people}
+    ident = {p[0]: how_identified(found.get(p[0]), captions=captions) if talk.get(p[0]) else "" for p in people}
     show_ident = any(ident.values())
     cols = [header[i] for i in keep] + (["Speaking time"] if talk else []) + (["Identified"] if show_ident else [])
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -621,14 +626,15 @@ def render_session(
         # the summary repeats the transcript's words: search lands on the turns themselves
         out += ['<div class="rp-summary" data-pagefind-ignore="all" markdown>', "", "## Summary", "", summary, "", "</div>", ""]
 
+    anchors_of_turns = turn_anchors(view.turns) if has_turns and view.turns is not None else []
     roster = _roster(view, slugs)
     if roster:
         out += ["## Speakers", "", *roster, ""]
-        if has_turns:
-            assert view.turns is not None
-            used_ids: set[str] = set()
-            turn_anchors = {t.id: _turn_anchor(t, used_ids) for t in view.turns.turns}
-            notes = naming_notes(view, turn_anchors)
+        if anchors_of_turns and view.turns is not None:
+            by_id: dict[str, str] = {}
+            for anchor, t in zip(anchors_of_turns, view.turns.turns):
+                by_id.setdefault(t.id, anchor)
+            notes = naming_notes(view, by_id)
             if notes:
                 out += [*notes, ""]
 
@@ -651,15 +657,14 @@ def render_session(
         timed = sorted((i for i in items if i.start is not None), key=lambda i: i.start or 0.0)
         names = _speakers_in_order(view)
         colour = {n: f"speaker-{k % SPEAKER_COLOURS}" for k, n in enumerate(names)}
-        used: set[str] = set()
-        for turn in view.turns.turns:
+        for turn, anchor in zip(view.turns.turns, anchors_of_turns):
             # an item's heading goes before the turn in whose first half it starts (a moderator's
             # "let us move to..." turn begins just before the item's rounded start time)
             while timed and (timed[0].start or 0.0) <= turn.start + max(0.0, turn.end - turn.start) / 2 + 1e-6:
                 out += [_agenda_heading(timed.pop(0), anchors), ""]
             name = speaker_name(turn, view.turns)
             href = _speaker_href(name, slugs, "../../")
-            out += [render_turn(turn, view.turns, _turn_anchor(turn, used), colour.get(name, "speaker-0"), href), ""]
+            out += [render_turn(turn, view.turns, anchor, colour.get(name, "speaker-0"), href), ""]
         for item in timed:  # items after the last turn keep their heading (and the agenda link works)
             out += [_agenda_heading(item, anchors), ""]
     out += [_search_filters(view), ""]
@@ -756,9 +761,8 @@ def speaker_appearances(views: Sequence[SessionView], slugs: dict[str, str]) -> 
         people = {_person_key(p.name): p for p in v.session.speakers}
         by_person: dict[str, list[tuple[str, Turn]]] = defaultdict(list)
         if v.turns is not None:
-            used: set[str] = set()
-            for t in v.turns.turns:
-                by_person[_person_key(speaker_name(t, v.turns))].append((_turn_anchor(t, used), t))
+            for anchor, t in zip(turn_anchors(v.turns), v.turns.turns):
+                by_person[_person_key(speaker_name(t, v.turns))].append((anchor, t))
         for name in _speakers_in_order(v):
             key = _person_key(name)
             slug = slugs.get(key)
