@@ -322,17 +322,15 @@ class SessionRun:
             return self.results
         if "fetch" in stages and not ({"transcribe", "diarize"} & set(stages)):
             self.audio()
-        alongside = None
         together = {"transcribe", "diarize"} <= set(stages) and self.config.diarize.alongside_asr
-        if together:
-            alongside = self._start_diarize()
+        alongside = self._start_diarize() if together else None
         try:
             for stage in STAGES[1:]:  # fetch happens on demand, when a stage needs audio
-                if stage in stages and not (together and stage == "diarize"):
-                    getattr(self, stage)()
-                if alongside and stage == "transcribe":
+                if stage == "diarize" and alongside:  # its turn comes after transcription: collect it
                     self._finish(*alongside)
                     alongside = None
+                elif stage in stages:
+                    getattr(self, stage)()
         except RapporteurError:
             if alongside:  # transcription failed: diarization still finishes its artefact
                 alongside[0].join()
