@@ -159,16 +159,14 @@ class SessionRun:
         return digest("transcribe", recording_digest(self.session), opts.parameters(), language)
 
     def transcribe(self) -> None:
-        from .transcribe import session_prompt, transcribe
+        from .transcribe import asr_device, session_prompt, transcribe
 
         inputs = self.transcribe_inputs()
         if self._fresh("transcribe", TRANSCRIPT, inputs):
             self._record("transcribe", "up to date")
             return
         opts = self.config.transcribe
-        # checked before decoding audio; resolved here (auto → cpu|cuda) so every backend gets one
-        runtime = "ctranslate2" if opts.backend == "faster-whisper" else "torch"
-        opts = replace(opts, device=resolve_device(opts.device, what=f"ASR ({opts.backend})", runtime=runtime))
+        asr_device(opts)  # a GPU asked for and missing: one line before any audio is decoded
         audio = self.audio()
         if self.session.language:
             opts = replace(opts, language=self.session.language)

@@ -138,6 +138,16 @@ def _cpu_threads(threads: int) -> int:
     return threads if threads > 0 else (os.cpu_count() or 1)
 
 
+RUNTIMES = {"faster-whisper": "ctranslate2", "openai-whisper": "torch"}
+
+
+def asr_device(options: TranscribeOptions) -> str:
+    """``cpu`` or ``cuda`` for the configured backend; a one-line error when cuda is asked but unusable."""
+    from .devices import resolve_device
+
+    return resolve_device(options.device, what=f"ASR ({options.backend})", runtime=RUNTIMES.get(options.backend, "torch"))
+
+
 FEATURE_BLOCK_FRAMES = 24_000
 """Log-mel features are computed this many 10-ms frames at a time (4 minutes)."""
 
@@ -216,10 +226,7 @@ class FasterWhisperBackend:
         return model
 
     def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
-        from .devices import resolve_device
-
-        device = resolve_device(options.device, what="ASR (faster-whisper)", runtime="ctranslate2")
-        model = self._model(options, device)
+        model = self._model(options, asr_device(options))
         total = len(audio) / SAMPLE_RATE
         runner, batch = model, {}
         if options.batch_size > 1:
@@ -287,9 +294,7 @@ class OpenAIWhisperBackend:
 
         if options.threads > 0:
             torch.set_num_threads(options.threads)
-        from .devices import resolve_device
-
-        device = resolve_device(options.device, what="ASR (openai-whisper)")
+        device = asr_device(options)
         try:
             model = whisper.load_model(os.path.expanduser(options.model), device=device)
         except Exception as exc:
