@@ -516,18 +516,9 @@ def _role_names(p: PagePerson) -> list[str]:
 def session_dict(page: IgfPage) -> dict[str, Any]:
     """The session.yaml fields (only fields session.yaml knows)."""
     d: dict[str, Any] = {"title": page.title or "Untitled session"}
-    if page.event:
-        d["event"] = page.event
-    if page.date:
-        d["date"] = page.date
-    if page.page:
-        d["page"] = page.page
-    if page.format:
-        d["format"] = page.format
-    if page.duration:
-        d["duration"] = page.duration
-    if page.description:
-        d["description"] = page.description
+    for name in ("event", "date", "page", "format", "duration", "description"):  # the ones the page gave
+        if getattr(page, name):
+            d[name] = getattr(page, name)
     order = {r: i for i, r in enumerate(ROLE_PRIORITY)}
     people = sorted(page.people, key=lambda p: order.get(p.role, 9))
     d["speakers"] = []
