@@ -547,6 +547,12 @@ def resegment(emb: np.ndarray, centroids: np.ndarray, change_cost: np.ndarray, *
     return viterbi((emb @ centroids.T) * scale, change_cost)
 
 
+def stretches(labels: np.ndarray, region: np.ndarray) -> list[np.ndarray]:
+    """Window indices of each stretch: one label inside one speech region."""
+    bounds = np.flatnonzero((labels[1:] != labels[:-1]) | (region[1:] != region[:-1])) + 1
+    return np.split(np.arange(len(labels)), bounds)
+
+
 def hidden_speaker(
     emb: np.ndarray,
     labels: np.ndarray,
@@ -574,8 +580,7 @@ def hidden_speaker(
     ``max_raw_similarity`` (one voice split by what it says measured 0.92-0.96
     on synthetic meetings, a distinct voice heard for 6-8 s 0.75-0.81).
     """
-    bounds = np.flatnonzero((labels[1:] != labels[:-1]) | (region[1:] != region[:-1])) + 1
-    runs = np.split(np.arange(len(labels)), bounds)
+    runs = stretches(labels, region)
     sums = np.stack([emb[r].sum(axis=0) for r in runs])
     run_label = np.array([labels[r[0]] for r in runs])
     size = np.array([len(r) for r in runs])
@@ -687,8 +692,7 @@ def split_mixed(
     voices' cosine is below ``threshold``, the second half becomes a speaker.
     """
     path = path.copy()
-    bounds = np.flatnonzero((path[1:] != path[:-1]) | (region[1:] != region[:-1])) + 1
-    runs = np.split(np.arange(len(path)), bounds)
+    runs = stretches(path, region)
     for lab in range(int(path.max()) + 1):
         if int(path.max()) + 1 >= max_k:
             break
