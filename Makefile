@@ -52,7 +52,9 @@ sessions: $(STAMPS) ## run the out-of-date stages of every session
 # One stamp per session: rapporteur is asked again when the session's inputs, the options or the
 # pipeline's code change; it then redoes only the stages whose fingerprints changed.
 # A failing session leaves no stamp (and a .error file); the others still build.
-PIPELINE_CODE := $(wildcard scripts/rapporteur/*.py)
+# every module of every subpackage (core/, diarize/, site/ …): the pipeline's code
+PIPELINE_CODE := $(shell find scripts/rapporteur -name '*.py' -not -path '*/site/*' -not -path '*/eval/*')
+SITE_CODE     := $(shell find scripts/rapporteur/site -type f -not -name '*.pyc')
 .build/sessions/%.stamp: recordings/%/session.yaml $$(filter-out $$(DERIVED),$$(wildcard recordings/$$*/*)) $$(wildcard rapporteur.yaml) $(PIPELINE_CODE) | $(INSTALLED)
 	@mkdir -p $(@D)
 	@threads="$(THREADS)"; jobs=$$(echo "$(MAKEFLAGS)" | sed -n 's/.*-j\([0-9][0-9]*\).*/\1/p'); \
@@ -61,7 +63,7 @@ PIPELINE_CODE := $(wildcard scripts/rapporteur/*.py)
 	if $(RAPPORTEUR) run $(if $(MODEL),--model $(MODEL)) $${threads:+--threads $$threads} recordings/$*; \
 	then touch $@; else rm -f $@; fi
 
-.build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(wildcard scripts/rapporteur/render.py) | $(INSTALLED)
+.build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(SITE_CODE) | $(INSTALLED)
 	@mkdir -p $(@D)
 	$(RAPPORTEUR) render
 	@touch $@

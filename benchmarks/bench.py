@@ -153,7 +153,7 @@ def main() -> None:
         WORK.mkdir(parents=True, exist_ok=True)
         script = WORK / f"meeting-{int(args.minutes)}min.yaml"
         script.write_text(yaml.safe_dump(meeting_script(args.minutes), sort_keys=False), encoding="utf-8")
-        subprocess.run([PY, "-m", "rapporteur.synth", str(script), str(session), "--format", "ogg"], cwd=ROOT, check=True)
+        subprocess.run([PY, "-m", "rapporteur.eval.synth", str(script), str(session), "--format", "ogg"], cwd=ROOT, check=True)
     report: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),

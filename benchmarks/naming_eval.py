@@ -28,7 +28,7 @@ def run(*cmd: str) -> str:
 def evaluate(script: Path, out: Path) -> dict:
     folder = out / script.stem
     if not (folder / "reference.json").is_file():
-        run(str(BIN / "python"), "-m", "rapporteur.synth", str(script), str(folder))
+        run(str(BIN / "python"), "-m", "rapporteur.eval.synth", str(script), str(folder))
     run(str(BIN / "rapporteur"), "run", "--quiet", str(folder))
     figures = json.loads(run(str(BIN / "rapporteur"), "evaluate", "--json", str(folder)))
     turns = json.loads((folder / "turns.json").read_text(encoding="utf-8"))

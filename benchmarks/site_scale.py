@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE))
 
 import make_archive  # noqa: E402
 
-from rapporteur.site import PAGEFIND_ARGS, RangeRequestHandler, render_archive  # noqa: E402
+from rapporteur.site.build import PAGEFIND_ARGS, RangeRequestHandler, render_archive  # noqa: E402
 
 QUERIES = [make_archive.PLANTED, "think", "Mensah", "kimiza toniruzo"]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

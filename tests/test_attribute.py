@@ -1,5 +1,5 @@
 from rapporteur.attribute import AttributeOptions, attribute, label_words, smooth_labels, speaker_names
-from rapporteur.records import Diarization, Segment, SpeechTurn, Transcript, Word
+from rapporteur.core.records import Diarization, Segment, SpeechTurn, Transcript, Word
 
 
 def words(spec):

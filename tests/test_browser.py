@@ -1,7 +1,7 @@
 """The built demo site in headless Chromium: player, deep links, search, downloads.
 
 One demo site is built (render → mkdocs → pagefind) per run and served on
-127.0.0.1 by rapporteur.site's Range-capable server; Chromium is Debian's
+127.0.0.1 by rapporteur.site.build's Range-capable server; Chromium is Debian's
 (/usr/bin/chromium) driven by Playwright — never a downloaded browser.
 """
 

@@ -16,7 +16,7 @@ from rapporteur.captions import (
     parse_captions,
     read_captions,
 )
-from rapporteur.records import Turn, Turns, Word
+from rapporteur.core.records import Turn, Turns, Word
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMING_BUILD = ROOT / ".build" / "naming"
@@ -165,9 +165,9 @@ def test_align_words_counts_only_exact_matches_as_coverage():
 
 
 def _named_session(folder: Path):
-    from rapporteur import records
+    from rapporteur.core import records
     from rapporteur.naming import name_speakers
-    from rapporteur.session import load_session
+    from rapporteur.core.session import load_session
 
     turns = records.turns_from_dict(json.loads((folder / "turns.json").read_text()))
     session = load_session(folder)
@@ -182,8 +182,8 @@ def test_captions_on_rendered_sessions(name):
     folder = NAMING_BUILD / name
     if not (folder / "turns.json").is_file():
         pytest.skip(f"render and run {folder} first (see scripts/synth/naming-*.yaml)")
-    from rapporteur import records
-    from rapporteur.synth import load_reference
+    from rapporteur.core import records
+    from rapporteur.eval.synth import load_reference
 
     ref = load_reference(folder / "reference.json")
     transcript = records.transcript_from_dict(json.loads((folder / "transcript.json").read_text()))
@@ -200,7 +200,7 @@ def test_session_fields_and_turns_record(tmp_path):
     words, truth = _fake_asr(SCRIPT)
     (tmp_path / "session.yaml").write_text("title: x\ncaptions: raw.txt\ntranscript_text: asr\n", encoding="utf-8")
     (tmp_path / "raw.txt").write_text(noisy_captions(SCRIPT, seed=2, p_noname=0.0), encoding="utf-8")
-    from rapporteur.session import parse_session
+    from rapporteur.core.session import parse_session
 
     session = parse_session({"title": "x", "captions": "raw.txt", "transcript_text": "asr"}, tmp_path)
     source, choice = session.captions, session.transcript_text
@@ -218,7 +218,7 @@ def test_session_fields_and_turns_record(tmp_path):
 def rendered_handoffs(tmp_path_factory):
     """A 2:21 synthetic panel (scripts/synth/naming-handoffs.yaml, 4 voices, names ASR mis-hears) through
     transcription, diarization and naming with the default model: real ASR words and named turns."""
-    from rapporteur import synth
+    from rapporteur.eval import synth
     from rapporteur.config import Config
     from rapporteur.pipeline import run_session
     from rapporteur.transcribe import TranscribeOptions
@@ -235,8 +235,8 @@ def rendered_handoffs(tmp_path_factory):
 def test_noisy_captions_on_real_asr_words(rendered_handoffs, seed):
     """Captions with deletions, mis-hearings, insertions and 15 % of names dropped, aligned to real
     ASR words: ≥ 95 % of turns get the right name and a start within 1 s of the truth."""
-    from rapporteur import records
-    from rapporteur.synth import load_reference
+    from rapporteur.core import records
+    from rapporteur.eval.synth import load_reference
 
     ref = load_reference(rendered_handoffs / "reference.json")
     transcript = records.transcript_from_dict(json.loads((rendered_handoffs / "transcript.json").read_text()))
@@ -250,7 +250,7 @@ def test_noisy_captions_on_real_asr_words(rendered_handoffs, seed):
 @pytest.mark.slow
 def test_automatic_naming_on_the_rendered_panel(rendered_handoffs):
     """No speaker_map: ≥ 90 % of words carry the right name (benchmarks/naming_eval.py runs all four scripts)."""
-    from rapporteur.evaluate import evaluate_session
+    from rapporteur.eval.evaluate import evaluate_session
 
     report = json.loads(evaluate_session(rendered_handoffs, as_json=True))
     assert report["named"] and report["words_correctly_attributed"] >= 0.90, report

@@ -13,7 +13,7 @@ import pytest
 
 from rapporteur import diarize as D
 from rapporteur.errors import ModelError, StageError
-from rapporteur.records import Diarization, SpeechTurn
+from rapporteur.core.records import Diarization, SpeechTurn
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "three-speakers"
 
@@ -362,7 +362,7 @@ def fixture_audio(tmp_path_factory):
 
 @pytest.mark.slow
 def test_builtin_diarizes_three_speaker_fixture(fixture_audio):
-    from rapporteur.metrics import der
+    from rapporteur.eval.metrics import der
 
     seen = []
     result = D.diarize(fixture_audio, D.DiarizeOptions(), progress=lambda done, total: seen.append((done, total)))

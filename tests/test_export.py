@@ -14,9 +14,9 @@ import srt
 import webvtt
 
 from rapporteur.errors import RapporteurError
-from rapporteur.export import WRITERS, Cue, caption_cues, format_hms, get_writer
-from rapporteur.records import Turn, Turns, Word, turn_id, turns_from_dict
-from rapporteur.session import Session
+from rapporteur.site.exports import WRITERS, Cue, caption_cues, format_hms, get_writer
+from rapporteur.core.records import Turn, Turns, Word, turn_id, turns_from_dict
+from rapporteur.core.session import Session
 
 
 def make_turn(start: float, speaker: str, text: str, *, label: str = "SPEAKER_00", rate: float = 0.33,

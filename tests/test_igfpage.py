@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from rapporteur.errors import SessionError
-from rapporteur.igfpage import clean_name, new_session, parse_igf_page, parse_person
-from rapporteur.session import load_session, parse_session
+from rapporteur.importers.igfpage import clean_name, new_session, parse_igf_page, parse_person
+from rapporteur.core.session import load_session, parse_session
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "igfpages"
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from rapporteur.metrics import der, normalize_text, wer, word_edits
-from rapporteur.records import SpeechTurn
+from rapporteur.eval.metrics import der, normalize_text, wer, word_edits
+from rapporteur.core.records import SpeechTurn
 
 
 def T(start: float, end: float, label: str) -> SpeechTurn:

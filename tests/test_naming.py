@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rapporteur.naming import NamingOptions, find_mentions, name_forms, name_speakers, similarity, tokens_of
-from rapporteur.records import Turn, Turns, Word
-from rapporteur.session import Person, Session
+from rapporteur.core.records import Turn, Turns, Word
+from rapporteur.core.session import Person, Session
 
 ROSTER = (
     Person(name="Ngozi Okonkwo", role="moderator"),

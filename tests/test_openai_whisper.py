@@ -7,7 +7,7 @@ No weights for openai-whisper can be had offline, so the test checks the wiring
 import numpy as np
 import pytest
 
-from rapporteur.records import Transcript
+from rapporteur.core.records import Transcript
 from rapporteur.transcribe import TranscribeOptions, transcribe
 
 whisper = pytest.importorskip("whisper", reason="optional extra rapporteur[openai-whisper] not installed")

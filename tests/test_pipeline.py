@@ -9,7 +9,7 @@ from conftest import FIXTURES, write_session
 from rapporteur.cli import main
 from rapporteur.config import Config, load_config, with_overrides
 from rapporteur.errors import RapporteurError
-from rapporteur.evaluate import evaluate_session
+from rapporteur.eval.evaluate import evaluate_session
 from rapporteur.pipeline import run_session
 from rapporteur.summarize import SummarizeOptions
 from rapporteur.transcribe import TranscribeOptions
@@ -146,7 +146,7 @@ def test_cli_export_and_validate(tmp_path, capsys):
 @pytest.mark.slow
 def test_killed_transcription_resumes_from_checkpoint(fixture_session):
     from rapporteur.pipeline import CHECKPOINT, SessionRun
-    from rapporteur.session import load_session
+    from rapporteur.core.session import load_session
 
     run_session(fixture_session, FAST, stages=("transcribe",), log=lambda m: None, quiet_progress=True)
     done = json.loads((fixture_session / "transcript.json").read_text())
@@ -174,7 +174,7 @@ def test_device_is_how_not_what_and_cuda_without_gpu_is_one_line(fixture_session
     import torch
 
     from rapporteur.pipeline import SessionRun
-    from rapporteur.session import load_session
+    from rapporteur.core.session import load_session
 
     cpu = SessionRun(load_session(fixture_session), FAST)
     gpu = with_overrides(with_overrides(FAST, "transcribe", device="cuda"), "diarize", device="cuda", threads=3)

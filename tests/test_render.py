@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from rapporteur.errors import RapporteurError
-from rapporteur.records import Agenda, AgendaItem, Turn, Turns, Word, turn_id
-from rapporteur.render import (
+from rapporteur.core.records import Agenda, AgendaItem, Turn, Turns, Word, turn_id
+from rapporteur.site.pages import (
     SessionView,
     escape_html,
     escape_md,
@@ -28,7 +28,7 @@ from rapporteur.render import (
     render_site,
     safe_url,
 )
-from rapporteur.session import AgendaEntry, Person, Session
+from rapporteur.core.session import AgendaEntry, Person, Session
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTENSIONS = ["admonition", "attr_list", "md_in_html", "tables", "toc"]
@@ -410,7 +410,7 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
 def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monkeypatch):
     import dataclasses
 
-    from rapporteur import render
+    from rapporteur.site import pages as render
 
     views = [dataclasses.replace(view, session=dataclasses.replace(view.session, id=f"igf2023-ws{i}")) for i in range(5)]
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # worker processes even on a one-core machine

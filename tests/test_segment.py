@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from rapporteur.records import Turn, Turns, Word, turn_id, turns_from_dict
-from rapporteur.segment import (
+from rapporteur.core.records import Turn, Turns, Word, turn_id, turns_from_dict
+from rapporteur.agenda import (
     Placement,
     SegmentOptions,
     evaluate_placement,
@@ -17,8 +17,8 @@ from rapporteur.segment import (
     propose_sections,
     sentences,
 )
-from rapporteur.session import AgendaEntry, Person, load_session
-from rapporteur.synth import load_reference
+from rapporteur.core.session import AgendaEntry, Person, load_session
+from rapporteur.eval.synth import load_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from rapporteur.errors import SessionError
-from rapporteur.session import load_session, parse_time
+from rapporteur.core.session import load_session, parse_time
 
 GOOD = """
 title: Interconnecting Global AI Governance Mechanisms

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rapporteur.records import Agenda, AgendaItem, Turns
-from rapporteur.render import (
+from rapporteur.core.records import Agenda, AgendaItem, Turns
+from rapporteur.site.pages import (
     SessionView,
     choose_player,
     is_named,
@@ -23,7 +23,7 @@ from rapporteur.render import (
     speaker_slugs,
     youtube_id,
 )
-from rapporteur.session import Person
+from rapporteur.core.session import Person
 from test_render import HOSTILE, make_turn, md, new_session, parse_html
 
 
@@ -123,7 +123,7 @@ def test_speaker_pages_across_sessions(tmp_path):
 def test_summary_hook(tmp_path):
     a, _ = two_sessions(tmp_path)
     assert "## Summary" not in render_session(a)
-    from rapporteur.records import Agenda, to_json
+    from rapporteur.core.records import Agenda, to_json
     from rapporteur.summarize import SummarizeOptions, summarize
 
     a.session.dir.mkdir(parents=True)
@@ -164,7 +164,7 @@ def test_site_audio_is_encoded_once_per_source(tmp_path):
 
 @pytest.fixture
 def range_server(tmp_path):
-    from rapporteur.site import make_server
+    from rapporteur.site.build import make_server
 
     (tmp_path / "a.bin").write_bytes(bytes(range(256)) * 4)
     server = make_server(tmp_path, port=0)
@@ -199,9 +199,9 @@ def test_range_server_unsatisfiable(range_server):
 def test_downloads_are_laid_out_again_only_when_their_inputs_change(tmp_path, monkeypatch):
     import shutil
 
-    import rapporteur.render as render
+    import rapporteur.site.pages as render
     from conftest import ROOT
-    from rapporteur.site import session_view
+    from rapporteur.site.build import session_view
 
     demo = tmp_path / "recordings" / "demo"
     shutil.copytree(ROOT / "recordings" / "demo-ai-governance-roundtable", demo,

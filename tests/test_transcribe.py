@@ -5,7 +5,7 @@ from conftest import espeak
 from rapporteur.errors import ModelError, StageError
 from rapporteur.media import decode_to_wav, read_wav
 from rapporteur.models import bundled_base, bundled_tiny_en, resolve_faster_whisper_model
-from rapporteur.records import to_json, transcript_from_dict
+from rapporteur.core.records import to_json, transcript_from_dict
 from rapporteur.transcribe import TranscribeOptions, get_backend, session_prompt, transcribe
 
 TEXT = "Good morning everyone and welcome to this workshop on the governance of artificial intelligence."
@@ -128,7 +128,7 @@ def test_non_english_session_is_detected_with_the_default_model(tmp_path):
 
 
 def test_repetition_loops_are_collapsed():
-    from rapporteur.records import Word
+    from rapporteur.core.records import Word
     from rapporteur.transcribe import collapse_loops
 
     ws = [Word(start=i, end=i + 0.5, text=" " + t) for i, t in enumerate(

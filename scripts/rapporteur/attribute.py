@@ -11,7 +11,7 @@ import bisect
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from .records import Diarization, SpeechTurn, Transcript, Turn, Turns, Word, sec, turn_id
+from .core.records import Diarization, SpeechTurn, Transcript, Turn, Turns, Word, sec, turn_id
 
 UNKNOWN = "SPEAKER_UNKNOWN"
 _SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")

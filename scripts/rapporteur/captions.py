@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import SessionError
-from .records import Turn, Turns, Word, sec, turn_id
-from .session import Person
+from .core.records import Turn, Turns, Word, sec, turn_id
+from .core.session import Person
 
 _TURN = re.compile(r"^\s*>>+\s*(?:([^:\n]{1,60}?)\s*:\s+|([^:\n]{1,60}?)\s*:$)?(.*)$")
 _NOISE = re.compile(r"[\[(](?:applause|laughter|inaudible|music|silence|no audio|crosstalk|pause|indiscernible|audio [^\])]*)[\])]", re.I)
@@ -381,7 +381,7 @@ def align(
 def read_captions(source: str, session_dir: Path) -> list[CaptionTurn]:
     """Parse a caption file (inside the session folder) or URL (needs the internet)."""
     if re.match(r"^https?://", source):
-        from .igfpage import read_source
+        from .importers.igfpage import read_source
 
         return parse_captions(read_source(source))
     path = Path(session_dir) / source

@@ -110,11 +110,11 @@ def cmd_run(args: argparse.Namespace, stages: tuple[str, ...] | None) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_session
+    from .site.exports import export_session
 
     text = export_session(Path(args.session), args.format)
     if args.output and args.output != "-":
-        from .fsutil import write_text_atomic
+        from .core.fsutil import write_text_atomic
 
         write_text_atomic(Path(args.output), text)
     else:
@@ -123,14 +123,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .site import render_archive
+    from .site.build import render_archive
 
     problems = render_archive(Path(args.recordings), Path(args.docs), log=_log)
     return EXIT_FAILED if problems and args.strict else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .site import build_site, render_archive
+    from .site.build import build_site, render_archive
 
     if not args.skip_render:
         render_archive(Path(args.recordings), Path(args.docs), log=_log)
@@ -139,7 +139,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .session import load_session
+    from .core.session import load_session
 
     def work(d: Path) -> None:
         s = load_session(d)
@@ -151,7 +151,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate_session
+    from .eval.evaluate import evaluate_session
 
     report = evaluate_session(Path(args.session), collar=args.collar, as_json=args.json)
     _log(report)
@@ -159,7 +159,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .igfpage import new_session
+    from .importers.igfpage import new_session
 
     path = new_session(args.source, Path(args.recordings), args.id)
     _log(f"created {path}")
@@ -170,7 +170,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .site import serve
+    from .site.build import serve
 
     serve(Path(args.directory), port=args.port)
     return 0

@@ -25,7 +25,7 @@ from .attribute import AttributeOptions
 from .diarize import DiarizeOptions
 from .errors import RapporteurError
 from .fetch import FetchOptions
-from .segment import SegmentOptions
+from .agenda import SegmentOptions
 from .summarize import SummarizeOptions
 from .transcribe import TranscribeOptions
 

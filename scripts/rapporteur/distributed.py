@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Sequence
 from . import __version__
 from .config import Config, with_overrides
 from .errors import RapporteurError
-from .fsutil import digest
+from .core.fsutil import digest
 
 CONNECT_TIMEOUT = "10s"  # reaching the scheduler
 WORKER_TIMEOUT = 60.0  # seconds to wait for a first worker to join the scheduler

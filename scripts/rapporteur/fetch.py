@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FetchError
-from .fsutil import sha256_file, write_text_atomic
+from .core.fsutil import sha256_file, write_text_atomic
 from .media import decode_to_wav
-from .progress import Progress
-from .session import Session
+from .core.progress import Progress
+from .core.session import Session
 
 INFO_FILE = "info.json"
 AUDIO_FILE = "audio.wav"

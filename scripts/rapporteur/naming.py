@@ -31,8 +31,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .records import Turn, Turns
-from .session import Person, Session
+from .core.records import Turn, Turns
+from .core.session import Person, Session
 
 MODERATOR_ROLES = ("moderator", "chair")
 TITLES = {
@@ -695,8 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import json
     from pathlib import Path
 
-    from . import records
-    from .session import load_session
+    from .core import records
+    from .core.session import load_session
 
     parser = argparse.ArgumentParser(prog="python -m rapporteur.naming", description=main.__doc__)
     parser.add_argument("sessions", nargs="+", type=Path)
@@ -710,8 +710,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         named, info = name_speakers(turns, session)
         line = f"== {d.name}"
         if (d / "reference.json").is_file():
-            from .evaluate import attribution_accuracy
-            from .synth import load_reference
+            from .eval.evaluate import attribution_accuracy
+            from .eval.synth import load_reference
 
             acc, _ = attribution_accuracy(load_reference(d / "reference.json"), named, None)
             line += f": {acc:.1%} of words carry the right name"

@@ -17,18 +17,18 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from . import records
+from .core import records
 from .attribute import attribute
 from .captions import captioned_turns, read_captions
 from .naming import NamingOptions, name_speakers
 from .config import Config
-from .devices import resolve_device
+from .core.devices import resolve_device
 from .errors import RapporteurError, StageError
 from .fetch import ensure_audio, read_info, recording_digest
-from .fsutil import digest, write_text_atomic
-from .progress import Progress
-from .segment import place_agenda
-from .session import Session, load_session
+from .core.fsutil import digest, write_text_atomic
+from .core.progress import Progress
+from .agenda import place_agenda
+from .core.session import Session, load_session
 
 TRANSCRIPT = "transcript.json"
 DIARIZATION = "diarization.json"

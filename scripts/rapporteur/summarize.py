@@ -36,9 +36,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .errors import RapporteurError
-from .records import SCHEMA_VERSION, Agenda, Turn, Turns, mmss
-from .segment import Sentence, _moderator_labels, content_tokens, item_kind, sentences
-from .session import Session
+from .core.records import SCHEMA_VERSION, Agenda, Turn, Turns, mmss
+from .agenda import Sentence, _moderator_labels, content_tokens, item_kind, sentences
+from .core.session import Session
 
 BACKENDS = ("extractive", "llm")
 EMBEDDERS = ("minilm", "tfidf")
@@ -866,7 +866,7 @@ def summary_markdown(summary: Summary, turns: Turns, *, page_href: str = "") -> 
 
     Sentences whose cited turns are not in ``turns`` are left out.
     """
-    from .render import escape_html, escape_md
+    from .site.pages import escape_html, escape_md
 
     if re.search(r"[\s\"'<>`\\]|^[a-zA-Z][a-zA-Z0-9+.-]*:|^//", page_href):
         raise ValueError(f"page_href must be a relative path, not {page_href!r}")
@@ -892,7 +892,7 @@ def summary_markdown(summary: Summary, turns: Turns, *, page_href: str = "") -> 
         if rep.calls_to_action:
             out += ["    **Calls to action**", ""] + [f"    - {escape_md(x)}" for x in rep.calls_to_action] + [""]
         if rep.url:
-            from .render import link_html
+            from .site.pages import link_html
 
             out += [f"    Source: {link_html(rep.url, rep.url)}", ""]
     abstract = [x for x in map(sentence, summary.abstract) if x]

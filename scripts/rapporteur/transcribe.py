@@ -19,8 +19,8 @@ import numpy as np
 
 from .errors import ModelError, StageError
 from .media import SAMPLE_RATE
-from .progress import ProgressFn, null_progress
-from .records import Segment, Transcript, Word, sec
+from .core.progress import ProgressFn, null_progress
+from .core.records import Segment, Transcript, Word, sec
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 
@@ -143,7 +143,7 @@ RUNTIMES = {"faster-whisper": "ctranslate2", "openai-whisper": "torch"}
 
 def asr_device(options: TranscribeOptions) -> str:
     """``cpu`` or ``cuda`` for the configured backend; a one-line error when cuda is asked but unusable."""
-    from .devices import resolve_device
+    from .core.devices import resolve_device
 
     return resolve_device(options.device, what=f"ASR ({options.backend})", runtime=RUNTIMES.get(options.backend, "torch"))
 

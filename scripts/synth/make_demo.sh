@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 PYTHON="${PYTHON:-python3}"
-synth() { "$PYTHON" -m rapporteur.synth "$@"; }
+synth() { "$PYTHON" -m rapporteur.eval.synth "$@"; }
 
 target="${1:-committed}"
 case "$target" in

@@ -1,6 +1,6 @@
 """Accuracy of a processed session against its ground truth (synthetic sessions).
 
-Reads ``reference.json`` (``rapporteur.synth``) next to the pipeline's
+Reads ``reference.json`` (``rapporteur.eval.synth``) next to the pipeline's
 artefacts and reports WER, DER (collar), the speaker count, and the share of
 words attributed to the right person — by name when turns carry roster names,
 else through DER's optimal label mapping.
@@ -13,10 +13,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import records
-from .errors import RapporteurError
+from ..core import records
+from ..errors import RapporteurError
 from .metrics import der, wer
-from .records import Diarization, SpeechTurn, Transcript, Turns
+from ..core.records import Diarization, SpeechTurn, Transcript, Turns
 from .synth import SynthReference, load_reference
 
 
@@ -116,7 +116,7 @@ def evaluate_session(session_dir: Path, *, collar: float = 0.25, as_json: bool =
     ref_path = session_dir / "reference.json"
     if not ref_path.is_file():
         raise RapporteurError("no reference.json (ground truth) in this session", path=session_dir,
-                              hint="evaluate works on synthetic sessions made by rapporteur.synth")
+                              hint="evaluate works on synthetic sessions made by rapporteur.eval.synth")
     transcript = records.read_record(session_dir / "transcript.json", records.transcript_from_dict)
     if transcript is None:
         raise RapporteurError("no transcript.json yet", path=session_dir, hint=f"run `rapporteur run {session_dir}` first")

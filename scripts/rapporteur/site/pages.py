@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .errors import RapporteurError
-from .export import format_hms, get_writer, speaker_name, turn_text
-from .fsutil import digest, sha256_file, write_text_atomic
-from .records import Agenda, AgendaItem, Turn, Turns, agenda_from_dict, read_record, turn_id, turns_from_dict
-from .session import Person, Session
+from ..errors import RapporteurError
+from .exports import format_hms, get_writer, speaker_name, turn_text
+from ..core.fsutil import digest, sha256_file, write_text_atomic
+from ..core.records import Agenda, AgendaItem, Turn, Turns, agenda_from_dict, read_record, turn_id, turns_from_dict
+from ..core.session import Person, Session
 
 DOWNLOADS = (
     ("vtt", "captions (WebVTT)"),
@@ -335,7 +335,7 @@ def local_media(session: Session) -> Path | None:
     if path is not None and path.is_file():
         return path
     if session.recording_is_url:
-        from .fetch import _fetched_media
+        from ..fetch import _fetched_media
 
         fetched = _fetched_media(session)
         if fetched is not None:
@@ -554,7 +554,7 @@ def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str 
 
 def summary_markdown(view: SessionView) -> str | None:
     """The "Summary" section's Markdown from ``summary.json``, or None (every sentence links to its turns)."""
-    from .summarize import summary_from_dict, summary_markdown as markdown
+    from ..summarize import summary_from_dict, summary_markdown as markdown
 
     path = view.session.dir / SUMMARY_FILE
     if not path.is_file() or view.turns is None:
@@ -691,7 +691,7 @@ def downloads_key(view: SessionView) -> str | None:
     """A fingerprint of the downloads' inputs: turns.json, session.yaml and the export code.
 
     None when the turns did not come from the session's turns.json (nothing to compare)."""
-    from . import export
+    from . import exports as export
 
     turns_file = view.session.dir / "turns.json"
     try:
@@ -925,7 +925,7 @@ def ensure_site_audio(session: Session, folder: Path, *, bitrate: str = SITE_AUD
     bit rate, so the file is only encoded again when the source changes.
     Returns the audio file, or None when the session has no local media.
     """
-    from .media import encode_opus
+    from ..media import encode_opus
 
     src = local_media(session)
     if src is None:

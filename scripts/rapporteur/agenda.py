@@ -27,8 +27,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .records import Agenda, AgendaItem, Turns, mmss, sec
-from .session import AgendaEntry, Person
+from .core.records import Agenda, AgendaItem, Turns, mmss, sec
+from .core.session import AgendaEntry, Person
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -628,9 +628,9 @@ def evaluate_placement(session_dir: Any) -> str:
     import json
     from pathlib import Path
 
-    from .records import turns_from_dict
-    from .session import load_session
-    from .synth import load_reference
+    from .core.records import turns_from_dict
+    from .core.session import load_session
+    from .eval.synth import load_reference
 
     d = Path(session_dir)
     session = load_session(d)
@@ -645,7 +645,7 @@ def evaluate_placement(session_dir: Any) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m rapporteur.segment SESSION_DIR... (synthetic sessions with reference.json)
+if __name__ == "__main__":  # python -m rapporteur.agenda SESSION_DIR... (synthetic sessions with reference.json)
     import sys
 
     for arg in sys.argv[1:]:

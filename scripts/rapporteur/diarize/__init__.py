@@ -43,9 +43,9 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .devices import DEVICES, resolve_device
-from .errors import ModelError, StageError
-from .records import Diarization, SpeechTurn, sec
+from ..core.devices import DEVICES, resolve_device
+from ..errors import ModelError, StageError
+from ..core.records import Diarization, SpeechTurn, sec
 
 SAMPLE_RATE = 16_000
 FRAME_HOP = 160  # samples per mel frame (10 ms)

@@ -23,9 +23,9 @@ from typing import ClassVar, NamedTuple, Sequence, TextIO
 import srt
 import webvtt
 
-from .errors import RapporteurError
-from .records import SpeechTurn, Turn, Turns, to_json
-from .session import Session
+from ..errors import RapporteurError
+from ..core.records import SpeechTurn, Turn, Turns, to_json
+from ..core.session import Session
 
 _SPACE = re.compile(r"\s+")
 _CLOSERS = re.escape("\"'”’»)]")
@@ -453,7 +453,7 @@ class RttmWriter(Writer):
     extension: ClassVar[str] = "rttm"
 
     def write(self, turns: Turns, file: TextIO, *, session: Session | None = None) -> None:
-        from .diarize import to_rttm
+        from ..diarize import to_rttm
 
         named = [SpeechTurn(start=t.start, end=t.end, label=speaker_name(t, turns) or "unknown") for t in turns.turns]
         file.write(to_rttm(named, session.id if session is not None else "session"))
@@ -480,8 +480,8 @@ def get_writer(fmt: str) -> Writer:
 
 def export_session(session_dir: Path, fmt: str) -> str:
     """A session's ``turns.json`` in one export format, as text."""
-    from .render import load_view
-    from .session import load_session
+    from .pages import load_view
+    from ..core.session import load_session
 
     session = load_session(Path(session_dir))
     turns = load_view(session).turns

@@ -6,7 +6,7 @@ artefact's fingerprint.  Heavy imports (torch, ctranslate2) happen inside functi
 
 from __future__ import annotations
 
-from .errors import ModelError
+from ..errors import ModelError
 
 DEVICES = ("cpu", "cuda", "auto")
 RUNTIMES = ("torch", "ctranslate2")

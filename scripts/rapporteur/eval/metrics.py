@@ -28,7 +28,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .records import SpeechTurn
+from ..core.records import SpeechTurn
 
 # ------------------------------------------------------------------- WER
 

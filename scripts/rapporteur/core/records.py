@@ -200,7 +200,7 @@ def agenda_from_dict(d: dict) -> Agenda:
 
 def read_record(path: Path, parse: Callable[[dict], Any]) -> Any:
     """An artefact parsed with one of the ``*_from_dict`` loaders; None when the file is absent."""
-    from .errors import RapporteurError
+    from ..errors import RapporteurError
 
     path = Path(path)
     if not path.is_file():

@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from .errors import FetchError, SessionError
-from .fsutil import write_text_atomic
-from .session import SESSION_FILE, parse_session
+from ..errors import FetchError, SessionError
+from ..core.fsutil import write_text_atomic
+from ..core.session import SESSION_FILE, parse_session
 
 STAKEHOLDER_GROUPS = (
     "Civil Society",

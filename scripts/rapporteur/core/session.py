@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import SessionError
+from ..errors import SessionError
 
 SESSION_FILE = "session.yaml"
 ROLES = (

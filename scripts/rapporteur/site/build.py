@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from .errors import RapporteurError
-from .pipeline import ERROR_FILE
-from .render import SessionView, load_view, render_site
-from .session import load_session
+from ..errors import RapporteurError
+from ..pipeline import ERROR_FILE
+from .pages import SessionView, load_view, render_site
+from ..core.session import load_session
 
 
 def session_view(session_dir: Path) -> SessionView:
