@@ -389,6 +389,9 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
     }
     import dataclasses
 
+    from rapporteur.core.records import naming_entry_from_dict
+
+    naming = {label: naming_entry_from_dict(entry) for label, entry in naming.items()}
     v = dataclasses.replace(view, turns=dataclasses.replace(view.turns, naming=naming))
     page = render_session(v)
     assert "| Speaking time | Identified |" in page

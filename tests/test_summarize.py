@@ -7,20 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from rapporteur.core.records import agenda_from_dict, to_json, turns_from_dict
+from rapporteur.core.records import Claim, Quote, Summary, agenda_from_dict, summary_from_dict, to_json, turns_from_dict
 from rapporteur.core.session import load_session
+from rapporteur.site.summary import summary_markdown
 from rapporteur.summarize import (
-    Claim,
     LLMError,
-    Quote,
-    Summary,
     SummarizeOptions,
     clean,
     official_report,
     published_claims,
     summarize,
-    summary_from_dict,
-    summary_markdown,
     supported,
     verbatim,
 )

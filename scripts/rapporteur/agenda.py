@@ -260,7 +260,7 @@ def _people(turns: Turns, roster: Sequence[Person]) -> list[str]:
     return names
 
 
-def _moderator_labels(turns: Turns, roster: Sequence[Person]) -> set[str]:
+def moderator_labels(turns: Turns, roster: Sequence[Person]) -> set[str]:
     mods = {p.name for p in roster if p.role in ("moderator", "chair", "online moderator")}
     labels = {t.label for t in turns.turns if t.speaker in mods}
     if not labels and turns.turns:  # no names: the person with the most turns chairs
@@ -284,7 +284,7 @@ class _Scorer:
         n = max(len(sents), 1)
         self.idf = lambda t: math.log((n + 1) / (df.get(t, 0) + 0.5))
         self.people = _people(turns, roster)
-        self.mod_labels = _moderator_labels(turns, roster)
+        self.mod_labels = moderator_labels(turns, roster)
         self.turn_words = [len(t.words) or len(t.text.split()) for t in turns.turns]
 
     def substantial(self, ti: int) -> bool:
@@ -607,46 +607,3 @@ def place_agenda(
         if entries and not any(e.start is not None for e in entries) and not any(p.method == "chapters" for p in placed):
             placed = [Placement(title=c.title, start=c.start, method="chapters", confidence=1.0) for c in chapters_from_info(info)]
     return Agenda(items=tuple(_agenda_item(p) for p in placed))
-
-
-# --------------------------------------------------------------- evaluation
-
-
-def start_errors(placed: Sequence[Placement], truth: dict[str, float | None]) -> list[tuple[str, float, float | None, float]]:
-    """(title, true start, placed start, absolute error) for items with a true start; an unplaced item
-    counts as wrong by the whole distance to the recording's start (its true start)."""
-    out = []
-    for p in placed:
-        t = truth.get(p.title)
-        if t is not None:
-            out.append((p.title, t, p.start, abs((p.start if p.start is not None else 0.0) - t)))
-    return out
-
-
-def evaluate_placement(session_dir: Any) -> str:
-    """Place a synthetic session's agenda from its titles only and compare with ``reference.json``."""
-    import json
-    from pathlib import Path
-
-    from .core.records import turns_from_dict
-    from .core.session import load_session
-    from .eval.synth import load_reference
-
-    d = Path(session_dir)
-    session = load_session(d)
-    turns = turns_from_dict(json.loads((d / "turns.json").read_text(encoding="utf-8")))
-    truth = {a.title: a.start for a in load_reference(d / "reference.json").agenda}
-    placed = place_items([AgendaEntry(title=e.title) for e in session.agenda], None, turns, roster=session.speakers)
-    rows = start_errors(placed, truth)
-    lines = [f"{d.name}: mean absolute start error {sum(r[3] for r in rows) / max(len(rows), 1):.2f} s over {len(rows)} items"]
-    for (title, t, s, err), p in zip(rows, placed):
-        lines.append(f"  {mmss(t)} true, {mmss(s) if s is not None else '--:--'} placed, error {err:5.2f} s, "
-                     f"confidence {p.confidence:.2f} [{p.method}] {title}")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m rapporteur.agenda SESSION_DIR... (synthetic sessions with reference.json)
-    import sys
-
-    for arg in sys.argv[1:]:
-        print(evaluate_placement(arg))

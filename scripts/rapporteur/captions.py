@@ -276,11 +276,11 @@ def _snap(start: float, name: str, named: Turns | None, reach: float, *, not_bef
 
 def _addressed(text: str, people: Sequence[Person]) -> set[str]:
     """Roster people a caption turn names without introducing themselves (so not its speaker)."""
-    from .naming import SELF_BEFORE, NamingOptions, Token, _matches_before, find_mentions, name_forms, norm
+    from .naming import SELF_BEFORE, NamingOptions, Token, matches_before, find_mentions, name_forms, norm
 
     toks = [Token(w, norm(w.replace("'", "")), 0.0, 0.0) for w in text.split() if norm(w)]
     forms = name_forms([p.name for p in people])
-    return {m.person for m in find_mentions(toks, forms, NamingOptions()) if not _matches_before(toks, m.i, SELF_BEFORE, 1)}
+    return {m.person for m in find_mentions(toks, forms, NamingOptions()) if not matches_before(toks, m.i, SELF_BEFORE, 1)}
 
 def _unnamed_turn_speaker(c: CaptionTurn, start: float, end: float, named: Turns | None, people: Sequence[Person]) -> str:
     """A ``>>`` turn without a name: the diarized speaker, unless the turn addresses that person

@@ -80,9 +80,9 @@ def check_diarizer() -> Check:
     from .errors import RapporteurError
 
     try:
-        from .diarize import _encoder_weights
+        from .diarize import encoder_weights
 
-        path = _encoder_weights()
+        path = encoder_weights()
     except RapporteurError as exc:
         return Check("diarizer voice encoder", False, str(exc), "pip install resemblyzer")
     torch_ok = _has("torch")

@@ -67,7 +67,7 @@ def read_info(session_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def _fetched_media(session: Session) -> Path | None:
+def fetched_media(session: Session) -> Path | None:
     """The media file already downloaded from the session's URL, if any."""
     info = read_info(session.dir)
     if not info or info.get("rapporteur_url") != session.recording:
@@ -88,7 +88,7 @@ def download(session: Session, options: FetchOptions = FetchOptions()) -> Path:
     from yt_dlp import YoutubeDL
     from yt_dlp.utils import DownloadError
 
-    existing = _fetched_media(session)
+    existing = fetched_media(session)
     if existing:
         return existing
     progress = Progress(f"{session.id}: fetch", unit="bytes", quiet=options.quiet)

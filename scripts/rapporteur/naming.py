@@ -313,7 +313,7 @@ class Vote:
         }
 
 
-def _matches_before(tokens: Sequence[Token], i: int, patterns: Iterable[tuple[str, ...]], reach: int) -> bool:
+def matches_before(tokens: Sequence[Token], i: int, patterns: Iterable[tuple[str, ...]], reach: int) -> bool:
     """A cue phrase ending within ``reach`` tokens before token ``i`` (titles skipped)."""
     k = i
     while k > 0 and tokens[k - 1].norm in TITLES:
@@ -437,7 +437,7 @@ def collect_votes(
         mentions.sort(key=lambda m: m.i)
         thanked = [
             m for m in mentions
-            if m.i < options.thanks_words and _matches_before(toks, m.i, [(w,) for w in THANKS], 4)
+            if m.i < options.thanks_words and matches_before(toks, m.i, [(w,) for w in THANKS], 4)
             and not any(t.raw.endswith(_SENTENCE_END) for t in toks[max(0, m.i - 4) : m.i])
         ]
         tail_from = max(0, len(toks) - options.handoff_words)
@@ -445,7 +445,7 @@ def collect_votes(
             snip = _snippet(toks, m.i, m.j)
             at = toks[m.i].start
             if m.kind != "role" and (
-                _matches_before(toks, m.i, SELF_BEFORE, 1)
+                matches_before(toks, m.i, SELF_BEFORE, 1)
                 or (m.i <= 2 and _matches_after(toks, m.j, [("speaking",), ("here",)], 1))
             ):
                 early = nth <= 1
@@ -465,7 +465,7 @@ def collect_votes(
             # "Rajesh, you work with engineers. Over to you.": the last two sentences
             in_last_two = last_start == 0 or _sentence_start(toks, last_start - 1) <= m.i
             reach = len(toks) - m.j if in_last_two else 3
-            cue = _matches_before(toks, m.i, HANDOFF_BEFORE, 3) or _matches_after(toks, m.j, HANDOFF_AFTER, reach)
+            cue = matches_before(toks, m.i, HANDOFF_BEFORE, 3) or _matches_after(toks, m.j, HANDOFF_AFTER, reach)
             end = toks[m.j - 1].raw
             vocative = end.endswith((",", "?", ".", "!", "…")) or m.j == len(toks)
             question = end.endswith("?") and m.j >= len(toks) - 1
@@ -676,49 +676,3 @@ def name_speakers(
     params["naming"] = dataclasses.asdict(options)
     named = dataclasses.replace(turns, turns=new_turns, speakers=names, parameters=params)
     return named, {lab: info[lab] for lab in order}
-
-
-def describe(info: Mapping[str, Mapping[str, Any]]) -> str:
-    """One line per label: who, how sure, and the strongest evidence."""
-    lines = []
-    for lab, d in info.items():
-        ev = sorted(d.get("evidence", []), key=lambda e: -e["weight"])[:2]
-        why = "; ".join(f"{e['rule']} @{e['start']:.1f}s: “{e['text']}”" for e in ev)
-        lines.append(f"{lab} → {d['name']} ({d['source']}, {d['confidence']:.2f}){': ' + why if why else ''}")
-    return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m rapporteur.naming SESSION_DIR…``: name the speakers of processed sessions
-    (turns.json, ignoring speaker_map with --no-map) and, where reference.json exists, score them."""
-    import argparse
-    import json
-    from pathlib import Path
-
-    from .core import records
-    from .core.session import load_session
-
-    parser = argparse.ArgumentParser(prog="python -m rapporteur.naming", description=main.__doc__)
-    parser.add_argument("sessions", nargs="+", type=Path)
-    parser.add_argument("--no-map", action="store_true", help="ignore session.yaml's speaker_map")
-    args = parser.parse_args(argv)
-    for d in args.sessions:
-        turns = records.turns_from_dict(json.loads((d / "turns.json").read_text(encoding="utf-8")))
-        session = load_session(d)
-        if args.no_map:
-            session = dataclasses.replace(session, speaker_map={})
-        named, info = name_speakers(turns, session)
-        line = f"== {d.name}"
-        if (d / "reference.json").is_file():
-            from .eval.evaluate import attribution_accuracy
-            from .eval.synth import load_reference
-
-            acc, _ = attribution_accuracy(load_reference(d / "reference.json"), named, None)
-            line += f": {acc:.1%} of words carry the right name"
-        print(line)
-        print(describe(info))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

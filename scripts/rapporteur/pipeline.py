@@ -244,6 +244,7 @@ class SessionRun:
         result = attribute(transcript, diar, speaker_map=self.session.speaker_map, options=self.config.attribute)
         # names: the session's speaker_map wins; other labels are named from what is said
         result, naming = name_speakers(result, self.session)
+        naming = {label: records.naming_entry_from_dict(entry) for label, entry in naming.items()}
         result = replace(result, naming=naming)
         detail = ""
         if self.session.captions and self.session.transcript_text == "captions":
@@ -251,7 +252,7 @@ class SessionRun:
             result = captioned_turns(result, transcript.words(), captions, self.session.speakers)
             detail = f", official captions aligned (coverage {result.parameters['captions']['coverage']:.0%})"
         write_text_atomic(self.path(TURNS), records.to_json(replace(result, inputs=inputs)))
-        named = sum(1 for v in naming.values() if v.get("source") != "unnamed")
+        named = sum(1 for v in naming.values() if v.source != "unnamed")
         self._record("attribute", "done", t0, f"{len(result.turns)} turns, {named}/{len(naming)} voices named{detail}")
 
     def segment_inputs(self) -> str:

@@ -30,14 +30,14 @@ import re
 import urllib.error
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from .errors import RapporteurError
-from .core.records import SCHEMA_VERSION, Agenda, Turn, Turns, mmss
-from .agenda import Sentence, _moderator_labels, content_tokens, item_kind, sentences
+from .core.records import Agenda, Claim, ItemSummary, OfficialReport, Quote, SpeakerPoints, Summary, Turn, Turns
+from .agenda import Sentence, moderator_labels, content_tokens, item_kind, sentences
 from .core.session import Session
 
 BACKENDS = ("extractive", "llm")
@@ -64,92 +64,6 @@ class SummarizeOptions:
     llm_chunk_chars: int = 12_000  # transcript characters per map request
     llm_timeout: float = 180.0  # seconds per request
     llm_support_threshold: float = 0.5  # paraphrase tolerance for LLM sentences
-
-
-# ------------------------------------------------------------------ records
-
-
-@dataclass(frozen=True, kw_only=True)
-class Claim:
-    """One published sentence and the turns whose words support it."""
-
-    text: str
-    turns: tuple[str, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ItemSummary:
-    title: str
-    start: float | None
-    end: float | None
-    sentences: tuple[Claim, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class SpeakerPoints:
-    speaker: str
-    role: str = ""
-    affiliation: str = ""
-    points: tuple[Claim, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class Quote:
-    """Verbatim words of one speaker, from one turn, starting at ``start`` seconds."""
-
-    text: str
-    speaker: str
-    turn: str
-    start: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class OfficialReport:
-    """The session's official rapporteur report (session.yaml ``report:``)."""
-
-    key_takeaways: tuple[str, ...] = ()
-    calls_to_action: tuple[str, ...] = ()
-    url: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Summary:
-    """What ``summarize`` produces: ``summary.json``."""
-
-    abstract: tuple[Claim, ...]
-    items: tuple[ItemSummary, ...]
-    speakers: tuple[SpeakerPoints, ...]
-    quotes: tuple[Quote, ...]
-    official: OfficialReport | None = None
-    backend: str = "extractive"
-    model: str = ""
-    dropped: int = 0  # sentences the backend proposed that failed the support check
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    inputs: str = ""
-    schema_version: int = SCHEMA_VERSION
-
-
-def _claims(raw: Sequence[Mapping[str, Any]]) -> tuple[Claim, ...]:
-    return tuple(Claim(text=c["text"], turns=tuple(c["turns"])) for c in raw)
-
-
-def summary_from_dict(d: Mapping[str, Any]) -> Summary:
-    """Load the parsed JSON of ``summary.json``."""
-    off = d.get("official")
-    return Summary(
-        **{
-            **d,
-            "abstract": _claims(d.get("abstract", [])),
-            "items": tuple(ItemSummary(**{**i, "sentences": _claims(i.get("sentences", []))}) for i in d.get("items", [])),
-            "speakers": tuple(SpeakerPoints(**{**s, "points": _claims(s.get("points", []))}) for s in d.get("speakers", [])),
-            "quotes": tuple(Quote(**q) for q in d.get("quotes", [])),
-            "official": OfficialReport(
-                key_takeaways=tuple(off.get("key_takeaways", ())),
-                calls_to_action=tuple(off.get("calls_to_action", ())),
-                url=off.get("url", ""),
-            ) if off else None,
-        }
-    )
 
 
 # ----------------------------------------------------------- official report
@@ -445,7 +359,7 @@ def _context(turns: Turns, session: Session) -> _Context:
     people = {p.name: p for p in session.speakers}
     mods = {p.name for p in session.speakers if p.role in ("moderator", "chair", "online moderator")}
     if turns.turns and not mods & {t.speaker for t in turns.turns}:  # unnamed voices: whoever takes most turns chairs
-        labels = _moderator_labels(turns, session.speakers)
+        labels = moderator_labels(turns, session.speakers)
         mods |= {(t.speaker or t.label) for t in turns.turns if t.label in labels}
     names = list(people) + sorted({(t.speaker or "") for t in turns.turns} - set(people) - {""})
     return _Context(turns=turns, session=session, sents=sentences(turns), by_id={t.id: t for t in turns.turns},
@@ -852,78 +766,3 @@ def summarize(turns: Turns, agenda: Agenda, session: Session, *, options: Summar
 def published_claims(summary: Summary) -> list[Claim]:
     """Every sentence the page shows (abstract, items, speaker points)."""
     return [*summary.abstract, *(c for i in summary.items for c in i.sentences), *(c for s in summary.speakers for c in s.points)]
-
-
-# --------------------------------------------------------------- Markdown
-
-
-_TURN_ID = re.compile(r"^t\d+$")
-
-
-
-def summary_markdown(summary: Summary, turns: Turns, *, page_href: str = "") -> str:
-    """The summary as Markdown for the session page; links go only to turn anchors (``page_href#t123450``).
-
-    Sentences whose cited turns are not in ``turns`` are left out.
-    """
-    from .site.pages import escape_html, escape_md
-
-    if re.search(r"[\s\"'<>`\\]|^[a-zA-Z][a-zA-Z0-9+.-]*:|^//", page_href):
-        raise ValueError(f"page_href must be a relative path, not {page_href!r}")
-    by_id = {t.id: t for t in turns.turns}
-
-    def link(tid: str) -> str:
-        t = by_id[tid]
-        return f'<a class="cite" href="{escape_html(page_href)}#{tid}" title="{escape_html(t.speaker or t.label)}">{mmss(t.start)}</a>'
-
-    def sentence(c: Claim) -> str | None:
-        ids = [i for i in c.turns if _TURN_ID.match(i) and i in by_id]
-        if not ids:
-            return None
-        return f"{escape_md(c.text)} <sup>{' '.join(link(i) for i in ids)}</sup>"
-
-    out: list[str] = []
-    if summary.official:
-        rep = summary.official
-        out += ['!!! info "Official rapporteur report"', ""]
-        out += ["    Written by the session's rapporteur and published with the session.", ""]
-        if rep.key_takeaways:
-            out += ["    **Key takeaways**", ""] + [f"    - {escape_md(x)}" for x in rep.key_takeaways] + [""]
-        if rep.calls_to_action:
-            out += ["    **Calls to action**", ""] + [f"    - {escape_md(x)}" for x in rep.calls_to_action] + [""]
-        if rep.url:
-            from .site.pages import link_html
-
-            out += [f"    Source: {link_html(rep.url, rep.url)}", ""]
-    abstract = [x for x in map(sentence, summary.abstract) if x]
-    items = [(i, [x for x in map(sentence, i.sentences) if x]) for i in summary.items]
-    points = [(s, [x for x in map(sentence, s.points) if x]) for s in summary.speakers]
-    quotes = [q for q in summary.quotes if _TURN_ID.match(q.turn) and q.turn in by_id]
-    if not (abstract or any(x for _, x in items) or any(x for _, x in points) or quotes):
-        return "\n".join(out).rstrip() + "\n" if out else ""
-    how = "extracted from the transcript" if summary.backend == "extractive" else f"written by a language model ({summary.model})"
-    out += ['!!! abstract "Generated summary"', "",
-            f"    Automatic: {escape_md(how)}. Each sentence links to the moments it rests on; "
-            "check them before citing.", ""]
-    if abstract:
-        out += ["    " + " ".join(abstract), ""]
-    if any(x for _, x in items):
-        out += ["    **By agenda item**", ""]
-        for item, xs in items:
-            if xs:
-                when = f" ({mmss(item.start)})" if item.start is not None else ""
-                out += [f"    - *{escape_md(item.title)}*{when}: " + " ".join(xs)]
-        out += [""]
-    if any(x for _, x in points):
-        out += ["    **Key points by speaker**", ""]
-        for sp, xs in points:
-            if xs:
-                out += [f"    - **{escape_md(sp.speaker)}**" + (f" ({escape_md(sp.affiliation)})" if sp.affiliation else "")]
-                out += [f"        - {x}" for x in xs]
-        out += [""]
-    if quotes:
-        out += ["    **Key quotes**", ""]
-        for q in quotes:
-            when = f'<a class="cite" href="{escape_html(page_href)}#{q.turn}">{mmss(q.start)}</a>'
-            out += [f"    > \u201c{escape_md(q.text)}\u201d — {escape_md(q.speaker)}, {when}", ""]
-    return "\n".join(out).rstrip() + "\n"

@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 SCHEMA_VERSION = 1
 
@@ -104,14 +104,45 @@ class Turn:
     words: tuple[Word, ...] = ()
 
 
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """One piece of naming evidence: a rule that fired on words of a turn."""
+
+    turn_id: str
+    start: float
+    text: str
+    rule: str
+    weight: float
+    person: str | None = None
+    """Only for an unnamed voice: whom the evidence pointed at."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamingEntry:
+    """How one diarization label got its name (``turns.json`` ``naming``)."""
+
+    name: str
+    confidence: float
+    source: str
+    """speaker_map | automatic | unnamed"""
+    evidence: tuple[Evidence, ...] = ()
+    against: tuple[Evidence, ...] | None = None
+    """Evidence that the voice is *not* that person (automatic names only)."""
+    split: bool | None = None
+    """True: a second label given a name already taken (a diarizer split the links did not catch)."""
+    same_person_as: tuple[str, ...] | None = None
+    """Other labels judged to be the same person."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Turns:
     """What ``attribute`` produces: ``turns.json``."""
 
     turns: tuple[Turn, ...]
     speakers: Mapping[str, str]
-    naming: Mapping[str, Any] = field(default_factory=dict)
-    """Per label, how its name was decided: ``{name, confidence, source, evidence: [...]}``."""
+    naming: Mapping[str, NamingEntry] = field(default_factory=dict)
+    """Per label, how its name was decided."""
     language: str = ""
     duration: float = 0.0
     parameters: Mapping[str, Any] = field(default_factory=dict)
@@ -138,6 +169,88 @@ class Agenda:
     inputs: str = ""
     schema_version: int = SCHEMA_VERSION
 
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    """One published sentence and the turns whose words support it."""
+
+    text: str
+    turns: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemSummary:
+    title: str
+    start: float | None
+    end: float | None
+    sentences: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeakerPoints:
+    speaker: str
+    role: str = ""
+    affiliation: str = ""
+    points: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quote:
+    """Verbatim words of one speaker, from one turn, starting at ``start`` seconds."""
+
+    text: str
+    speaker: str
+    turn: str
+    start: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfficialReport:
+    """The session's official rapporteur report (session.yaml ``report:``)."""
+
+    key_takeaways: tuple[str, ...] = ()
+    calls_to_action: tuple[str, ...] = ()
+    url: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """What ``summarize`` produces: ``summary.json``."""
+
+    abstract: tuple[Claim, ...]
+    items: tuple[ItemSummary, ...]
+    speakers: tuple[SpeakerPoints, ...]
+    quotes: tuple[Quote, ...]
+    official: OfficialReport | None = None
+    backend: str = "extractive"
+    model: str = ""
+    dropped: int = 0  # sentences the backend proposed that failed the support check
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    inputs: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+
+def _claims(raw: Sequence[Mapping[str, Any]]) -> tuple[Claim, ...]:
+    return tuple(Claim(text=c["text"], turns=tuple(c["turns"])) for c in raw)
+
+
+def summary_from_dict(d: Mapping[str, Any]) -> Summary:
+    """Load the parsed JSON of ``summary.json``."""
+    off = d.get("official")
+    return Summary(
+        **{
+            **d,
+            "abstract": _claims(d.get("abstract", [])),
+            "items": tuple(ItemSummary(**{**i, "sentences": _claims(i.get("sentences", []))}) for i in d.get("items", [])),
+            "speakers": tuple(SpeakerPoints(**{**s, "points": _claims(s.get("points", []))}) for s in d.get("speakers", [])),
+            "quotes": tuple(Quote(**q) for q in d.get("quotes", [])),
+            "official": OfficialReport(
+                key_takeaways=tuple(off.get("key_takeaways", ())),
+                calls_to_action=tuple(off.get("calls_to_action", ())),
+                url=off.get("url", ""),
+            ) if off else None,
+        }
+    )
+
 
 def mmss(seconds: float) -> str:
     """Whole seconds, rounded down, as ``mm:ss`` (``h:mm:ss`` past an hour)."""
@@ -159,7 +272,9 @@ _FLOAT_FIELDS = {"start", "end", "duration"}
 
 def _plain(value: Any, key: str = "") -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name), f.name) for f in dataclasses.fields(value)}
+        omit = type(value) in _OMIT_NONE  # optional fields absent rather than null
+        return {f.name: _plain(getattr(value, f.name), f.name) for f in dataclasses.fields(value)
+                if not (omit and getattr(value, f.name) is None)}
     if isinstance(value, Mapping):
         return {str(k): _plain(v, str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -191,11 +306,28 @@ def diarization_from_dict(d: dict) -> Diarization:
 
 def turns_from_dict(d: dict) -> Turns:
     turns = tuple(Turn(**{**t, "words": _words(t.get("words", []))}) for t in d["turns"])
-    return Turns(**{**d, "turns": turns})
+    naming = {str(k): naming_entry_from_dict(v) for k, v in (d.get("naming") or {}).items()}
+    return Turns(**{**d, "turns": turns, "naming": naming})
+
+
+def _evidence(raw: Any) -> tuple[Evidence, ...]:
+    return tuple(Evidence(**e) for e in raw or ())
+
+
+def naming_entry_from_dict(d: Mapping[str, Any]) -> NamingEntry:
+    return NamingEntry(**{
+        **d,
+        "evidence": _evidence(d.get("evidence")),
+        "against": _evidence(d["against"]) if d.get("against") is not None else None,
+        "same_person_as": tuple(d["same_person_as"]) if d.get("same_person_as") is not None else None,
+    })
 
 
 def agenda_from_dict(d: dict) -> Agenda:
     return Agenda(**{**d, "items": tuple(AgendaItem(**i) for i in d["items"])})
+
+
+_OMIT_NONE = {Evidence, NamingEntry}
 
 
 def read_record(path: Path, parse: Callable[[dict], Any]) -> Any:

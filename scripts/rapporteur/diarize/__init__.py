@@ -323,7 +323,7 @@ def mel_spectrogram(audio: np.ndarray) -> np.ndarray:
     return out
 
 
-def _encoder_weights() -> Path:
+def encoder_weights() -> Path:
     spec = importlib.util.find_spec("resemblyzer")
     if spec is None or not spec.submodule_search_locations:
         raise ModelError("the builtin diarizer needs the resemblyzer package", hint="pip install resemblyzer")
@@ -354,7 +354,7 @@ def _encoder(device: str = "cpu"):
             self.linear = nn.Linear(256, 256)
 
     model = Encoder()
-    path = _encoder_weights()
+    path = encoder_weights()
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
         model.load_state_dict({k: v for k, v in state.items() if k.startswith(("lstm.", "linear."))})

@@ -31,7 +31,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 from ..errors import RapporteurError
 from .exports import format_hms, get_writer, speaker_name, turn_text
 from ..core.fsutil import digest, sha256_file, write_text_atomic
-from ..core.records import Agenda, AgendaItem, Turn, Turns, agenda_from_dict, read_record, turn_id, turns_from_dict
+from ..core.records import (Agenda, AgendaItem, NamingEntry, Turn, Turns, agenda_from_dict, read_record, summary_from_dict,
+                            turn_id, turns_from_dict)
 from ..core.session import Person, Session
 
 DOWNLOADS = (
@@ -81,72 +82,7 @@ class SessionView:
         return "Transcript not yet available"
 
 
-# ------------------------------------------------------------------ escaping
-
-# characters with a meaning in Python-Markdown or its common extensions
-# (emphasis, code, links, attr_list, tables, tilde/caret/mark, math, Jinja-like braces)
-_MD_CHARS = "\\`*_{}[]()|~^=$"
-_MD_TABLE = {ord(c): f"&#{ord(c)};" for c in _MD_CHARS}
-_ORDERED = re.compile(r"^(\d+)\.")
-
-
-_FILTER_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
-
-
-def filter_text(value: str) -> str:
-    """A Pagefind filter value.  Pagefind decodes entities in it and its UI shows
-    filter values as HTML, so markup characters become look-alikes that are not
-    markup (the name itself is shown exactly everywhere else)."""
-    return escape_md(value.translate(_FILTER_SAFE))
-
-
-def escape_html(text: str) -> str:
-    """Text for HTML element content or a quoted attribute value."""
-    return html.escape(str(text), quote=True)
-
-
-def escape_md(text: str) -> str:
-    """One line of inert text for Markdown (and HTML): no markup, link, attribute list or template.
-
-    Whitespace (newlines included) collapses to single spaces; HTML
-    characters become entities and Markdown punctuation numeric character
-    references, which render as the same characters.
-    """
-    text = html.escape(_SPACE.sub(" ", str(text)).strip(), quote=True).translate(_MD_TABLE)
-    # "# x", "- x", "+ x", "1. x" would start a heading or a list ("1) x" is already inert)
-    if text[:1] in ("#", "-", "+"):
-        text = f"&#{ord(text[0])};" + text[1:]
-    return _ORDERED.sub(r"\1&#46;", text)
-
-
-def escape_md_block(text: str) -> str:
-    """Paragraphs (split at blank lines), each escaped with ``escape_md``."""
-    paras = [escape_md(p) for p in re.split(r"\n\s*\n", str(text))]
-    return "\n\n".join(p for p in paras if p)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL when it is an absolute http(s) URL, else None."""
-    if not url:
-        return None
-    url = str(url).strip()
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
-
-
-def link_html(url: str | None, text: str) -> str:
-    """An ``<a>`` to an http(s) URL, or the escaped text alone."""
-    ok = safe_url(url)
-    if ok is None:
-        return escape_md(text)
-    return f'<a href="{escape_html(ok)}" rel="nofollow noopener">{escape_md(text)}</a>'
+from .markup import _SPACE, escape_html, escape_md, escape_md_block, filter_text, link_html, safe_url  # noqa: F401 (re-exported)
 
 
 def one_line_reason(error: str, limit: int = 300) -> str:
@@ -335,9 +271,9 @@ def local_media(session: Session) -> Path | None:
     if path is not None and path.is_file():
         return path
     if session.recording_is_url:
-        from ..fetch import _fetched_media
+        from ..fetch import fetched_media
 
-        fetched = _fetched_media(session)
+        fetched = fetched_media(session)
         if fetched is not None:
             return fetched
     wav = session.dir / "audio.wav"
@@ -444,53 +380,45 @@ def _talk_time(view: SessionView) -> Counter[str]:
     return talk
 
 
-def naming_by_name(view: SessionView) -> dict[str, Mapping[str, Any]]:
+def naming_by_name(view: SessionView) -> dict[str, NamingEntry]:
     """Display name → how it was found (``turns.json`` naming: source, confidence, evidence).
 
     A name given to several voice labels (a speaker the diarizer split) keeps its best entry.
     """
-    out: dict[str, Mapping[str, Any]] = {}
+    out: dict[str, NamingEntry] = {}
     naming = view.turns.naming if view.turns is not None else {}
     for entry in naming.values():
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
-            continue
-        name = _SPACE.sub(" ", entry["name"]).strip()
+        name = _SPACE.sub(" ", entry.name).strip()
         old = out.get(name)
-        if old is None or float(entry.get("confidence") or 0) > float(old.get("confidence") or 0):
+        if old is None or entry.confidence > old.confidence:
             out[name] = entry
     return out
 
 
-def _percent(value: Any) -> str:
-    try:
-        return f"{round(float(value) * 100)} %"
-    except (TypeError, ValueError):
-        return "?"
+def _percent(value: float) -> str:
+    return f"{round(value * 100)} %"
 
 
-def how_identified(entry: Mapping[str, Any] | None, *, captions: bool = False) -> str:
+def how_identified(entry: NamingEntry | None, *, captions: bool = False) -> str:
     """One short phrase for the roster's "Identified" column."""
     if entry is None:
         return "official captions" if captions else ""
-    source = entry.get("source")
-    if source == "speaker_map":
+    if entry.source == "speaker_map":
         return "set in session.yaml"
-    if source == "automatic":
-        return f"automatic, {_percent(entry.get('confidence'))} sure"
+    if entry.source == "automatic":
+        return f"automatic, {_percent(entry.confidence)} sure"
     return "not identified"
 
 
-def _evidence_html(entry: Mapping[str, Any], anchors: Mapping[str, str], limit: int = 3) -> str:
+def _evidence_html(entry: NamingEntry, anchors: Mapping[str, str], limit: int = 3) -> str:
     parts = []
-    for e in list(entry.get("evidence") or [])[:limit]:
-        if not isinstance(e, Mapping) or not e.get("rule"):
+    for e in entry.evidence[:limit]:
+        if not e.rule:
             continue
-        rule = escape_md(str(e["rule"]))
-        anchor = anchors.get(str(e.get("turn_id") or ""))
-        when = ""
-        if anchor and isinstance(e.get("start"), (int, float)):
-            when = f' at <a href="#{escape_html(anchor)}">{format_hms(float(e["start"]))}</a>'
-        text = str(e.get("text") or "").strip()
+        rule = escape_md(e.rule)
+        anchor = anchors.get(e.turn_id or "")
+        when = f' at <a href="#{escape_html(anchor)}">{format_hms(e.start)}</a>' if anchor else ""
+        text = e.text.strip()
         quote_ = f" “{escape_md(text[:140])}”" if text else ""
         parts.append(f"{rule}{when}{quote_}")
     return "; ".join(parts)
@@ -498,14 +426,13 @@ def _evidence_html(entry: Mapping[str, Any], anchors: Mapping[str, str], limit: 
 
 def naming_notes(view: SessionView, anchors: Mapping[str, str]) -> list[str]:
     """A folded list: each voice's name, how sure, the words that decided it, and how to correct it."""
-    naming = view.turns.naming if view.turns is not None else {}
-    entries = {label: e for label, e in naming.items() if isinstance(e, Mapping)}
-    if all(e.get("source") == "speaker_map" for e in entries.values()):
+    entries = view.turns.naming if view.turns is not None else {}
+    if all(e.source == "speaker_map" for e in entries.values()):
         return []  # every name set by hand: nothing to explain
     rows = []
     for label, entry in entries.items():
-        name = escape_md(str(entry.get("name") or label))
-        why = _evidence_html(entry, anchors) if entry.get("source") != "speaker_map" else ""
+        name = escape_md(entry.name or label)
+        why = _evidence_html(entry, anchors) if entry.source != "speaker_map" else ""
         how = how_identified(entry) + (f"): {why}" if why else ")")
         rows.append(f"<li><code>{escape_html(label)}</code> → <strong>{name}</strong> ({how}</li>")
     folder = f"recordings/{escape_html(view.session.id)}/session.yaml"
@@ -554,7 +481,7 @@ def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str 
 
 def summary_markdown(view: SessionView) -> str | None:
     """The "Summary" section's Markdown from ``summary.json``, or None (every sentence links to its turns)."""
-    from ..summarize import summary_from_dict, summary_markdown as markdown
+    from .summary import summary_markdown as markdown
 
     path = view.session.dir / SUMMARY_FILE
     if not path.is_file() or view.turns is None:

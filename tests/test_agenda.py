@@ -7,8 +7,6 @@ from rapporteur.core.records import Turn, Turns, Word, turn_id, turns_from_dict
 from rapporteur.agenda import (
     Placement,
     SegmentOptions,
-    evaluate_placement,
-    start_errors,
     chapters_from_info,
     item_kind,
     person_in_title,
@@ -18,6 +16,7 @@ from rapporteur.agenda import (
     sentences,
 )
 from rapporteur.core.session import AgendaEntry, Person, load_session
+from rapporteur.eval.agenda import evaluate_placement, start_errors
 from rapporteur.eval.synth import load_reference
 
 ROOT = Path(__file__).resolve().parent.parent
