@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from rapporteur import diarize as D
+from rapporteur.diarize import cluster, features, vad
 from rapporteur.errors import ModelError, StageError
 from rapporteur.core.records import Diarization, SpeechTurn
 
@@ -96,7 +97,7 @@ def test_device_auto_falls_back_to_cpu(no_gpu):
 
 
 def test_make_windows_stay_inside_regions():
-    w = D.make_windows([(0.0, 1.0), (2.0, 2.2), (3.0, 5.0)], window=1.5, hop=0.25)
+    w = features.make_windows([(0.0, 1.0), (2.0, 2.2), (3.0, 5.0)], window=1.5, hop=0.25)
     assert w[0].tolist() == [0.0, 1.0]  # short region: one window of its length
     assert not np.any(np.isclose(w[:, 0], 2.0))  # 0.2 s region: too short to embed
     long = w[1:]
@@ -107,9 +108,9 @@ def test_make_windows_stay_inside_regions():
 def test_windows_to_turns_splits_at_midpoints_and_merges_gaps():
     windows = np.array([[0.0, 1.5], [0.5, 1.5], [1.0, 1.5], [1.5, 1.5], [4.0, 1.0]])
     labels = np.array([0, 0, 1, 1, 1])
-    turns = D.windows_to_turns(windows, labels, [(0.0, 3.0), (4.0, 5.0)], merge_gap=1.0)
+    turns = cluster.windows_to_turns(windows, labels, [(0.0, 3.0), (4.0, 5.0)], merge_gap=1.0)
     assert turns == [T(0.0, 1.5, "S0"), T(1.5, 3.0, "S1"), T(4.0, 5.0, "S1")]
-    merged = D.windows_to_turns(windows, labels, [(0.0, 3.0), (4.0, 5.0)], merge_gap=1.5)
+    merged = cluster.windows_to_turns(windows, labels, [(0.0, 3.0), (4.0, 5.0)], merge_gap=1.5)
     assert merged[-1] == T(1.5, 5.0, "S1")
 
 
@@ -157,7 +158,7 @@ def test_spectral_clusters_finds_three_voices():
     centred = emb - emb.mean(axis=0)
     centred /= np.linalg.norm(centred, axis=1, keepdims=True)
     times = windows[:, 0] + 0.75
-    labels = D.spectral_clusters(centred, times)
+    labels = cluster.spectral_clusters(centred, times)
     assert labels.max() + 1 == 3
     assert _agreement(labels, truth) > 0.95
 
@@ -165,24 +166,24 @@ def test_spectral_clusters_finds_three_voices():
 def test_spectral_clusters_respects_bounds():
     emb, windows, _, _ = _meeting([0, 1, 2] * 4, [8.0] * 12)
     times = windows[:, 0] + 0.75
-    assert D.spectral_clusters(emb, times, max_k=2).max() + 1 <= 2
-    assert D.spectral_clusters(emb[:3], times[:3]).tolist() == [0, 0, 0]
+    assert cluster.spectral_clusters(emb, times, max_k=2).max() + 1 <= 2
+    assert cluster.spectral_clusters(emb[:3], times[:3]).tolist() == [0, 0, 0]
 
 
 def test_viterbi_smooths_blips_but_changes_at_pauses():
     # label 1 wins at t=2 (a blip) and at t=4-5 (by 2 in all): neither pays a change costing 3
     scores = np.array([[2, 0], [2, 0], [0, 1.5], [2, 0], [0, 1], [0, 1]], dtype=float)
     inside = np.full(6, 3.0)
-    assert D.viterbi(scores, inside).tolist() == [0, 0, 0, 0, 0, 0]
+    assert cluster.viterbi(scores, inside).tolist() == [0, 0, 0, 0, 0, 0]
     at_pause = inside.copy()
     at_pause[4] = 0.1  # a pause before t=4 makes the change cheap there
-    assert D.viterbi(scores, at_pause).tolist() == [0, 0, 0, 0, 1, 1]
+    assert cluster.viterbi(scores, at_pause).tolist() == [0, 0, 0, 0, 1, 1]
 
 
 def test_smoothing_stays_inside_regions():
     emb = np.eye(4, dtype=np.float32)
     region = np.array([0, 0, 1, 1])
-    out = D.smooth_within_regions(emb, region, radius=1)
+    out = cluster.smooth_within_regions(emb, region, radius=1)
     assert np.allclose(out[1], np.array([1, 1, 0, 0]) / np.sqrt(2))
     assert np.allclose(out[2], np.array([0, 0, 1, 1]) / np.sqrt(2))
 
@@ -190,10 +191,10 @@ def test_smoothing_stays_inside_regions():
 def test_assign_speakers_counts_voices():
     order = [0, 1, 2, 0, 2, 1, 0, 1, 2]
     emb, windows, regions, truth = _meeting(order, [6.0, 5.0, 7.0, 4.0, 6.0, 5.0, 8.0, 4.0, 6.0], seed=3)
-    labels = D.assign_speakers(emb, windows, regions, D.DiarizeOptions())
+    labels = cluster.assign_speakers(emb, windows, regions, D.DiarizeOptions())
     assert labels.max() + 1 == 3
     assert _agreement(labels, truth) > 0.97
-    one = D.assign_speakers(emb, windows, regions, D.DiarizeOptions(max_speakers=1))
+    one = cluster.assign_speakers(emb, windows, regions, D.DiarizeOptions(max_speakers=1))
     assert set(one.tolist()) == {0}
 
 
@@ -204,14 +205,14 @@ def test_recheck_finds_a_speaker_heard_briefly():
     emb, windows, regions, truth = _meeting(order + [2, 0, 2], seconds + [4.0, 10.0, 4.0], seed=5, n_speakers=3)
     centred = emb - emb.mean(axis=0)
     centred /= np.linalg.norm(centred, axis=1, keepdims=True)
-    region = D.region_index(windows, regions)
+    region = cluster.region_index(windows, regions)
     merged = np.where(truth == 2, 0, truth)  # the brief speaker hidden in speaker 0's cluster
-    extra = D.hidden_speaker(centred, merged, region, 2, raw=emb)
+    extra = cluster.hidden_speaker(centred, merged, region, 2, raw=emb)
     assert extra is not None
-    hidden = D._normalise(centred[truth == 2].mean(axis=0))
+    hidden = cluster._normalise(centred[truth == 2].mean(axis=0))
     assert float(extra @ hidden) > 0.95
     # nothing is hidden in the true clustering
-    assert D.hidden_speaker(centred, truth, region, 3, raw=emb) is None
+    assert cluster.hidden_speaker(centred, truth, region, 3, raw=emb) is None
 
 
 def test_recheck_ignores_a_voice_too_close_to_its_cluster():
@@ -221,10 +222,10 @@ def test_recheck_ignores_a_voice_too_close_to_its_cluster():
     emb, windows, regions, truth = _meeting(order, seconds, seed=5, n_speakers=3, spread=0.35)
     centred = emb - emb.mean(axis=0)
     centred /= np.linalg.norm(centred, axis=1, keepdims=True)
-    region = D.region_index(windows, regions)
+    region = cluster.region_index(windows, regions)
     merged = np.where(truth == 2, 0, truth)
-    assert D.hidden_speaker(centred, merged, region, 2) is not None
-    assert D.hidden_speaker(centred, merged, region, 2, raw=emb) is None
+    assert cluster.hidden_speaker(centred, merged, region, 2) is not None
+    assert cluster.hidden_speaker(centred, merged, region, 2, raw=emb) is None
 
 
 def test_energy_vad_finds_bursts():
@@ -234,7 +235,7 @@ def test_energy_vad_finds_bursts():
     t = np.arange(sr) / sr
     for start in (1, 4):
         audio[start * sr : (start + 1) * sr] += 0.3 * np.sin(2 * np.pi * 220 * t).astype(np.float32)
-    regions = D.energy_vad(audio)
+    regions = vad.energy_vad(audio)
     assert len(regions) == 2
     for (a, b), start in zip(regions, (1, 4)):
         assert abs(a - start) < 0.05 and abs(b - start - 1) < 0.05
@@ -245,7 +246,7 @@ def test_mel_spectrogram_matches_librosa():
     rng = np.random.default_rng(1)
     audio = rng.normal(scale=0.1, size=16000).astype(np.float32)
     ref = librosa.feature.melspectrogram(y=audio, sr=16000, n_fft=400, hop_length=160, n_mels=40).T
-    ours = D.mel_spectrogram(audio)
+    ours = features.mel_spectrogram(audio)
     assert ours.shape == ref.shape
     assert np.allclose(ours, ref, rtol=1e-3, atol=1e-6 * ref.max())
 
@@ -385,7 +386,7 @@ def test_encoder_matches_resemblyzer(fixture_audio):
     import torch
 
     windows = np.array([[1.0, 1.6], [8.0, 1.6], [14.0, 1.2]])
-    ours = D.embed_windows(fixture_audio, windows)
+    ours = features.embed_windows(fixture_audio, windows)
     encoder = resemblyzer.VoiceEncoder("cpu", verbose=False)
     mel = resemblyzer.wav_to_mel_spectrogram(fixture_audio)
     with torch.no_grad():
@@ -396,7 +397,7 @@ def test_encoder_matches_resemblyzer(fixture_audio):
 
 
 def test_merge_similar_joins_one_voice_split_in_two_but_keeps_close_voices():
-    from rapporteur.diarize import merge_similar
+    from rapporteur.diarize.cluster import merge_similar
 
     rng = np.random.default_rng(3)
     a, b = rng.standard_normal(32), rng.standard_normal(32)
@@ -416,7 +417,7 @@ def test_merge_similar_joins_one_voice_split_in_two_but_keeps_close_voices():
 
 
 def test_split_mixed_separates_two_voices_in_one_cluster_and_keeps_one_voice_whole():
-    from rapporteur.diarize import split_mixed
+    from rapporteur.diarize.cluster import split_mixed
 
     rng = np.random.default_rng(3)
     dim = 16
@@ -447,9 +448,9 @@ def test_split_mixed_separates_two_voices_in_one_cluster_and_keeps_one_voice_who
 
 @pytest.mark.slow
 def test_vad_in_blocks_finds_the_same_speech_and_mel_needs_no_padded_copy(fixture_audio, monkeypatch):
-    whole = D.speech_regions(fixture_audio, D.DiarizeOptions())
-    monkeypatch.setattr(D, "VAD_BLOCK_SECONDS", 7)  # ~25 block boundaries, many inside speech
-    blocks = D.speech_regions(fixture_audio, D.DiarizeOptions())
+    whole = vad.speech_regions(fixture_audio, D.DiarizeOptions())
+    monkeypatch.setattr(vad, "VAD_BLOCK_SECONDS", 7)  # ~25 block boundaries, many inside speech
+    blocks = vad.speech_regions(fixture_audio, D.DiarizeOptions())
     speech = lambda rs: sum(b - a for a, b in rs)  # noqa: E731
     assert abs(speech(blocks) - speech(whole)) < 0.05 * speech(whole)
     assert abs(len(blocks) - len(whole)) <= 0.2 * len(whole)  # speech across a boundary stays one region
@@ -459,5 +460,5 @@ def test_vad_in_blocks_finds_the_same_speech_and_mel_needs_no_padded_copy(fixtur
     padded = np.pad(audio, 200)
     frames = np.lib.stride_tricks.sliding_window_view(padded, 400)[::160]
     hann = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(400) / 400)).astype(np.float32)
-    expected = (np.abs(np.fft.rfft(frames * hann, axis=1)) ** 2).astype(np.float32) @ D._mel_filterbank(400).T
-    assert np.allclose(D.mel_spectrogram(audio), expected, rtol=1e-5, atol=1e-7)
+    expected = (np.abs(np.fft.rfft(frames * hann, axis=1)) ** 2).astype(np.float32) @ features._mel_filterbank(400).T
+    assert np.allclose(features.mel_spectrogram(audio), expected, rtol=1e-5, atol=1e-7)

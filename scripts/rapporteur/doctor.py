@@ -80,7 +80,7 @@ def check_diarizer() -> Check:
     from .errors import RapporteurError
 
     try:
-        from .diarize import encoder_weights
+        from .diarize.features import encoder_weights
 
         path = encoder_weights()
     except RapporteurError as exc:
