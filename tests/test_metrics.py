@@ -147,3 +147,83 @@ def test_der_empty_sides():
     assert der([T(0, 5, "A")], [], collar=0).rate == 1.0
     assert der([], [], collar=0).rate == 0.0
     assert der([], [T(0, 1, "x")], collar=0).rate == 1.0
+
+
+# ------------------------------------------------------- maintained libraries as oracles
+
+
+def _random_words(rng: random.Random, n: int) -> list[str]:
+    vocab = "the digital policy forum internet governance access rights youth data open multi stakeholder".split()
+    return [rng.choice(vocab) for _ in range(n)]
+
+
+def test_wer_agrees_with_jiwer():
+    """The project's WER (edit counts and rate) equals jiwer's on random word sequences."""
+    jiwer = pytest.importorskip("jiwer")  # installed by `make test` (the test extra)
+    rng = random.Random(7)
+    for _ in range(200):
+        ref = _random_words(rng, rng.randint(1, 30))
+        hyp = list(ref)
+        for _ in range(rng.randint(0, 10)):  # random substitutions, deletions, insertions
+            op = rng.choice("sdi")
+            k = rng.randrange(len(hyp) + (op == "i")) if hyp or op == "i" else 0
+            if op == "s" and hyp:
+                hyp[k] = rng.choice(["forum", "policy", "x", "y"])
+            elif op == "d" and hyp:
+                del hyp[k]
+            elif op == "i":
+                hyp.insert(k, rng.choice(["and", "so", "z"]))
+        ours = wer(" ".join(ref), " ".join(hyp))
+        if not hyp:
+            assert ours.deletions == len(ref) and ours.rate == 1.0
+            continue
+        theirs = jiwer.process_words(" ".join(ref), " ".join(hyp))
+        assert ours.rate == pytest.approx(theirs.wer)
+        assert ours.errors == theirs.substitutions + theirs.deletions + theirs.insertions
+
+
+def _random_turns(rng: random.Random, labels: str, n: int, length: float = 60.0) -> list[SpeechTurn]:
+    out, t = [], 0.0
+    for _ in range(n):
+        t += rng.uniform(0.0, 2.0)
+        d = rng.uniform(0.3, 6.0)
+        start = round(t, 2)
+        out.append(T(start, round(min(length, start + d), 2), rng.choice(labels)))
+        t = start + d * rng.uniform(0.6, 1.1)  # sometimes overlapping the next turn
+        if t >= length:
+            break
+    # one speaker never overlaps themselves (other speakers may): join a speaker's overlapping turns
+    merged: dict[str, list[SpeechTurn]] = {}
+    for x in sorted((x for x in out if x.end > x.start), key=lambda x: x.start):
+        mine = merged.setdefault(x.label, [])
+        if mine and x.start <= mine[-1].end:
+            mine[-1] = T(mine[-1].start, max(mine[-1].end, x.end), x.label)
+        else:
+            mine.append(x)
+    return sorted((x for v in merged.values() for x in v), key=lambda x: x.start)
+
+
+@pytest.mark.filterwarnings("ignore:.uem. was approximated")
+@pytest.mark.parametrize("collar", [0.0, 0.25])
+def test_der_agrees_with_pyannote_metrics(collar):
+    """The project's DER equals pyannote.metrics' (collar given per side here, as md-eval's -c; pyannote's
+    `collar` is the total width) to within the 10-ms frame quantisation, overlap included."""
+    pytest.importorskip("pyannote.metrics")  # installed by `make test` (the test extra)
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    def annotation(turns):
+        a = Annotation()
+        for i, x in enumerate(turns):
+            a[Segment(x.start, x.end), i] = x.label
+        return a
+
+    rng = random.Random(3)
+    metric = DiarizationErrorRate(collar=2 * collar, skip_overlap=False)
+    for _ in range(30):
+        ref = _random_turns(rng, "ABC", 25)
+        hyp = _random_turns(rng, "xyzw", 25)
+        ours = der(ref, hyp, collar=collar)
+        theirs = metric(annotation(ref), annotation(hyp), detailed=True)
+        assert ours.total == pytest.approx(theirs["total"], abs=0.02 * len(ref) + 0.05)
+        assert ours.rate == pytest.approx(theirs["diarization error rate"], abs=0.01)
