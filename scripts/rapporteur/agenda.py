@@ -27,7 +27,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .core.records import Agenda, AgendaItem, Turns, mmss, sec
+from .core.records import Agenda, AgendaItem, Turns, sec
+from .core.text import CONTENT_STOPWORDS, SENTENCE_END, SENTENCE_SPLIT, mmss
 from .core.session import AgendaEntry, Person
 
 
@@ -76,9 +77,6 @@ class Sentence:
     words: int
 
 
-_END = re.compile(r"[.!?…]['\"”’)]*$")
-
-
 def sentences(turns: Turns) -> list[Sentence]:
     """The transcript's sentences, split at words ending in . ! ? (turns without words: at the text)."""
     out: list[Sentence] = []
@@ -89,13 +87,13 @@ def sentences(turns: Turns) -> list[Sentence]:
             cur: list = []
             for w in turn.words:
                 cur.append(w)
-                if _END.search(w.text.strip()):
+                if SENTENCE_END.search(w.text.strip()):
                     spans.append((cur[0].start, cur[-1].end, "".join(x.text for x in cur).strip(), len(cur)))
                     cur = []
             if cur:
                 spans.append((cur[0].start, cur[-1].end, "".join(x.text for x in cur).strip(), len(cur)))
         else:
-            parts = [p for p in re.split(r"(?<=[.!?…])\s+", turn.text.strip()) if p]
+            parts = [p for p in SENTENCE_SPLIT.split(turn.text.strip()) if p]
             total = sum(len(p) for p in parts) or 1
             t = turn.start
             for p in parts:
@@ -124,15 +122,7 @@ def with_gaps(sents: Sequence[Sentence], gap: float) -> list[Sentence]:
 
 # ------------------------------------------------------------------ tokens
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers herself him himself his how i if in into is it its itself just let lets
-    me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they this
-    those through to too under until up very was we were what when where which while who whom why will
-    with would you your yours yourself yourselves us yes okay ok well really thank thanks please""".split()
-)
+STOPWORDS = CONTENT_STOPWORDS
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 

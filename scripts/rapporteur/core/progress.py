@@ -6,15 +6,9 @@ import sys
 import time
 from typing import Callable, TextIO
 
+from .text import fmt_clock
+
 ProgressFn = Callable[[float, float], None]
-
-
-def fmt_clock(seconds: float) -> str:
-    """``h:mm:ss`` (or ``m:ss`` under an hour)."""
-    seconds = max(0, int(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class Progress:
