@@ -33,7 +33,7 @@ from .core.session import AgendaEntry, Person
 
 
 @dataclass(frozen=True, kw_only=True)
-class SegmentOptions:
+class AgendaOptions:
     """How untimed agenda items are placed."""
 
     min_gap: float = 4.0  # seconds: shortest agenda item
@@ -45,6 +45,9 @@ class SegmentOptions:
     gap_seconds: float = 8.0  # a stretch this long without transcribed words is itself a candidate start
     propose_section_seconds: float = 240.0  # target length of proposed sections (no agenda at all)
     propose_min_seconds: float = 45.0  # shortest proposed section
+
+
+SegmentOptions = AgendaOptions  # the stage's old name (segment), kept importable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,7 +270,7 @@ class _Feature:
 class _Scorer:
     """Per-candidate (sentence start) scores of one agenda item."""
 
-    def __init__(self, turns: Turns, sents: list[Sentence], roster: Sequence[Person], options: SegmentOptions):
+    def __init__(self, turns: Turns, sents: list[Sentence], roster: Sequence[Person], options: AgendaOptions):
         self.turns, self.s, self.o = turns, sents, options
         self.toks = [content_tokens(x.text) for x in sents]
         df = Counter(t for toks in self.toks for t in set(toks))
@@ -430,7 +433,7 @@ def place_items(
     turns: Turns | None = None,
     *,
     roster: Sequence[Person] = (),
-    options: SegmentOptions = SegmentOptions(),
+    options: AgendaOptions = AgendaOptions(),
 ) -> list[Placement]:
     """Every agenda entry with a start time (or None), its method, evidence and confidence."""
     chapters = chapters_from_info(info)
@@ -493,7 +496,7 @@ def place_items(
 # ------------------------------------------------------- proposed sections
 
 
-def propose_sections(turns: Turns | None, *, options: SegmentOptions = SegmentOptions(), names: Sequence[str] = ()) -> list[Placement]:
+def propose_sections(turns: Turns | None, *, options: AgendaOptions = AgendaOptions(), names: Sequence[str] = ()) -> list[Placement]:
     """Sections from topic shifts (lexical cohesion between neighbouring windows), labelled by cues or keywords."""
     sents = sentences(turns) if turns is not None else []
     if not sents:
@@ -584,7 +587,7 @@ def place_agenda(
     turns: Turns | None = None,
     *,
     roster: Sequence[Person] = (),
-    options: SegmentOptions = SegmentOptions(),
+    options: AgendaOptions = AgendaOptions(),
 ) -> Agenda:
     """The agenda on the timeline (see the module docstring).
 

@@ -373,11 +373,16 @@ def align(
 # ------------------------------------------------------------ session wiring
 
 def read_captions(source: str, session_dir: Path) -> list[CaptionTurn]:
-    """Parse a caption file (inside the session folder) or URL (needs the internet)."""
+    """Parse a caption file inside the session folder; a URL is read from the copy the fetch
+    stage saved (``captions.txt``, see ``fetch.fetch_captions``)."""
     if re.match(r"^https?://", source):
-        from .importers.igfpage import read_source
+        from .core.folder import SessionFolder
 
-        return parse_captions(read_source(source))
+        fetched = SessionFolder(session_dir).fetched_captions(source)
+        if fetched is None:
+            raise SessionError(f"the captions at {source} are not fetched yet", path=Path(session_dir) / "session.yaml",
+                               hint="run `rapporteur fetch` (or `rapporteur run`) for this session")
+        source = fetched.name
     path = Path(session_dir) / source
     if Path(source).is_absolute() or ".." in Path(source).parts:
         raise SessionError("captions: must be a file inside the session folder or a URL", path=Path(session_dir) / "session.yaml")

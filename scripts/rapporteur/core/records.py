@@ -57,6 +57,8 @@ class Transcript:
     backend: str
     model: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    prompt: str = ""
+    """The text that primed the decoder (title, roster names, description); "" when none."""
     inputs: str = ""
     schema_version: int = SCHEMA_VERSION
 
