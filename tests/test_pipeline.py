@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -307,3 +308,37 @@ def test_diarization_runs_alongside_transcription_and_its_errors_surface(fixture
     sequential = with_overrides(FAST, "diarize", alongside_asr=False)
     monkeypatch.setattr(diarize_mod, "diarize", real_diarize)
     assert statuses(run_session(fixture_session, sequential, log=log.append, quiet_progress=True))["diarize"] == "done"
+
+
+def test_every_input_that_changes_an_output_is_fingerprinted(tmp_path):
+    from rapporteur.captions import CaptionOptions
+    from rapporteur.core.session import load_session
+    from rapporteur.naming import NamingOptions
+    from rapporteur.pipeline import TABLE, SessionRun
+
+    d = write_session(tmp_path / "recordings" / "s", "title: T\nrecording: talk.wav\nspeakers:\n  - name: Ana Ruiz\n")
+
+    def inputs(config=FAST, yaml_extra=""):
+        (d / "session.yaml").write_text("title: T\nrecording: talk.wav\nspeakers:\n  - name: Ana Ruiz\n" + yaml_extra)
+        run = SessionRun(load_session(d), config)
+        return {s.name: run.inputs(s.name) for s in TABLE if s.inputs}
+
+    base = inputs()
+    assert set(base) == {"transcribe", "diarize", "attribute", "agenda", "summarize"}
+    # the ASR prompt: title, roster names, description
+    for extra in ("description: Broadband in villages\n", "speakers:\n  - name: Bo Li\n"):
+        changed = inputs(yaml_extra=extra)
+        assert changed["transcribe"] != base["transcribe"] and changed["diarize"] == base["diarize"], extra
+    assert inputs(with_overrides(FAST, "transcribe", use_prompt=False))["transcribe"] != base["transcribe"]
+    # naming options; caption options (only when there are captions) and their content
+    assert inputs(replace(FAST, naming=NamingOptions(min_score=2.0)))["attribute"] != base["attribute"]
+    assert inputs(replace(FAST, captions=CaptionOptions(snap=0.5)))["attribute"] == base["attribute"]
+    (d / "raw.txt").write_text(">> ANA RUIZ: Hello.\n")
+    with_caps = inputs(yaml_extra="captions: raw.txt\n")
+    assert with_caps["attribute"] != base["attribute"]
+    assert inputs(replace(FAST, captions=CaptionOptions(snap=0.5)), "captions: raw.txt\n")["attribute"] != with_caps["attribute"]
+    assert inputs(yaml_extra="captions: raw.txt\ntranscript_text: asr\n")["attribute"] != with_caps["attribute"]
+    (d / "raw.txt").write_text(">> ANA RUIZ: Hello again.\n")
+    assert inputs(yaml_extra="captions: raw.txt\n")["attribute"] != with_caps["attribute"]
+    # the session's format is in the summary ("The round table …")
+    assert inputs(yaml_extra="format: Round Table - 60 Min\n")["summarize"] != base["summarize"]

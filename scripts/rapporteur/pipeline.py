@@ -238,14 +238,18 @@ def run_attribute(run: SessionRun, inputs: str) -> str:
 
 def agenda_inputs(run: SessionRun) -> str:
     info = run.folder.read(files.INFO) or {}
-    return digest(
+    turns = run.folder.digest(files.TURNS)
+    parts = [
         "segment",  # the stage's old name: kept so committed agenda.json files stay fresh
         [asdict(e) for e in run.session.agenda],
         info.get("chapters"),
-        run.folder.digest(files.TURNS),
+        turns,
         [p.name for p in run.session.speakers],
         asdict(run.config.agenda),
-    )
+    ]
+    if turns != "missing":  # roles only matter with a transcript (who moderates); a session without
+        parts.append([p.role for p in run.session.speakers])  # one keeps the fingerprint it had
+    return digest(*parts)
 
 
 def run_agenda(run: SessionRun, inputs: str) -> str:
@@ -268,6 +272,7 @@ def summarize_inputs(run: SessionRun) -> str:
         [asdict(p) for p in run.session.speakers],
         dict(run.session.report),
         asdict(run.config.summarize),
+        run.session.format,  # "The round table …"
     )
 
 
@@ -353,14 +358,18 @@ class SessionRun:
         self.force = frozenset(stage_names(force))
         self.log = log
         self.quiet_progress = quiet_progress
-        self.folder = SessionFolder(
-            session.dir, name=session.id, on_damaged=lambda name, why: log(f"{session.id}: {name} is damaged ({why}) — rebuilt")
-        )
+        self.folder = SessionFolder(session.dir, name=session.id, on_damaged=self._damaged)
         self._audio = None
         self._audio_lock = threading.Lock()
         self.results: list[StageResult] = []
 
     # ------------------------------------------------------------ helpers
+    def _damaged(self, name: str, why: str) -> None:
+        # a stage's artefact is remade by its stage; info.json by the next download (the media is
+        # then fetched again too), its chapters meanwhile left out
+        then = "fetched again with the recording" if name == files.INFO.name else "rebuilt"
+        self.log(f"{self.session.id}: {name} is damaged ({why}) — {then}")
+
     def path(self, name: str) -> Path:
         return self.folder.path(name)
 
