@@ -24,7 +24,7 @@ SESSIONS   := $(patsubst recordings/%/session.yaml,%,$(wildcard recordings/*/ses
 STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
 # what the pipeline writes into a session folder (everything else there is input)
 DERIVED    := %/transcript.json %/diarization.json %/diarization.rttm %/turns.json %/agenda.json %/summary.json \
-              %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source %/.lock %/.checkpoint-transcript.json
+              %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source %/.lock %/.checkpoint-transcript.json %/captions.source
 
 .PHONY: all help setup sessions docs site test test-fast serve clean distclean bench
 

@@ -257,3 +257,118 @@ def test_automatic_naming_on_the_rendered_panel(rendered_handoffs):
     turns = json.loads((rendered_handoffs / "turns.json").read_text())
     assert {e["source"] for e in turns["naming"].values()} == {"automatic"}
     assert "Joanna Wierzbicka" in turns["speakers"].values()  # named from "I speak for a ministry"
+
+
+# ------------------------------------------------------------ through the pipeline
+
+
+def _fake_session(folder: Path, session_yaml: str, script=SCRIPT) -> list[Word]:
+    """A session folder with made-up transcript.json and diarization.json (no audio needed)."""
+    from rapporteur.core import records
+    from rapporteur.core.folder import DIARIZATION, TRANSCRIPT, SessionFolder
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "session.yaml").write_text(session_yaml, encoding="utf-8")
+    words, truth = _fake_asr(script)
+    seg = records.Segment(id=0, start=words[0].start, end=words[-1].end, text="".join(w.text for w in words), words=tuple(words))
+    files = SessionFolder(folder)
+    files.write(TRANSCRIPT, records.Transcript(language="en", language_probability=1.0, duration=words[-1].end + 1,
+                                               segments=(seg,), backend="fake", model="fake"))
+    labels = {name: f"SPEAKER_{i:02d}" for i, name in enumerate(dict.fromkeys(s for s, _ in script))}
+    ends = [s for _, s in truth[1:]] + [words[-1].end]
+    files.write(DIARIZATION, records.Diarization(backend="fake", turns=tuple(
+        records.SpeechTurn(start=start, end=end - 0.3, label=labels[who]) for (who, start), end in zip(truth, ends))))
+    return words
+
+
+def test_captions_by_url_are_fetched_once_and_fingerprinted_by_content(tmp_path, http_dir):
+    from rapporteur.config import Config
+    from rapporteur.pipeline import run_session
+
+    root, base = http_dir
+    (root / "raw.txt").write_text(noisy_captions(SCRIPT, seed=2, p_noname=0.0), encoding="utf-8")
+    d = tmp_path / "recordings" / "s"
+    roster = "".join(f"  - name: {n}\n" for n in ("Ngozi Okonkwo", "Xianhong Hu", "Rajesh Venkataraman"))
+    _fake_session(d, f"title: T\nrecording: talk.wav\ncaptions: {base}/raw.txt\nspeakers:\n{roster}")
+
+    def run(**kw):
+        log = []
+        results = run_session(d, Config(), stages=("attribute",), log=log.append, quiet_progress=True, **kw)
+        return {r.stage: r.status for r in results}, log
+
+    status, log = run()
+    assert status == {"fetch": "done", "attribute": "done"}
+    assert (d / "captions.source").read_text().strip() == f"{base}/raw.txt"
+    assert (d / "captions.txt").read_text(encoding="utf-8") == (root / "raw.txt").read_text(encoding="utf-8")
+    turns = json.loads((d / "turns.json").read_text())
+    assert turns["parameters"]["captions"]["caption_turns"] == len(SCRIPT)
+    assert turns["turns"][0]["speaker"] == "Ngozi Okonkwo"
+
+    (root / "raw.txt").unlink()  # fetched already: no second request, and nothing to redo
+    assert run()[0] == {"attribute": "up to date"}
+
+    # new captions at the same URL: read on the next `fetch --force`, as their content changed
+    import re
+
+    renamed = re.sub(r"^>> [^:]*:", ">> AMINA BELLO:", noisy_captions(SCRIPT, seed=2, p_noname=0.0), count=1, flags=re.M)
+    (root / "raw.txt").write_text(renamed, encoding="utf-8")
+    assert run()[0] == {"attribute": "up to date"}
+    assert run(force=frozenset({"fetch"}))[0] == {"fetch": "done", "attribute": "done"}
+    assert json.loads((d / "turns.json").read_text())["turns"][0]["speaker"] == "Amina Bello"
+    # a hand-edited copy is read too
+    (d / "captions.txt").write_text((d / "captions.txt").read_text().replace("AMINA BELLO", "NGOZI OKONKWO"))
+    assert run()[0] == {"attribute": "done"}
+    assert json.loads((d / "turns.json").read_text())["turns"][0]["speaker"] == "Ngozi Okonkwo"
+
+
+def test_unreachable_captions_url_is_one_line(tmp_path, capsys):
+    from rapporteur.cli import main
+
+    d = tmp_path / "recordings" / "s"
+    _fake_session(d, "title: T\nrecording: talk.wav\ncaptions: http://127.0.0.1:9/raw.txt\n")
+    assert main(["attribute", "--quiet", str(d)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot fetch the captions http://127.0.0.1:9/raw.txt" in err and "Traceback" not in err
+    assert not (d / "turns.json").exists() and not (d / "captions.txt").exists()
+
+
+@pytest.mark.slow
+def test_run_with_captions_and_asr_text_keeps_caption_names_and_asr_words(tmp_path):
+    """`captions:` + `transcript_text: asr` through `rapporteur run`: turn boundaries and names from the
+    captions, the words from the recogniser (tiny.en on the 36-s three-speaker fixture)."""
+    import shutil
+
+    from conftest import FIXTURES
+    from rapporteur.cli import main
+
+    d = tmp_path / "recordings" / "three-speakers"
+    shutil.copytree(FIXTURES / "three-speakers", d)
+    ref = json.loads((d / "reference.json").read_text())
+    script = [(t["speaker"], t["text"]) for t in ref["turns"]]
+    (d / "raw.txt").write_text(noisy_captions(script, seed=4, p_noname=0.0), encoding="utf-8")
+    yaml_text = (d / "session.yaml").read_text() + "captions: raw.txt\ntranscript_text: asr\n"
+    (d / "session.yaml").write_text(yaml_text)
+    (tmp_path / "rapporteur.yaml").write_text("summarize: {embedder: tfidf}\n")
+    args = ["run", "--quiet", "--model", "tiny.en", "--threads", "2", "--config", str(tmp_path / "rapporteur.yaml"), str(d)]
+    assert main(args) == 0
+
+    transcript = json.loads((d / "transcript.json").read_text())
+    asr_words = [w for s in transcript["segments"] for w in s["words"]]
+    turns = json.loads((d / "turns.json").read_text())
+    assert turns["parameters"]["captions"]["text"] == "asr" and turns["parameters"]["captions"]["coverage"] > 0.5
+    assert all(t["label"].startswith("CAPTION_") for t in turns["turns"])  # the captions' turns
+    share, misses = turn_agreement([(t["speaker"], t["start"]) for t in ref["turns"]],
+                                   [Turn(**{**t, "words": ()}) for t in turns["turns"]], tolerance=1.5)
+    assert share >= 0.9, misses
+    words = [w for t in turns["turns"] for w in t["words"]]
+    assert words and all(w in asr_words for w in words)  # the recogniser's words, times and probabilities
+    assert transcript["prompt"].startswith("Connecting rural communities (test fixture). Maria Lopez")
+
+    # the same session showing the captions' text: only attribution (and what follows) is redone
+    (d / "session.yaml").write_text(yaml_text.replace("transcript_text: asr", "transcript_text: captions"))
+    assert main(args) == 0
+    again = json.loads((d / "turns.json").read_text())
+    assert [t["start"] for t in again["turns"]] == [t["start"] for t in turns["turns"]]
+    caption_words = " ".join((d / "raw.txt").read_text().split())
+    assert all(w["text"].strip() in caption_words for t in again["turns"] for w in t["words"])
+    assert json.loads((d / "transcript.json").read_text())["inputs"] == transcript["inputs"]

@@ -33,7 +33,7 @@ def assert_ran(root, out, err, status):
     for name, title, start in (("alpha", "Opening alpha", 5.0), ("beta", "Opening beta", 7.0)):
         items = json.loads((root / name / "agenda.json").read_text())["items"]
         assert [(i["title"], i["start"]) for i in items] == [(title, start)]
-        assert f"{name}: segment done" in out  # the worker's log lines come back
+        assert f"{name}: agenda done" in out  # the worker's log lines come back
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "broken" in errors[0] and "malformed YAML" in errors[0]
     assert "1 of 3 session(s) failed: broken" in err and "Traceback" not in err
@@ -64,7 +64,7 @@ def test_task_reports_invisible_folder_and_other_code(tmp_path):
     assert "same rapporteur" in other.error and "\n" not in other.error
     d = write_session(tmp_path / "ok", "title: Ok\n")
     done = dist.run_remote(str(d), Config(), ("segment",), frozenset(), here, True)
-    assert done.error is None and any("ok: segment done" in line for line in done.lines)
+    assert done.error is None and any("ok: agenda done" in line for line in done.lines)
 
 
 def test_without_dask_the_error_names_the_extra(tmp_path, monkeypatch, capsys):
@@ -116,7 +116,7 @@ def test_explicit_scheduler_address(tmp_path, capsys):
         assert_ran(root, captured.out, captured.err, status)
         # a second run finds the good sessions up to date
         assert main(["run", "--scheduler", address, str(root / "alpha"), str(root / "beta")]) == 0
-        assert "segment done" not in capsys.readouterr().out
+        assert "agenda done" not in capsys.readouterr().out
         # workers running other rapporteur code are refused before any work is sent
         with Client(address) as client, pytest.raises(RapporteurError, match="other rapporteur code"):
             dist.check_workers(client, address, "0.0.1+other")

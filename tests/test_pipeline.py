@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_runs_every_stage_then_nothing(fixture_session):
     log = []
     first = run_session(fixture_session, FAST, log=log.append, quiet_progress=True)
     assert statuses(first) == {"fetch": "done", "transcribe": "done", "diarize": "done", "attribute": "done",
-                               "segment": "done", "summarize": "done"}
+                               "agenda": "done", "summarize": "done"}
     for name in ("audio.wav", "transcript.json", "diarization.json", "diarization.rttm", "turns.json", "agenda.json",
                  "summary.json"):
         assert (fixture_session / name).is_file(), name
@@ -56,7 +57,7 @@ def test_runs_every_stage_then_nothing(fixture_session):
     yaml_file = fixture_session / "session.yaml"
     yaml_file.write_text(yaml_file.read_text() + "speaker_map:\n  SPEAKER_00: Maria Lopez\n")
     third = statuses(run_session(fixture_session, FAST, log=log.append, quiet_progress=True))
-    assert third == {"transcribe": "up to date", "diarize": "up to date", "attribute": "done", "segment": "done",
+    assert third == {"transcribe": "up to date", "diarize": "up to date", "attribute": "done", "agenda": "done",
                      "summarize": "done"}
     turns = json.loads((fixture_session / "turns.json").read_text())
     assert turns["turns"][0]["speaker"] == "Maria Lopez"
@@ -88,9 +89,28 @@ def test_failure_leaves_error_file_and_success_clears_it(tmp_path):
 def test_damaged_artefact_is_rebuilt_not_trusted(tmp_path):
     d = write_session(tmp_path / "recordings" / "s", "title: T\nagenda:\n  - {title: A, start: '0:05'}\n")
     run_session(d, FAST, log=lambda m: None)
-    (d / "agenda.json").write_text('{"items": [')  # half-written by some other tool
-    assert statuses(run_session(d, FAST, log=lambda m: None))["segment"] == "done"
-    assert json.loads((d / "agenda.json").read_text())["items"][0]["start"] == 5.0
+    good = json.loads((d / "agenda.json").read_text())
+    for damage in ('{"items": [',  # half-written by some other tool
+                   json.dumps({**good, "schema_version": 0}),  # an older schema
+                   json.dumps({**good, "items": [{"name": "A"}]})):  # valid JSON, wrong shape
+        (d / "agenda.json").write_text(damage)
+        log = []
+        assert statuses(run_session(d, FAST, log=log.append))["agenda"] == "done"
+        assert json.loads((d / "agenda.json").read_text())["items"][0]["start"] == 5.0
+        damaged = [line for line in log if "damaged" in line]
+        assert len(damaged) == 1 and damaged[0].startswith("s: agenda.json is damaged (") and damaged[0].endswith("— rebuilt")
+    # the old name of the stage still works, from the API and from the command line
+    assert statuses(run_session(d, FAST, stages=("segment",), force=frozenset({"segment"}), log=lambda m: None))[
+        "agenda"] == "done"
+    assert main(["segment", "--quiet", str(d)]) == 0 and main(["agenda", "--quiet", str(d)]) == 0
+
+
+def test_upstream_damage_is_one_line_naming_the_file(tmp_path, capsys):
+    d = write_session(tmp_path / "recordings" / "s", "title: T\nrecording: talk.wav\n")  # summarize needs no audio
+    (d / "turns.json").write_text("{damaged")
+    assert main(["summarize", "--quiet", str(d)]) == 1
+    err = capsys.readouterr().err
+    assert "turns.json is damaged (not JSON" in err and "Traceback" not in err and err.count("\n") == 2
 
 
 def test_config_file_loading(tmp_path):
@@ -104,6 +124,19 @@ def test_config_file_loading(tmp_path):
         load_config(cfg)
     assert "transcribe.threads" in str(info.value) and "transcribe.beam_size" in str(info.value)
     assert load_config(tmp_path / "absent.yaml") == Config()
+
+
+def test_config_sections_for_naming_captions_and_agenda(tmp_path):
+    cfg = tmp_path / "rapporteur.yaml"
+    cfg.write_text("naming:\n  min_score: 2.0\ncaptions:\n  snap: 0.5\n  text: asr\nsegment:\n  min_gap: 9\n")
+    c = load_config(cfg)
+    assert c.naming.min_score == 2.0 and c.captions.snap == 0.5 and c.agenda.min_gap == 9.0 and c.segment is c.agenda
+    assert c.captions.text == "captions"  # chosen per session (transcript_text), not here
+    assert any("'segment' is now called 'agenda'" in w for w in c.warnings)
+    assert any("captions.text" in w for w in c.warnings)
+    cfg.write_text("agenda:\n  min_gap: 7\nsegment:\n  min_gap: 9\n")
+    c = load_config(cfg)
+    assert c.agenda.min_gap == 7.0 and any("ignored" in w for w in c.warnings)
 
 
 def test_cli_batch_skips_a_broken_session_and_exits_nonzero(tmp_path, capsys):
@@ -217,14 +250,14 @@ def test_two_runs_on_one_session_take_turns(tmp_path):
 def test_read_only_or_full_disk_is_one_line_error(tmp_path, monkeypatch, capsys, errno_, needle):
     import os
 
-    import rapporteur.pipeline as pipeline
+    import rapporteur.core.folder as folder
 
     d = write_session(tmp_path / "recordings" / "s", "title: T\n")
 
     def refuse(path, text):
         raise OSError(errno_, os.strerror(errno_), str(path))
 
-    monkeypatch.setattr(pipeline, "write_text_atomic", refuse)
+    monkeypatch.setattr(folder, "write_text_atomic", refuse)
     assert main(["run", "--quiet", str(d)]) == 1
     err = capsys.readouterr().err
     assert needle in err and "agenda.json" in err and "Traceback" not in err
@@ -275,3 +308,37 @@ def test_diarization_runs_alongside_transcription_and_its_errors_surface(fixture
     sequential = with_overrides(FAST, "diarize", alongside_asr=False)
     monkeypatch.setattr(diarize_mod, "diarize", real_diarize)
     assert statuses(run_session(fixture_session, sequential, log=log.append, quiet_progress=True))["diarize"] == "done"
+
+
+def test_every_input_that_changes_an_output_is_fingerprinted(tmp_path):
+    from rapporteur.captions import CaptionOptions
+    from rapporteur.core.session import load_session
+    from rapporteur.naming import NamingOptions
+    from rapporteur.pipeline import TABLE, SessionRun
+
+    d = write_session(tmp_path / "recordings" / "s", "title: T\nrecording: talk.wav\nspeakers:\n  - name: Ana Ruiz\n")
+
+    def inputs(config=FAST, yaml_extra=""):
+        (d / "session.yaml").write_text("title: T\nrecording: talk.wav\nspeakers:\n  - name: Ana Ruiz\n" + yaml_extra)
+        run = SessionRun(load_session(d), config)
+        return {s.name: run.inputs(s.name) for s in TABLE if s.inputs}
+
+    base = inputs()
+    assert set(base) == {"transcribe", "diarize", "attribute", "agenda", "summarize"}
+    # the ASR prompt: title, roster names, description
+    for extra in ("description: Broadband in villages\n", "speakers:\n  - name: Bo Li\n"):
+        changed = inputs(yaml_extra=extra)
+        assert changed["transcribe"] != base["transcribe"] and changed["diarize"] == base["diarize"], extra
+    assert inputs(with_overrides(FAST, "transcribe", use_prompt=False))["transcribe"] != base["transcribe"]
+    # naming options; caption options (only when there are captions) and their content
+    assert inputs(replace(FAST, naming=NamingOptions(min_score=2.0)))["attribute"] != base["attribute"]
+    assert inputs(replace(FAST, captions=CaptionOptions(snap=0.5)))["attribute"] == base["attribute"]
+    (d / "raw.txt").write_text(">> ANA RUIZ: Hello.\n")
+    with_caps = inputs(yaml_extra="captions: raw.txt\n")
+    assert with_caps["attribute"] != base["attribute"]
+    assert inputs(replace(FAST, captions=CaptionOptions(snap=0.5)), "captions: raw.txt\n")["attribute"] != with_caps["attribute"]
+    assert inputs(yaml_extra="captions: raw.txt\ntranscript_text: asr\n")["attribute"] != with_caps["attribute"]
+    (d / "raw.txt").write_text(">> ANA RUIZ: Hello again.\n")
+    assert inputs(yaml_extra="captions: raw.txt\n")["attribute"] != with_caps["attribute"]
+    # the session's format is in the summary ("The round table …")
+    assert inputs(yaml_extra="format: Round Table - 60 Min\n")["summarize"] != base["summarize"]

@@ -194,3 +194,35 @@ def test_batched_decoding_transcribes_and_is_part_of_the_fingerprint(speech):
     assert "batch_size" not in plain.parameters() and batched.parameters()["batch_size"] == 4
     with pytest.raises(ValueError, match="batch_size"):
         TranscribeOptions(batch_size=0)
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_logs():
+    import io
+
+    from rapporteur.core.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    log = io.StringIO()
+    p = Progress("s: transcribe", stream=log)
+    for done in range(0, 101, 5):
+        p(float(done), 100.0)
+    lines = log.getvalue().splitlines()
+    assert 5 <= len(lines) <= 12 and lines[-1].startswith("s: transcribe: 1:40 / 1:40 of audio (100%")
+    assert "\r" not in log.getvalue()
+
+    tty = Terminal()
+    p = Progress("s: transcribe", stream=tty)
+    for done in range(0, 101, 5):
+        p(float(done), 100.0)
+    p(100.0, 100.0)  # a repeated end is not a second bar
+    out = tty.getvalue()
+    assert "\r" in out and out.count("\n") == 1 and "s: transcribe: 100%" in out and "100/100 s of audio" in out
+
+    tty = Terminal()
+    p = Progress("s: fetch", stream=tty, unit="bytes")
+    p(0.0, 2e6)
+    p(2e6, 2e6)
+    assert "s: fetch: 100%" in tty.getvalue() and "2.00M/2.00M" in tty.getvalue()

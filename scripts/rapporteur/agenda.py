@@ -27,12 +27,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .core.records import Agenda, AgendaItem, Turns, mmss, sec
+from .core.records import Agenda, AgendaItem, Turns, sec
+from .core.text import CONTENT_STOPWORDS, SENTENCE_END, SENTENCE_SPLIT, mmss
 from .core.session import AgendaEntry, Person
 
 
 @dataclass(frozen=True, kw_only=True)
-class SegmentOptions:
+class AgendaOptions:
     """How untimed agenda items are placed."""
 
     min_gap: float = 4.0  # seconds: shortest agenda item
@@ -44,6 +45,9 @@ class SegmentOptions:
     gap_seconds: float = 8.0  # a stretch this long without transcribed words is itself a candidate start
     propose_section_seconds: float = 240.0  # target length of proposed sections (no agenda at all)
     propose_min_seconds: float = 45.0  # shortest proposed section
+
+
+SegmentOptions = AgendaOptions  # the stage's old name (segment), kept importable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,9 +80,6 @@ class Sentence:
     words: int
 
 
-_END = re.compile(r"[.!?…]['\"”’)]*$")
-
-
 def sentences(turns: Turns) -> list[Sentence]:
     """The transcript's sentences, split at words ending in . ! ? (turns without words: at the text)."""
     out: list[Sentence] = []
@@ -89,13 +90,13 @@ def sentences(turns: Turns) -> list[Sentence]:
             cur: list = []
             for w in turn.words:
                 cur.append(w)
-                if _END.search(w.text.strip()):
+                if SENTENCE_END.search(w.text.strip()):
                     spans.append((cur[0].start, cur[-1].end, "".join(x.text for x in cur).strip(), len(cur)))
                     cur = []
             if cur:
                 spans.append((cur[0].start, cur[-1].end, "".join(x.text for x in cur).strip(), len(cur)))
         else:
-            parts = [p for p in re.split(r"(?<=[.!?…])\s+", turn.text.strip()) if p]
+            parts = [p for p in SENTENCE_SPLIT.split(turn.text.strip()) if p]
             total = sum(len(p) for p in parts) or 1
             t = turn.start
             for p in parts:
@@ -124,15 +125,7 @@ def with_gaps(sents: Sequence[Sentence], gap: float) -> list[Sentence]:
 
 # ------------------------------------------------------------------ tokens
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers herself him himself his how i if in into is it its itself just let lets
-    me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they this
-    those through to too under until up very was we were what when where which while who whom why will
-    with would you your yours yourself yourselves us yes okay ok well really thank thanks please""".split()
-)
+STOPWORDS = CONTENT_STOPWORDS
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -277,7 +270,7 @@ class _Feature:
 class _Scorer:
     """Per-candidate (sentence start) scores of one agenda item."""
 
-    def __init__(self, turns: Turns, sents: list[Sentence], roster: Sequence[Person], options: SegmentOptions):
+    def __init__(self, turns: Turns, sents: list[Sentence], roster: Sequence[Person], options: AgendaOptions):
         self.turns, self.s, self.o = turns, sents, options
         self.toks = [content_tokens(x.text) for x in sents]
         df = Counter(t for toks in self.toks for t in set(toks))
@@ -440,7 +433,7 @@ def place_items(
     turns: Turns | None = None,
     *,
     roster: Sequence[Person] = (),
-    options: SegmentOptions = SegmentOptions(),
+    options: AgendaOptions = AgendaOptions(),
 ) -> list[Placement]:
     """Every agenda entry with a start time (or None), its method, evidence and confidence."""
     chapters = chapters_from_info(info)
@@ -503,7 +496,7 @@ def place_items(
 # ------------------------------------------------------- proposed sections
 
 
-def propose_sections(turns: Turns | None, *, options: SegmentOptions = SegmentOptions(), names: Sequence[str] = ()) -> list[Placement]:
+def propose_sections(turns: Turns | None, *, options: AgendaOptions = AgendaOptions(), names: Sequence[str] = ()) -> list[Placement]:
     """Sections from topic shifts (lexical cohesion between neighbouring windows), labelled by cues or keywords."""
     sents = sentences(turns) if turns is not None else []
     if not sents:
@@ -594,7 +587,7 @@ def place_agenda(
     turns: Turns | None = None,
     *,
     roster: Sequence[Person] = (),
-    options: SegmentOptions = SegmentOptions(),
+    options: AgendaOptions = AgendaOptions(),
 ) -> Agenda:
     """The agenda on the timeline (see the module docstring).
 

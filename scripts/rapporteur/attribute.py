@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
 from .core.records import Diarization, SpeechTurn, Transcript, Turn, Turns, Word, sec, turn_id
+from .core.text import ends_sentence
 
 UNKNOWN = "SPEAKER_UNKNOWN"
-_SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,14 +84,14 @@ def smooth_labels(words: Sequence[Word], labels: Sequence[str], options: Attribu
         ps, pe, plab = runs[k - 1]
         cs, ce, clab = runs[k]
         boundary = cs
-        if words[boundary - 1].text.strip().endswith(_SENTENCE_END):
+        if ends_sentence(words[boundary - 1].text, closers=False):
             continue
         best = None
         for shift in sorted(range(-options.snap_words, options.snap_words + 1), key=abs):
             j = boundary + shift
             if j <= ps or j >= ce or shift == 0:
                 continue
-            if words[j - 1].text.strip().endswith(_SENTENCE_END):
+            if ends_sentence(words[j - 1].text, closers=False):
                 best = j
                 break
         if best is None:

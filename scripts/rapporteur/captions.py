@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Sequence
 from .errors import SessionError
 from .core.records import Turn, Turns, Word, sec, turn_id
 from .core.session import Person
+from .core.text import norm, norm_token, similarity
 
 _TURN = re.compile(r"^\s*>>+\s*(?:([^:\n]{1,60}?)\s*:\s+|([^:\n]{1,60}?)\s*:$)?(.*)$")
 _NOISE = re.compile(r"[\[(](?:applause|laughter|inaudible|music|silence|no audio|crosstalk|pause|indiscernible|audio [^\])]*)[\])]", re.I)
@@ -49,10 +49,6 @@ class CaptionOptions:
     """0–1: how close a caption name must be to a roster name to take the roster's spelling."""
     snap: float = 1.5
     """Seconds: a turn start moves to a diarized change to the same speaker this close (0: never)."""
-
-def _norm(tok: str) -> str:
-    t = unicodedata.normalize("NFKD", tok).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]", "", t)
 
 def _name(raw: str) -> str:
     raw = re.sub(r"\s+", " ", raw).strip(" .-")
@@ -200,11 +196,11 @@ def align_words(captions: Sequence[CaptionTurn], words: Sequence[Word]) -> Align
     toks: list[_Tok] = []
     for c in captions:
         for w in c.text.split():
-            n = _norm(w)
+            n = norm_token(w)
             if n:
                 toks.append(_Tok(c.index, w, n))
-    asr = [w for w in words if _norm(w.text)]
-    a_norm = [_norm(w.text) for w in asr]
+    asr = [w for w in words if norm_token(w.text)]
+    a_norm = [norm_token(w.text) for w in asr]
     used = [False] * len(asr)
     blocks = _monotone_blocks([t.norm for t in toks], a_norm)
     for b in blocks:
@@ -235,8 +231,6 @@ def align_words(captions: Sequence[CaptionTurn], words: Sequence[Word]) -> Align
 def _roster_name(name: str, roster: Sequence[str], threshold: float) -> str:
     if not name or not roster:
         return name
-    from .naming import norm, similarity
-
     best = max(roster, key=lambda r: similarity(name, r))
     if similarity(name, best) >= threshold:
         return best
@@ -315,7 +309,7 @@ def align(
     people = [p if isinstance(p, Person) else Person(name=p) for p in roster]
     names = [p.name for p in people]
     al = align_words(captions, words)
-    asr = [w for w in words if _norm(w.text)]
+    asr = [w for w in words if norm_token(w.text)]
     by_turn: dict[int, list[_Tok]] = {}
     for t in al.tokens:
         by_turn.setdefault(t.turn, []).append(t)
@@ -379,11 +373,16 @@ def align(
 # ------------------------------------------------------------ session wiring
 
 def read_captions(source: str, session_dir: Path) -> list[CaptionTurn]:
-    """Parse a caption file (inside the session folder) or URL (needs the internet)."""
+    """Parse a caption file inside the session folder; a URL is read from the copy the fetch
+    stage saved (``captions.txt``, see ``fetch.fetch_captions``)."""
     if re.match(r"^https?://", source):
-        from .importers.igfpage import read_source
+        from .core.folder import SessionFolder
 
-        return parse_captions(read_source(source))
+        fetched = SessionFolder(session_dir).fetched_captions(source)
+        if fetched is None:
+            raise SessionError(f"the captions at {source} are not fetched yet", path=Path(session_dir) / "session.yaml",
+                               hint="run `rapporteur fetch` (or `rapporteur run`) for this session")
+        source = fetched.name
     path = Path(session_dir) / source
     if Path(source).is_absolute() or ".." in Path(source).parts:
         raise SessionError("captions: must be a file inside the session folder or a URL", path=Path(session_dir) / "session.yaml")

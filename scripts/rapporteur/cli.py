@@ -1,4 +1,4 @@
-"""Command line: ``rapporteur run|fetch|transcribe|diarize|attribute|segment|export|render|build|validate``.
+"""Command line: ``rapporteur run|fetch|transcribe|diarize|attribute|agenda|summarize|export|render|build|validate``.
 
 Every failure a maintainer can fix is one line naming the session, the file
 and the fix; ``--debug`` shows tracebacks.  Batch commands skip a failing
@@ -222,17 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.set_defaults(func=lambda a: cmd_run(a, None))
-    for stage, help_text in [
-        ("fetch", "download the recording (yt-dlp) and decode audio.wav"),
-        ("transcribe", "audio.wav → transcript.json (Whisper, word timestamps)"),
-        ("diarize", "audio.wav → diarization.rttm (who spoke when)"),
-        ("attribute", "transcript + diarization → turns.json (named speaker turns)"),
-        ("segment", "agenda items placed on the timeline → agenda.json"),
-        ("summarize", "abstract, agenda-item summaries, key points and quotes → summary.json"),
-    ]:
-        p = sub.add_parser(stage, help=help_text)
+    from .pipeline import TABLE
+
+    for stage in TABLE:  # one command per stage of the table; old names (segment) as aliases
+        p = sub.add_parser(stage.name, help=stage.help, aliases=list(stage.aliases))
         common(p)
-        p.set_defaults(func=lambda a, s=stage: cmd_run(a, (s,)))
+        p.set_defaults(func=lambda a, s=stage.name: cmd_run(a, (s,)))
 
     p = sub.add_parser("export", help="write a session's transcript as vtt, srt, txt, json or rttm")
     p.add_argument("session", metavar="SESSION_DIR")

@@ -4,12 +4,15 @@
 transcribe: {model: base, threads: 2, beam_size: 5}
 diarize:    {backend: builtin}
 attribute:  {max_gap: 1.0}
-segment:    {min_confidence: 0.2}
+naming:     {min_score: 1.0}
+captions:   {min_uncaptioned: 4.0}
+agenda:     {min_confidence: 0.2}
 summarize:  {backend: extractive}
 fetch:      {retries: 3}
 ```
 Unknown fields are warnings; wrongly typed values are errors naming the
-file and field.  Command-line flags override the file.
+file and field.  Command-line flags override the file.  ``segment:`` (the
+agenda stage's old name) is still read, with a warning.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from .attribute import AttributeOptions
 from .diarize import DiarizeOptions
 from .errors import RapporteurError
 from .fetch import FetchOptions
-from .agenda import SegmentOptions
+from .naming import NamingOptions
+from .agenda import AgendaOptions
+from .captions import CaptionOptions
 from .summarize import SummarizeOptions
 from .transcribe import TranscribeOptions
 
@@ -38,9 +43,21 @@ class Config:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     diarize: DiarizeOptions = field(default_factory=DiarizeOptions)
     attribute: AttributeOptions = field(default_factory=AttributeOptions)
-    segment: SegmentOptions = field(default_factory=SegmentOptions)
+    naming: NamingOptions = field(default_factory=NamingOptions)
+    captions: CaptionOptions = field(default_factory=CaptionOptions)
+    """Caption alignment; ``text`` comes from each session's ``transcript_text``."""
+    agenda: AgendaOptions = field(default_factory=AgendaOptions)
     summarize: SummarizeOptions = field(default_factory=SummarizeOptions)
     warnings: tuple[str, ...] = ()
+
+    @property
+    def segment(self) -> AgendaOptions:
+        """The agenda stage's options under its old name."""
+        return self.agenda
+
+
+RENAMED = {"segment": "agenda"}
+"""Old section names still read (with a warning)."""
 
 
 def _check(value: Any, hint: Any) -> Any:
@@ -112,6 +129,18 @@ def load_config(path: Path | None = None) -> Config:
     warnings: list[str] = []
     sections = {f.name: f for f in fields(Config) if f.name != "warnings"}
     built = {}
+    for key in [k for k in data if k in RENAMED]:
+        new = RENAMED[key]
+        if new in data:
+            warnings.append(f"{path}: section {key!r} ignored: {new!r} is given too ({key!r} is its old name)")
+            del data[key]
+        else:
+            warnings.append(f"{path}: section {key!r} is now called {new!r}; read as {new!r}")
+            data[new] = data.pop(key)
+    captions = data.get("captions")
+    if isinstance(captions, dict) and "text" in captions:
+        warnings.append("captions.text: ignored — which text turns show is chosen per session (session.yaml transcript_text: captions|asr)")
+        data["captions"] = {k: v for k, v in captions.items() if k != "text"}
     for key, value in data.items():
         if key not in sections:
             warnings.append(f"{path}: unknown section {key!r} ignored")

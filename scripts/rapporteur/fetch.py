@@ -1,27 +1,31 @@
-"""fetch: a session's recording → ``media.*`` + ``info.json`` → ``audio.wav``.
+"""fetch: a session's recording → ``media.*`` + ``info.json`` → ``audio.wav``; captions by URL → ``captions.txt``.
 
 A URL goes through yt-dlp's Python API (progress shown, ``info.json`` kept
 with its chapters, media already fetched not fetched again); a path is used
 in place.  Either way ffmpeg then decodes 16 kHz mono ``audio.wav``, and a
 decoded stream shorter than the container claims is an error (yt-dlp reports
-success on a truncated download).
+success on a truncated download).  Captions given by URL are downloaded into
+``captions.txt`` (their URL in ``captions.source``) so later stages read, and
+fingerprint, a file.
 """
 
 from __future__ import annotations
 
-import json
+import re
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import FetchError
+from .core import folder as files
+from .core.folder import SessionFolder
 from .core.fsutil import sha256_file, write_text_atomic
-from .media import decode_to_wav
 from .core.progress import Progress
 from .core.session import Session
 
-INFO_FILE = "info.json"
-AUDIO_FILE = "audio.wav"
+INFO_FILE = files.INFO.name  # kept importable; the names live in core.folder
+AUDIO_FILE = files.AUDIO
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,25 +61,14 @@ class _Logger:
         self.last_error = msg
 
 
-def read_info(session_dir: Path) -> dict[str, Any] | None:
-    path = Path(session_dir) / INFO_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def read_info(session_dir: Path, *, folder: SessionFolder | None = None) -> dict[str, Any] | None:
+    """info.json of a downloaded recording; None when missing or damaged (then fetched again)."""
+    return (folder or SessionFolder(session_dir)).read(files.INFO)
 
 
-def fetched_media(session: Session) -> Path | None:
-    """The media file already downloaded from the session's URL, if any."""
-    info = read_info(session.dir)
-    if not info or info.get("rapporteur_url") != session.recording:
-        return None
-    name = info.get("rapporteur_media")
-    if name and (session.dir / name).is_file() and (session.dir / name).stat().st_size > 0:
-        return session.dir / name
-    return None
+def fetched_media(session: Session, *, folder: SessionFolder | None = None) -> Path | None:
+    """The media file already downloaded from the session's URL, if any (``SessionFolder.fetched_media``)."""
+    return (folder or SessionFolder(session.dir, name=session.id)).fetched_media(session.recording)
 
 
 def _clean_error(text: str) -> str:
@@ -83,12 +76,13 @@ def _clean_error(text: str) -> str:
     return text[:200]
 
 
-def download(session: Session, options: FetchOptions = FetchOptions()) -> Path:
+def download(session: Session, options: FetchOptions = FetchOptions(), *, folder: SessionFolder | None = None) -> Path:
     """Download the session's URL with yt-dlp into ``media.<ext>`` + ``info.json``."""
     from yt_dlp import YoutubeDL
     from yt_dlp.utils import DownloadError
 
-    existing = fetched_media(session)
+    folder = folder or SessionFolder(session.dir, name=session.id)
+    existing = folder.fetched_media(session.recording)
     if existing:
         return existing
     progress = Progress(f"{session.id}: fetch", unit="bytes", quiet=options.quiet)
@@ -104,7 +98,7 @@ def download(session: Session, options: FetchOptions = FetchOptions()) -> Path:
     logger = _Logger()
     ydl_opts = {
         "format": options.format,
-        "outtmpl": str(session.dir / "media.%(ext)s"),
+        "outtmpl": str(folder.path(files.MEDIA_STEM + ".%(ext)s")),
         "noplaylist": True,
         "quiet": True,
         "no_warnings": True,
@@ -135,16 +129,16 @@ def download(session: Session, options: FetchOptions = FetchOptions()) -> Path:
     info["rapporteur_url"] = session.recording
     info["rapporteur_media"] = media.name
     keep = {k: v for k, v in info.items() if k not in ("formats", "thumbnails", "requested_formats", "http_headers", "automatic_captions", "subtitles")}
-    write_text_atomic(session.dir / INFO_FILE, json.dumps(keep, sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n")
+    folder.write(files.INFO, keep)
     return media
 
 
-def media_path(session: Session, options: FetchOptions = FetchOptions()) -> Path:
+def media_path(session: Session, options: FetchOptions = FetchOptions(), *, folder: SessionFolder | None = None) -> Path:
     """The session's media file, downloading it when the recording is a URL."""
     if not session.recording:
         raise FetchError("no recording", path=session.file, hint="add `recording: URL or file` when it is published")
     if session.recording_is_url:
-        return download(session, options)
+        return download(session, options, folder=folder)
     path = session.recording_path
     assert path is not None
     if not path.is_file():
@@ -170,7 +164,7 @@ def recording_digest(session: Session) -> str:
         return "missing:" + str(session.recording)
     st = path.stat()
     key = f"{path.name} {st.st_size} {st.st_mtime_ns}"
-    cache = session.dir / ".media.sha256"
+    cache = session.dir / files.MEDIA_SHA
     try:
         cached_key, cached_hash = cache.read_text().rsplit(" ", 1)
         if cached_key == key:
@@ -185,16 +179,19 @@ def recording_digest(session: Session) -> str:
     return "sha256:" + value
 
 
-def ensure_audio(session: Session, options: FetchOptions = FetchOptions()) -> Path:
+def ensure_audio(session: Session, options: FetchOptions = FetchOptions(), *, folder: SessionFolder | None = None) -> Path:
     """``audio.wav`` for the session, fetched and decoded when missing or stale."""
-    wav = session.dir / AUDIO_FILE
-    stamp = session.dir / ".audio.source"
+    from .media import decode_to_wav  # numpy: only when audio is needed
+
+    folder = folder or SessionFolder(session.dir, name=session.id)
+    wav = folder.path(files.AUDIO)
+    stamp = folder.path(files.AUDIO_SOURCE)
     ident = recording_digest(session)
     if wav.is_file() and stamp.is_file() and stamp.read_text().strip() == ident:
         return wav
-    media = media_path(session, options)
+    media = media_path(session, options, folder=folder)
     decoded = decode_to_wav(media, wav)
-    claimed = (read_info(session.dir) or {}).get("duration") if session.recording_is_url else None
+    claimed = (folder.read(files.INFO) or {}).get("duration") if session.recording_is_url else None
     if isinstance(claimed, (int, float)) and claimed - decoded > max(2.0, 0.02 * claimed):
         wav.unlink(missing_ok=True)
         raise FetchError(
@@ -204,3 +201,46 @@ def ensure_audio(session: Session, options: FetchOptions = FetchOptions()) -> Pa
         )
     write_text_atomic(stamp, ident + "\n")
     return wav
+
+
+# ------------------------------------------------------------------ captions
+
+
+def captions_is_url(source: str | None) -> bool:
+    return bool(source and re.match(r"^https?://", source))
+
+
+def captions_file(session: Session, *, folder: SessionFolder | None = None) -> Path | None:
+    """The session's caption file on disk: the one named in session.yaml, or ``captions.txt``
+    fetched from its URL (None: not fetched yet, or no captions)."""
+    if not session.captions:
+        return None
+    if captions_is_url(session.captions):
+        return (folder or SessionFolder(session.dir, name=session.id)).fetched_captions(session.captions)
+    return session.dir / session.captions
+
+
+def fetch_captions(session: Session, options: FetchOptions = FetchOptions(), *, folder: SessionFolder | None = None,
+                   force: bool = False) -> bool:
+    """Download captions given by URL into ``captions.txt`` (URL in ``captions.source``).
+
+    Once fetched they are not fetched again unless ``force`` (``rapporteur fetch --force``):
+    later stages fingerprint the file's content, so a new copy (or a hand-edited one) is read.
+    Returns True when a download happened.
+    """
+    if not captions_is_url(session.captions):
+        return False
+    folder = folder or SessionFolder(session.dir, name=session.id)
+    url = str(session.captions)
+    if not force and folder.fetched_captions(url):
+        return False
+    try:
+        req = urllib.request.Request(url, headers={"User-Agent": "rapporteur"})
+        with urllib.request.urlopen(req, timeout=options.socket_timeout) as r:
+            text = r.read().decode(r.headers.get_content_charset() or "utf-8", errors="replace")
+    except (OSError, ValueError) as exc:
+        raise FetchError(f"cannot fetch the captions {url} ({exc})", path=session.file,
+                         hint="check `captions:` (URL reachable?), or save the file beside session.yaml and name it") from None
+    folder.write_text(files.CAPTIONS, text)
+    folder.write_text(files.CAPTIONS_SOURCE, url + "\n")
+    return True

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
@@ -33,6 +31,7 @@ import numpy as np
 
 from .core.records import Turn, Turns
 from .core.session import Person, Session
+from .core.text import NAME_STOPWORDS, ends_sentence, norm, phonetic, similarity  # noqa: F401  (norm, phonetic: re-exported)
 
 MODERATOR_ROLES = ("moderator", "chair")
 TITLES = {
@@ -41,14 +40,7 @@ TITLES = {
     "senator", "commissioner", "director", "president", "secretary", "general", "colleague", "dear",
     "friend", "mx",
 }
-# common words that must never be read as a name, however close they sound
-STOPWORDS = set(
-    """a an and are as at be but by can do for from go had has have he her here him his how i if in is it
-    its me my no not now of on one or our out please say she so that the their them then there they this
-    to too two up us was we well what when where who why will with yes you your thank thanks very much
-    good morning afternoon evening hello welcome all everyone everybody floor over let hear next first
-    last chair also just like back sure okay ok right time today question name mind""".split()
-)
+STOPWORDS = NAME_STOPWORDS  # common words that must never be read as a name (core.text)
 THANKS = ("thank", "thanks")
 ADDRESS_TITLES = {"mr", "mrs", "ms", "mister", "madam", "dr", "doctor", "professor", "prof", "ambassador", "excellency", "minister"}
 SPEAKING_ROLES = ("speaker", "keynote", "panelist", "panellist", "discussant", "")
@@ -87,43 +79,6 @@ class NamingOptions:
 
 
 # ------------------------------------------------------------------ names
-
-
-def norm(text: str) -> str:
-    """Lower-case ASCII letters only ("Tomás Ibáñez" → "tomasibanez")."""
-    text = unicodedata.normalize("NFKD", text)
-    return re.sub(r"[^a-z]", "", text.encode("ascii", "ignore").decode().lower())
-
-
-_PHONETIC = (
-    ("sch", "s"), ("tsch", "c"), ("zh", "j"), ("dzh", "j"), ("dj", "j"), ("ph", "f"), ("th", "t"),
-    ("ck", "k"), ("gh", "g"), ("kh", "k"), ("sh", "s"), ("ch", "c"), ("cz", "c"), ("sz", "s"),
-    ("q", "c"), ("x", "s"), ("z", "s"), ("w", "v"), ("y", "i"), ("k", "c"), ("j", "g"), ("dh", "d"),
-)
-
-
-def phonetic(text: str) -> str:
-    """A coarse sound key: similar consonants merged, vowel runs reduced to one 'a'."""
-    s = norm(text)
-    for a, b in _PHONETIC:
-        s = s.replace(a, b)
-    s = re.sub(r"(?<=.)h", "", s)
-    s = re.sub(r"[aeiou]+", "a", s)
-    return re.sub(r"(.)\1+", r"\1", s)
-
-
-@functools.lru_cache(maxsize=65536)
-def similarity(a: str, b: str) -> float:
-    """0–1 closeness of two names by spelling and by sound (the better of the two)."""
-    na, nb = norm(a), norm(b)
-    if not na or not nb:
-        return 0.0
-    if na == nb:
-        return 1.0
-    spell = SequenceMatcher(None, na, nb).ratio()
-    pa, pb = phonetic(a), phonetic(b)
-    sound = SequenceMatcher(None, pa, pb).ratio() if len(pa) >= 3 and len(pb) >= 3 and spell >= 0.6 else 0.0
-    return max(spell, sound * 0.95)
 
 
 @dataclass(frozen=True)
@@ -343,12 +298,9 @@ def _snippet(tokens: Sequence[Token], i: int, j: int, before: int = 6, after: in
 
 def _sentence_start(tokens: Sequence[Token], i: int) -> int:
     k = i
-    while k > 0 and not tokens[k - 1].raw.endswith((".", "?", "!")):
+    while k > 0 and not ends_sentence(tokens[k - 1].raw, closers=False):
         k -= 1
     return k
-
-
-_SENTENCE_END = (".", "?", "!", "…")
 
 
 def split_links(turns: Sequence[Turn], max_gap: float = 0.6) -> list[tuple[str, str, Turn]]:
@@ -363,7 +315,7 @@ def split_links(turns: Sequence[Turn], max_gap: float = 0.6) -> list[tuple[str, 
     for a, b in zip(turns, turns[1:]):
         if a.label == b.label or not a.text or not b.text:
             continue
-        if a.text.rstrip().endswith(_SENTENCE_END) or b.start - a.end > max_gap:
+        if ends_sentence(a.text, closers=False) or b.start - a.end > max_gap:
             continue
         pair = tuple(sorted((a.label, b.label)))
         if b.text.lstrip()[:1].islower():
@@ -438,7 +390,7 @@ def collect_votes(
         thanked = [
             m for m in mentions
             if m.i < options.thanks_words and matches_before(toks, m.i, [(w,) for w in THANKS], 4)
-            and not any(t.raw.endswith(_SENTENCE_END) for t in toks[max(0, m.i - 4) : m.i])
+            and not any(ends_sentence(t.raw, closers=False) for t in toks[max(0, m.i - 4) : m.i])
         ]
         tail_from = max(0, len(toks) - options.handoff_words)
         for m in mentions:

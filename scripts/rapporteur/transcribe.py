@@ -445,4 +445,5 @@ def transcribe(
         backend=options.backend,
         model=options.model,
         parameters=options.parameters(),
+        prompt=(prompt or "") if use else "",
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+
+from .text import mmss  # noqa: F401  (re-exported: the clock's home is core.text)
 
 SCHEMA_VERSION = 1
 
@@ -56,6 +57,8 @@ class Transcript:
     backend: str
     model: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    prompt: str = ""
+    """The text that primed the decoder (title, roster names, description); "" when none."""
     inputs: str = ""
     schema_version: int = SCHEMA_VERSION
 
@@ -250,14 +253,6 @@ def summary_from_dict(d: Mapping[str, Any]) -> Summary:
             ) if off else None,
         }
     )
-
-
-def mmss(seconds: float) -> str:
-    """Whole seconds, rounded down, as ``mm:ss`` (``h:mm:ss`` past an hour)."""
-    total = max(0, int(math.floor(seconds + 1e-9)))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def turn_id(start: float) -> str:

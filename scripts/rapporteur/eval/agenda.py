@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..agenda import AgendaEntry, Placement, mmss, place_items
+from ..agenda import AgendaEntry, Placement, place_items
+from ..core.text import mmss
 
 
 def start_errors(placed: Sequence[Placement], truth: dict[str, float | None]) -> list[tuple[str, float, float | None, float]]:
@@ -20,16 +21,16 @@ def start_errors(placed: Sequence[Placement], truth: dict[str, float | None]) ->
 
 def evaluate_placement(session_dir: Any) -> str:
     """Place a synthetic session's agenda from its titles only and compare with ``reference.json``."""
-    import json
     from pathlib import Path
 
-    from ..core.records import turns_from_dict
+    from ..core import folder as files
+    from ..core.folder import SessionFolder
     from ..core.session import load_session
     from .synth import load_reference
 
     d = Path(session_dir)
     session = load_session(d)
-    turns = turns_from_dict(json.loads((d / "turns.json").read_text(encoding="utf-8")))
+    turns = SessionFolder(d).require(files.TURNS)
     truth = {a.title: a.start for a in load_reference(d / "reference.json").agenda}
     placed = place_items([AgendaEntry(title=e.title) for e in session.agenda], None, turns, roster=session.speakers)
     rows = start_errors(placed, truth)

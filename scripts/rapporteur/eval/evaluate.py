@@ -13,7 +13,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..core import records
+from ..core import folder as files
+from ..core.folder import SessionFolder
 from ..errors import RapporteurError
 from .metrics import der, wer
 from ..core.records import Diarization, SpeechTurn, Transcript, Turns
@@ -117,15 +118,18 @@ def evaluate_session(session_dir: Path, *, collar: float = 0.25, as_json: bool =
     if not ref_path.is_file():
         raise RapporteurError("no reference.json (ground truth) in this session", path=session_dir,
                               hint="evaluate works on synthetic sessions made by rapporteur.eval.synth")
-    transcript = records.read_record(session_dir / "transcript.json", records.transcript_from_dict)
+    folder = SessionFolder(session_dir)
+    transcript = folder.read(files.TRANSCRIPT)
     if transcript is None:
-        raise RapporteurError("no transcript.json yet", path=session_dir, hint=f"run `rapporteur run {session_dir}` first")
+        why = folder.damaged.get(files.TRANSCRIPT.name)
+        raise RapporteurError(f"transcript.json is damaged ({why})" if why else "no transcript.json yet", path=session_dir,
+                              hint=f"run `rapporteur run {session_dir}` first")
     result = evaluate(
         session_dir.name,
         load_reference(ref_path),
         transcript,
-        records.read_record(session_dir / "diarization.json", records.diarization_from_dict),
-        records.read_record(session_dir / "turns.json", records.turns_from_dict),
+        folder.read(files.DIARIZATION),  # missing or damaged: evaluated without it
+        folder.read(files.TURNS),
         collar=collar,
     )
     return json.dumps(asdict(result), indent=1, sort_keys=True) if as_json else result.text()

@@ -23,10 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m rapporteur.eval.naming SESSION_DIR…``: name the speakers of processed sessions
     (turns.json, ignoring speaker_map with --no-map) and, where reference.json exists, score them."""
     import argparse
-    import json
     from pathlib import Path
 
-    from ..core import records
+    from ..core import folder as files
+    from ..core.folder import SessionFolder
     from ..core.session import load_session
 
     parser = argparse.ArgumentParser(prog="python -m rapporteur.eval.naming", description=main.__doc__)
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-map", action="store_true", help="ignore session.yaml's speaker_map")
     args = parser.parse_args(argv)
     for d in args.sessions:
-        turns = records.turns_from_dict(json.loads((d / "turns.json").read_text(encoding="utf-8")))
+        turns = SessionFolder(d).require(files.TURNS)
         session = load_session(d)
         if args.no_map:
             session = dataclasses.replace(session, speaker_map={})
