@@ -1,0 +1,78 @@
+"""Escaping and links for the site's Markdown and HTML (a leaf: imports nothing of the package).
+
+Every text that comes from session.yaml or a transcript goes through ``escape_md``
+(or ``escape_html`` inside attributes); links are only ever http(s).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+_SPACE = re.compile(r"\s+")
+
+# characters with a meaning in Python-Markdown or its common extensions
+# (emphasis, code, links, attr_list, tables, tilde/caret/mark, math, Jinja-like braces)
+_MD_CHARS = "\\`*_{}[]()|~^=$"
+_MD_TABLE = {ord(c): f"&#{ord(c)};" for c in _MD_CHARS}
+_ORDERED = re.compile(r"^(\d+)\.")
+
+
+_FILTER_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+
+
+def filter_text(value: str) -> str:
+    """A Pagefind filter value.  Pagefind decodes entities in it and its UI shows
+    filter values as HTML, so markup characters become look-alikes that are not
+    markup (the name itself is shown exactly everywhere else)."""
+    return escape_md(value.translate(_FILTER_SAFE))
+
+
+def escape_html(text: str) -> str:
+    """Text for HTML element content or a quoted attribute value."""
+    return html.escape(str(text), quote=True)
+
+
+def escape_md(text: str) -> str:
+    """One line of inert text for Markdown (and HTML): no markup, link, attribute list or template.
+
+    Whitespace (newlines included) collapses to single spaces; HTML
+    characters become entities and Markdown punctuation numeric character
+    references, which render as the same characters.
+    """
+    text = html.escape(_SPACE.sub(" ", str(text)).strip(), quote=True).translate(_MD_TABLE)
+    # "# x", "- x", "+ x", "1. x" would start a heading or a list ("1) x" is already inert)
+    if text[:1] in ("#", "-", "+"):
+        text = f"&#{ord(text[0])};" + text[1:]
+    return _ORDERED.sub(r"\1&#46;", text)
+
+
+def escape_md_block(text: str) -> str:
+    """Paragraphs (split at blank lines), each escaped with ``escape_md``."""
+    paras = [escape_md(p) for p in re.split(r"\n\s*\n", str(text))]
+    return "\n\n".join(p for p in paras if p)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is an absolute http(s) URL, else None."""
+    if not url:
+        return None
+    url = str(url).strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def link_html(url: str | None, text: str) -> str:
+    """An ``<a>`` to an http(s) URL, or the escaped text alone."""
+    ok = safe_url(url)
+    if ok is None:
+        return escape_md(text)
+    return f'<a href="{escape_html(ok)}" rel="nofollow noopener">{escape_md(text)}</a>'
