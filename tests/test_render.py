@@ -17,17 +17,10 @@ import yaml
 
 from rapporteur.errors import RapporteurError
 from rapporteur.core.records import Agenda, AgendaItem, Turn, Turns, Word, turn_id
-from rapporteur.site.pages import (
-    SessionView,
-    escape_html,
-    escape_md,
-    link_html,
-    one_line_reason,
-    render_home,
-    render_session,
-    render_site,
-    safe_url,
-)
+from rapporteur.site.build import render_site
+from rapporteur.site.markup import escape_html, escape_md, link_html, safe_url
+from rapporteur.site.pages import render_home, render_session
+from rapporteur.site.views import SessionView, one_line_reason
 from rapporteur.core.session import AgendaEntry, Person, Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -413,7 +406,7 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
 def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monkeypatch):
     import dataclasses
 
-    from rapporteur.site import pages as render
+    from rapporteur.site import build as render
 
     views = [dataclasses.replace(view, session=dataclasses.replace(view.session, id=f"igf2023-ws{i}")) for i in range(5)]
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # worker processes even on a one-core machine
