@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 from urllib.parse import quote, urlsplit
 
+from markupsafe import Markup
+
 from ..core.records import NamingEntry, Turn
 from ..core.session import Person
 from .exports import DOWNLOADS
@@ -302,8 +304,7 @@ def render_session(
     summary = load_summary(view)
     text = summary_markdown(summary, view.turns).strip() if summary is not None and view.turns is not None else ""
     if text:
-        # the summary repeats the transcript's words: search lands on the turns themselves
-        out += ['<div class="rp-summary" data-pagefind-ignore="all" markdown>', "", "## Summary", "", text, "", "</div>", ""]
+        out += [render("summary_section.md", summary=Markup(text)), ""]  # summary.md's output: escaped there
 
     anchors_of_turns = turn_anchors(view.turns) if turns_shown and view.turns is not None else []
     roster = _roster(view, slugs)
