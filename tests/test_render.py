@@ -415,3 +415,18 @@ def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monk
     for v in views:
         assert parallel[v.session.id] == render.session_downloads(v)
         assert set(parallel[v.session.id]) == {f"{v.session.id}.{ext}" for ext in ("vtt", "srt", "txt", "json")}
+
+
+def test_markdown_links_cannot_form_inside_attributes_of_inline_html():
+    """Python-Markdown finds links inside an inline tag's attributes; their quotes would end the attribute."""
+    from rapporteur.core.records import Claim, Summary
+    from rapporteur.site.summary import summary_markdown
+
+    name = 'Ana [x](onmouseover=alert(1)//) ![i](onerror=alert(2)//)'
+    turns = Turns(turns=(make_turn(1.0, name, "words"),), speakers={}, language="en", duration=2.0)
+    summary = Summary(abstract=(Claim(text="said", turns=(turns.turns[0].id,)),), items=(), speakers=(), quotes=())
+    for text in (summary_markdown(summary, turns), link_html("https://example.org/[x](onmouseover=alert(3)//)", "x")):
+        parsed = parse_html(md('!!! abstract "S"\n\n    ' + text.strip().replace("\n", "\n    ")))
+        attrs = [name for _, a in parsed.tags for name in a]
+        assert not [a for a in attrs if a.startswith("on")], text
+        assert [t for t, _ in parsed.tags].count("a") == 1, text

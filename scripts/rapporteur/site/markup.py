@@ -44,6 +44,20 @@ def escape_html(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
+_ATTR_TABLE = {ord("["): "&#91;", ord("]"): "&#93;"}
+
+
+def escape_attr(text: str) -> str:
+    """A quoted attribute value of inline HTML inside Markdown: ``escape_html`` plus ``[`` ``]``.
+
+    Python-Markdown still finds links inside the attributes of an inline tag:
+    ``title="[x](onmouseover=alert(1)//)"`` would become ``title="<a href="...">``,
+    whose quotes end the attribute.  Without brackets no link (or image) forms;
+    the browser decodes the references back to the same characters.
+    """
+    return escape_html(text).translate(_ATTR_TABLE)
+
+
 def escape_md(text: str) -> str:
     """One line of inert text for Markdown (and HTML): no markup, link, attribute list or template.
 
@@ -96,6 +110,10 @@ def _finalize(value: Any) -> Any:
     return Markup(escape_html(value))
 
 
+def _attr(value: Any) -> Markup:
+    return Markup(escape_attr(value))
+
+
 def _md(value: Any) -> Markup:
     return Markup(escape_md(value))
 
@@ -120,7 +138,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(md=_md, md_block=_md_block, filter_text=_filter, hms=format_hms)
+    env.filters.update(attr=_attr, md=_md, md_block=_md_block, filter_text=_filter, hms=format_hms)
     env.globals["link"] = lambda url, text: Markup(link_html(url, text))
     return env
 
