@@ -62,8 +62,8 @@ def build_test_site(root: Path, session_dirs, *, strict: bool = False) -> Path:
     import os
     import sys
 
-    from rapporteur.site.pages import render_site
-    from rapporteur.site.build import build_search_index, session_view
+    from rapporteur.site.build import build_search_index, render_site
+    from rapporteur.site.views import session_view
 
     shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
     docs = root / "docs"
@@ -82,7 +82,7 @@ def build_test_site(root: Path, session_dirs, *, strict: bool = False) -> Path:
 
 def serve_site(site: Path):
     """Serve a built site on 127.0.0.1 with Range support; yields its base URL (use with `yield from`)."""
-    from rapporteur.site.build import make_server
+    from rapporteur.site.serve import make_server
 
     server = make_server(site, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

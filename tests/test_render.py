@@ -17,17 +17,10 @@ import yaml
 
 from rapporteur.errors import RapporteurError
 from rapporteur.core.records import Agenda, AgendaItem, Turn, Turns, Word, turn_id
-from rapporteur.site.pages import (
-    SessionView,
-    escape_html,
-    escape_md,
-    link_html,
-    one_line_reason,
-    render_home,
-    render_session,
-    render_site,
-    safe_url,
-)
+from rapporteur.site.build import render_site
+from rapporteur.site.markup import escape_html, escape_md, link_html, safe_url
+from rapporteur.site.pages import render_home, render_session
+from rapporteur.site.views import SessionView, one_line_reason
 from rapporteur.core.session import AgendaEntry, Person, Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -413,7 +406,7 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
 def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monkeypatch):
     import dataclasses
 
-    from rapporteur.site import pages as render
+    from rapporteur.site import build as render
 
     views = [dataclasses.replace(view, session=dataclasses.replace(view.session, id=f"igf2023-ws{i}")) for i in range(5)]
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # worker processes even on a one-core machine
@@ -422,3 +415,18 @@ def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monk
     for v in views:
         assert parallel[v.session.id] == render.session_downloads(v)
         assert set(parallel[v.session.id]) == {f"{v.session.id}.{ext}" for ext in ("vtt", "srt", "txt", "json")}
+
+
+def test_markdown_links_cannot_form_inside_attributes_of_inline_html():
+    """Python-Markdown finds links inside an inline tag's attributes; their quotes would end the attribute."""
+    from rapporteur.core.records import Claim, Summary
+    from rapporteur.site.summary import summary_markdown
+
+    name = 'Ana [x](onmouseover=alert(1)//) ![i](onerror=alert(2)//)'
+    turns = Turns(turns=(make_turn(1.0, name, "words"),), speakers={}, language="en", duration=2.0)
+    summary = Summary(abstract=(Claim(text="said", turns=(turns.turns[0].id,)),), items=(), speakers=(), quotes=())
+    for text in (summary_markdown(summary, turns), link_html("https://example.org/[x](onmouseover=alert(3)//)", "x")):
+        parsed = parse_html(md('!!! abstract "S"\n\n    ' + text.strip().replace("\n", "\n    ")))
+        attrs = [name for _, a in parsed.tags for name in a]
+        assert not [a for a in attrs if a.startswith("on")], text
+        assert [t for t, _ in parsed.tags].count("a") == 1, text

@@ -14,15 +14,10 @@ import numpy as np
 import pytest
 
 from rapporteur.core.records import Agenda, AgendaItem, Turns
-from rapporteur.site.pages import (
-    SessionView,
-    choose_player,
-    is_named,
-    render_session,
-    render_site,
-    speaker_slugs,
-    youtube_id,
-)
+from rapporteur.site.build import render_site
+from rapporteur.site.pages import is_named, render_session, speaker_slugs
+from rapporteur.site.player import choose_player, youtube_id
+from rapporteur.site.views import SessionView
 from rapporteur.core.session import Person
 from test_render import HOSTILE, make_turn, md, new_session, parse_html
 
@@ -164,7 +159,7 @@ def test_site_audio_is_encoded_once_per_source(tmp_path):
 
 @pytest.fixture
 def range_server(tmp_path):
-    from rapporteur.site.build import make_server
+    from rapporteur.site.serve import make_server
 
     (tmp_path / "a.bin").write_bytes(bytes(range(256)) * 4)
     server = make_server(tmp_path, port=0)
@@ -199,9 +194,9 @@ def test_range_server_unsatisfiable(range_server):
 def test_downloads_are_laid_out_again_only_when_their_inputs_change(tmp_path, monkeypatch):
     import shutil
 
-    import rapporteur.site.pages as render
+    import rapporteur.site.build as render
     from conftest import ROOT
-    from rapporteur.site.build import session_view
+    from rapporteur.site.views import session_view
 
     demo = tmp_path / "recordings" / "demo"
     shutil.copytree(ROOT / "recordings" / "demo-ai-governance-roundtable", demo,

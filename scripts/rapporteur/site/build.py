@@ -1,40 +1,40 @@
-"""The archive site: gather every session's artefacts, render docs/, build site/, index it.
+"""The archive site: gather every session's view, write docs/ (pages and downloads), build site/, index it.
 
 One broken session never stops the archive: it is rendered with its error
-(one line, no traceback) and reported, and the rest are built.  Search is
-Pagefind, run on the built site (its binary ships in the ``pagefind_bin``
-wheel: nothing is downloaded).  ``serve`` is a static server that honours
-HTTP Range requests, which browsers need to seek in audio.
+(one line, no traceback) and reported, and the rest are built.  ``render_site``
+writes with ``write_text_atomic``, so unchanged pages keep their mtime.  Search
+is Pagefind, run on the built site (its binary ships in the ``pagefind_bin``
+wheel: nothing is downloaded).  Serving is serve.py.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
+from ..core.fsutil import digest, write_text_atomic
 from ..errors import RapporteurError
-from ..pipeline import ERROR_FILE
-from .pages import SessionView, load_view, render_site
-from ..core.session import load_session
+from . import exports, markup, views
+from .exports import DOWNLOADS, get_writer
+from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_home, render_session, render_speaker,
+                    render_speaker_index, speaker_appearances, speaker_slugs)
+from .player import choose_player, ensure_site_audio
+from .serve import RangeRequestHandler, make_server, serve  # noqa: F401 (the CLI's and benchmarks' names)
+from .views import SessionView, session_view
 
+_SESSION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
-def session_view(session_dir: Path) -> SessionView:
-    """Everything the site shows about one session (raises on a bad session.yaml)."""
-    session = load_session(session_dir)
-    error = None
-    err_file = session_dir / ERROR_FILE
-    if err_file.is_file():
-        error = err_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[0][:300]
-    try:
-        return load_view(session, error=error)
-    except RapporteurError as exc:
-        return SessionView(session=session, turns=None, agenda=None, error=str(exc))
+DOWNLOADS_STAMP = ".downloads.key"
+"""Fingerprint of what a session's downloads were made from (their caption layout is the slow part)."""
+PARALLEL_DOWNLOADS_FROM = 4
+"""Lay out the downloads of this many sessions or more in worker processes (one per core):
+caption layout is most of a cold build (300 ninety-minute sessions: ~0.3 s each)."""
 
 
 def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] = print) -> list[str]:
@@ -50,6 +50,158 @@ def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] =
     written = render_site(views, Path(docs))
     log(f"rendered {len(views)} session(s) into {docs}/ ({len(written)} files)")
     return problems
+
+
+# ------------------------------------------------------------------ downloads
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def downloads_key(view: SessionView) -> str | None:
+    """A fingerprint of the downloads' inputs: turns.json, session.yaml and the export code (exports, views, markup).
+
+    None when the turns did not come from the session's turns.json (nothing to compare)."""
+    turns_file = view.session.dir / "turns.json"
+    try:
+        parts = [turns_file.read_bytes(), view.session.file.read_bytes(),
+                 *(Path(m.__file__).read_bytes() for m in (exports, views, markup))]
+    except OSError:
+        return None
+    return digest(*parts)
+
+
+def session_downloads(view: SessionView) -> dict[str, str]:
+    """File name → content of the session's downloads (none without turns)."""
+    if view.turns is None or not view.turns.turns:
+        return {}
+    return {
+        f"{view.session.id}.{ext}": get_writer(ext).to_string(view.turns, session=view.session)
+        for ext, _ in DOWNLOADS
+    }
+
+
+def _download_names(view: SessionView) -> list[str]:
+    return [f"{view.session.id}.{ext}" for ext, _ in DOWNLOADS] if view.turns is not None and view.turns.turns else []
+
+
+def _downloads_fresh(view: SessionView, folder: Path, key: str | None) -> bool:
+    """The downloads in ``folder`` were made from the same inputs (see ``downloads_key``)."""
+    names = _download_names(view)
+    return bool(key and names and _read_text(folder / DOWNLOADS_STAMP) == key
+                and all((folder / n).is_file() for n in names))
+
+
+def downloads_in_parallel(views: Sequence[SessionView]) -> dict[str, dict[str, str]]:
+    """Session id → its downloads (``session_downloads``), over the cores when there are many."""
+    workers = min(os.cpu_count() or 1, len(views))
+    if workers < 2 or len(views) < PARALLEL_DOWNLOADS_FROM:
+        return {v.session.id: session_downloads(v) for v in views}
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(session_downloads, views, chunksize=max(1, len(views) // (workers * 8)))
+        return {v.session.id: files for v, files in zip(views, results)}
+
+
+# ------------------------------------------------------------------ docs/
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    if root.is_dir():
+        for child in root.iterdir():
+            if child.name not in keep:
+                _remove(child)
+
+
+def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = True) -> list[Path]:
+    """Write the home page, session pages, downloads and speaker pages under ``docs_dir``.
+
+    Returns every generated path (written or already up to date).  Folders in
+    ``docs_dir/sessions/`` and ``docs_dir/speakers/`` that belong to no session
+    or person, and stray files inside them, are removed; nothing else is.
+    With ``site_audio``, sessions with local media get ``<id>.ogg`` next to
+    their page (see ``ensure_site_audio``).
+    """
+    docs_dir = Path(docs_dir)
+    ids = [v.session.id for v in views]
+    bad = [i for i in ids if not _SESSION_ID.match(i)]
+    if bad:
+        raise RapporteurError(f"invalid session ids {bad!r}", hint="session folders use lower-case letters, digits, '.', '_' or '-'")
+    dupes = sorted(i for i, c in Counter(ids).items() if c > 1)
+    if dupes:
+        raise RapporteurError(f"session ids used twice: {', '.join(dupes)}")
+
+    slugs = speaker_slugs(views)
+    written: list[Path] = []
+    home = docs_dir / "index.md"
+    write_text_atomic(home, render_home(views, slugs=slugs))
+    written.append(home)
+
+    root = docs_dir / SESSIONS_DIR
+    keys = {v.session.id: downloads_key(v) for v in views}
+    fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, keys[v.session.id])}
+    laid_out = downloads_in_parallel([v for v in views if v.session.id not in fresh])
+    for v in views:
+        folder = root / v.session.id
+        if folder.is_symlink() or folder.is_file():
+            folder.unlink()
+        keep: set[str] = set()
+        audio = ensure_site_audio(v.session, folder) if site_audio else None
+        if audio is not None:
+            keep |= {audio.name, f".{audio.name}.source"}
+            written.append(audio)
+        player = choose_player(v.session, has_local_audio=audio is not None)
+        files = {"index.md": render_session(v, slugs=slugs, player=player)}
+        key = keys[v.session.id]
+        names = _download_names(v)
+        if v.session.id in fresh:
+            keep |= set(names) | {DOWNLOADS_STAMP}  # unchanged since the last build: not laid out again
+            written += [folder / n for n in names]
+        else:
+            files.update(laid_out[v.session.id])
+            if key and names:
+                files[DOWNLOADS_STAMP] = key
+        for name, text in files.items():
+            write_text_atomic(folder / name, text)
+            written.append(folder / name)
+        keep |= set(files)
+        for stray in folder.iterdir():
+            if stray.name not in keep:
+                _remove(stray)
+    _prune(root, set(ids))
+
+    people = speaker_appearances(views, slugs)
+    names = {slugs[key]: name for key, name in display_names(views).items()}
+    sroot = docs_dir / SPEAKERS_DIR
+    entries = []
+    for slug, apps in sorted(people.items()):
+        page = sroot / slug / "index.md"
+        write_text_atomic(page, render_speaker(names[slug], apps))
+        written.append(page)
+        entries.append((names[slug], slug, apps))
+        for stray in page.parent.iterdir():
+            if stray.name != "index.md":
+                _remove(stray)
+    index = sroot / "index.md"
+    write_text_atomic(index, render_speaker_index(entries))
+    written.append(index)
+    _prune(sroot, set(people) | {"index.md"})
+    return written
+
+
+# ------------------------------------------------------------------ site/
 
 
 def _run_tool(args: list[str], what: str, path: Path, *, hint: str = "", ok: Callable[[], bool] = lambda: True) -> None:
@@ -84,94 +236,3 @@ def build_search_index(site_dir: Path, *, log: Callable[[str], None] = print) ->
     log(f"search index built into {site_dir}/pagefind/")
 
 
-# ------------------------------------------------------------------ serving
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
-    """``SimpleHTTPRequestHandler`` plus single-range ``Range: bytes=a-b`` (206 / 416)."""
-
-    extensions_map = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".vtt": "text/vtt",
-        ".ogg": "audio/ogg",
-        ".opus": "audio/ogg",
-        ".js": "text/javascript",
-        ".wasm": "application/wasm",
-    }
-
-    def send_head(self):  # noqa: D102 - same contract as the base class
-        header = self.headers.get("Range")
-        path = self.translate_path(self.path)
-        if not header or os.path.isdir(path):
-            return super().send_head()
-        m = _RANGE.match(header.strip())
-        try:
-            f = open(path, "rb")
-        except OSError:
-            self.send_error(404, "File not found")
-            return None
-        size = os.fstat(f.fileno()).st_size
-        if m is None or (not m.group(1) and not m.group(2)):
-            f.close()
-            return super().send_head()  # several ranges or nonsense: the whole file
-        if m.group(1):
-            start = int(m.group(1))
-            end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
-        else:  # the last N bytes
-            start, end = max(0, size - int(m.group(2))), size - 1
-        if start >= size or start > end:
-            f.close()
-            self.send_response(416)
-            self.send_header("Content-Range", f"bytes */{size}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.end_headers()
-        f.seek(start)
-        self._remaining = end - start + 1
-        return f
-
-    def copyfile(self, source, outputfile):
-        remaining = getattr(self, "_remaining", None)
-        if remaining is None:
-            return super().copyfile(source, outputfile)
-        self._remaining = None
-        while remaining > 0:
-            chunk = source.read(min(64 * 1024, remaining))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            remaining -= len(chunk)
-
-    def end_headers(self):
-        if self.command in ("GET", "HEAD"):  # tell the browser it may ask for ranges
-            self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
-
-    def log_message(self, format, *args):  # noqa: A002 - quiet unless asked
-        if os.environ.get("RAPPORTEUR_SERVE_LOG"):
-            super().log_message(format, *args)
-
-
-def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000) -> http.server.ThreadingHTTPServer:
-    """A threaded static server for ``directory`` that honours Range requests (not started)."""
-    handler = functools.partial(RangeRequestHandler, directory=str(directory))
-    return http.server.ThreadingHTTPServer((host, port), handler)
-
-
-def serve(directory: Path = Path("site"), host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve a built site until interrupted."""
-    server = make_server(Path(directory), host, port)
-    print(f"serving {directory}/ on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()

@@ -25,7 +25,17 @@ import webvtt
 
 from ..errors import RapporteurError
 from ..core.records import SpeechTurn, Turn, Turns, to_json
-from ..core.session import Session
+from ..core.session import Session, load_session
+from .markup import format_hms
+from .views import load_view, speaker_name, turn_text
+
+DOWNLOADS = (
+    ("vtt", "captions (WebVTT)"),
+    ("srt", "subtitles (SRT)"),
+    ("txt", "text"),
+    ("json", "JSON"),
+)
+"""The formats a session page offers for download, with their link labels."""
 
 _SPACE = re.compile(r"\s+")
 _CLOSERS = re.escape("\"'”’»)]")
@@ -36,27 +46,6 @@ PAUSE = 1.0
 """Seconds of silence between two words that always end a cue."""
 _SHORT_PAUSE = 0.25
 """Seconds: a gap this long is a better place to cut than none."""
-
-
-# ------------------------------------------------------------------- helpers
-
-
-def speaker_name(turn: Turn, turns: Turns | None = None) -> str:
-    """The display name of a turn's speaker (name, else mapped label, else label)."""
-    name = turn.speaker or (turns.speakers.get(turn.label, "") if turns else "") or turn.label
-    return _SPACE.sub(" ", name).strip()
-
-
-def format_hms(seconds: float) -> str:
-    """``hh:mm:ss`` (seconds floored)."""
-    s = max(0, int(math.floor(seconds + 1e-6)))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def turn_text(turn: Turn) -> str:
-    """A turn's text on one line (its words joined when ``text`` is empty)."""
-    text = turn.text or "".join(w.text for w in turn.words)
-    return _SPACE.sub(" ", text).strip()
 
 
 # ----------------------------------------------------------------- cue model
@@ -480,9 +469,6 @@ def get_writer(fmt: str) -> Writer:
 
 def export_session(session_dir: Path, fmt: str) -> str:
     """A session's ``turns.json`` in one export format, as text."""
-    from .pages import load_view
-    from ..core.session import load_session
-
     session = load_session(Path(session_dir))
     turns = load_view(session).turns
     if turns is None:

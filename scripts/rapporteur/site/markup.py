@@ -1,14 +1,24 @@
-"""Escaping and links for the site's Markdown and HTML (a leaf: imports nothing of the package).
+"""Escaping, links and the template environment of the site's Markdown and HTML (a leaf: imports nothing of the package).
 
 Every text that comes from session.yaml or a transcript goes through ``escape_md``
-(or ``escape_html`` inside attributes); links are only ever http(s).
+(or ``escape_html`` inside attributes); links are only ever http(s).  HTML is
+written by the Jinja2 templates in ``templates/`` (``render``): autoescape is on
+and undefined names are errors; the ``md`` filter (``escape_md``) adds the
+escaping of Markdown's own characters, which autoescape alone leaves, because
+the pages are Markdown that MkDocs renders.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import math
 import re
+from typing import Any
 from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
 
 _SPACE = re.compile(r"\s+")
 
@@ -32,6 +42,20 @@ def filter_text(value: str) -> str:
 def escape_html(text: str) -> str:
     """Text for HTML element content or a quoted attribute value."""
     return html.escape(str(text), quote=True)
+
+
+_ATTR_TABLE = {ord("["): "&#91;", ord("]"): "&#93;"}
+
+
+def escape_attr(text: str) -> str:
+    """A quoted attribute value of inline HTML inside Markdown: ``escape_html`` plus ``[`` ``]``.
+
+    Python-Markdown still finds links inside the attributes of an inline tag:
+    ``title="[x](onmouseover=alert(1)//)"`` would become ``title="<a href="...">``,
+    whose quotes end the attribute.  Without brackets no link (or image) forms;
+    the browser decodes the references back to the same characters.
+    """
+    return escape_html(text).translate(_ATTR_TABLE)
 
 
 def escape_md(text: str) -> str:
@@ -70,9 +94,60 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
+def format_hms(seconds: float) -> str:
+    """``hh:mm:ss`` (seconds floored), as timestamps are shown on pages and in exports."""
+    s = max(0, int(math.floor(seconds + 1e-6)))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# ----------------------------------------------------------------- templates
+
+
+def _finalize(value: Any) -> Any:
+    """Autoescape with ``html.escape``'s spelling of entities (``&quot;``, ``&#x27;``), as ``escape_html`` writes them."""
+    if isinstance(value, Markup) or hasattr(value, "__html__"):
+        return value
+    return Markup(escape_html(value))
+
+
+def _attr(value: Any) -> Markup:
+    return Markup(escape_attr(value))
+
+
+def _md(value: Any) -> Markup:
+    return Markup(escape_md(value))
+
+
+def _md_block(value: Any) -> Markup:
+    return Markup(escape_md_block(value))
+
+
+def _filter(value: Any) -> Markup:
+    return Markup(filter_text(value))
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The site's Jinja2 environment: ``templates/`` of this package, autoescape, strict undefined names."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__ or "rapporteur.site", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(attr=_attr, md=_md, md_block=_md_block, filter_text=_filter, hms=format_hms)
+    env.globals["link"] = lambda url, text: Markup(link_html(url, text))
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """A template of ``templates/`` rendered with ``context`` (HTML or Markdown, without a trailing newline)."""
+    return environment().get_template(template).render(**context)
+
+
 def link_html(url: str | None, text: str) -> str:
     """An ``<a>`` to an http(s) URL, or the escaped text alone."""
-    ok = safe_url(url)
-    if ok is None:
-        return escape_md(text)
-    return f'<a href="{escape_html(ok)}" rel="nofollow noopener">{escape_md(text)}</a>'
+    return render("link.html", url=safe_url(url), text=text)
