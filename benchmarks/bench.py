@@ -87,7 +87,7 @@ def stage(session: Path, name: str, *extra: str) -> dict:
 
 def long_recording(session: Path, hours: float) -> dict:
     """The whole pipeline on a recording of about ``hours`` (the meeting repeated): time and peak memory."""
-    from rapporteur.media import ffmpeg_exe
+    from rapporteur.core.media import ffmpeg_exe
 
     long = WORK / f"meeting-{hours:g}h"
     long.mkdir(parents=True, exist_ok=True)
@@ -110,7 +110,7 @@ def long_recording(session: Path, hours: float) -> dict:
 
 
 def audio_seconds(session: Path) -> float:
-    from rapporteur.media import wav_duration
+    from rapporteur.core.media import wav_duration
 
     return wav_duration(session / "audio.wav")
 

@@ -354,7 +354,7 @@ def test_import_is_cheap():
 
 @pytest.fixture(scope="module")
 def fixture_audio(tmp_path_factory):
-    from rapporteur.media import decode_to_wav, read_wav
+    from rapporteur.core.media import decode_to_wav, read_wav
 
     wav = tmp_path_factory.mktemp("diarize") / "audio.wav"
     decode_to_wav(FIXTURE / "recording.ogg", wav)

@@ -1,4 +1,4 @@
-from rapporteur import media
+from rapporteur.core import media
 from rapporteur.cli import main
 
 

@@ -5,7 +5,7 @@ import pytest
 from conftest import espeak, write_session
 from rapporteur.errors import FetchError
 from rapporteur.fetch import download, ensure_audio, media_path
-from rapporteur.media import container_duration, decode_to_wav, read_wav, wav_duration
+from rapporteur.core.media import container_duration, decode_to_wav, read_wav, wav_duration
 from rapporteur.core.session import load_session
 
 SPEECH = "Good morning and welcome to this session on the governance of artificial intelligence."

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from rapporteur.eval import synth
-from rapporteur.media import container_duration, decode_to_wav, read_wav
+from rapporteur.core.media import container_duration, decode_to_wav, read_wav
 from rapporteur.core.session import load_session, parse_session
 from rapporteur.eval.synth import Line, ScriptError, SynthOptions
 

@@ -3,7 +3,7 @@ import pytest
 
 from conftest import espeak
 from rapporteur.errors import ModelError, StageError
-from rapporteur.media import decode_to_wav, read_wav
+from rapporteur.core.media import decode_to_wav, read_wav
 from rapporteur.models import bundled_base, bundled_tiny_en, resolve_faster_whisper_model
 from rapporteur.core.records import to_json, transcript_from_dict
 from rapporteur.transcribe import TranscribeOptions, get_backend, session_prompt, transcribe

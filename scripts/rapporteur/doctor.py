@@ -46,7 +46,7 @@ def check_python() -> Check:
 
 def check_ffmpeg() -> Check:
     from .errors import RapporteurError
-    from .media import ffmpeg_exe
+    from .core.media import ffmpeg_exe
 
     try:
         exe = ffmpeg_exe()

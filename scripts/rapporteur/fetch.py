@@ -181,7 +181,7 @@ def recording_digest(session: Session) -> str:
 
 def ensure_audio(session: Session, options: FetchOptions = FetchOptions(), *, folder: SessionFolder | None = None) -> Path:
     """``audio.wav`` for the session, fetched and decoded when missing or stale."""
-    from .media import decode_to_wav  # numpy: only when audio is needed
+    from .core.media import decode_to_wav  # numpy: only when audio is needed
 
     folder = folder or SessionFolder(session.dir, name=session.id)
     wav = folder.path(files.AUDIO)

@@ -379,7 +379,7 @@ class SessionRun:
 
     def _load_audio(self):
         if self._audio is None:
-            from .media import read_wav
+            from .core.media import read_wav
 
             t0 = time.monotonic()
             wav = ensure_audio(self.session, replace(self.config.fetch, quiet=self.quiet_progress), folder=self.folder)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from .errors import ModelError, StageError
-from .media import SAMPLE_RATE
+from .core.media import SAMPLE_RATE
 from .core.progress import ProgressFn, null_progress
 from .core.records import Segment, Transcript, Word, sec
 

@@ -452,7 +452,7 @@ def rttm_name(speaker: str) -> str:
 
 def rttm_text(timeline: Timeline, file_id: str) -> str:
     """RTTM, one SPEAKER line per line of speech (times in ms resolution)."""
-    from ..diarize import to_rttm
+    from ..core.rttm import to_rttm
 
     return to_rttm([SpeechTurn(start=sec(p.start), end=sec(p.end), label=p.speaker) for p in timeline.lines], file_id)
 
@@ -618,7 +618,7 @@ def render(script: Script, outdir: Path, *, fmt: str = "ogg") -> SynthReference:
     if fmt == "wav":
         write_bytes_atomic(outdir / recording, wav)
     else:
-        from ..media import encode_opus
+        from ..core.media import encode_opus
 
         with tempfile.TemporaryDirectory(prefix="rapporteur-synth-") as tmp:
             src = Path(tmp) / "mix.wav"

@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..core.folder import TURNS, SessionFolder
 from ..core.fsutil import digest, write_text_atomic
 from ..errors import RapporteurError
 from . import exports, markup, views
@@ -66,7 +67,7 @@ def downloads_key(view: SessionView) -> str | None:
     """A fingerprint of the downloads' inputs: turns.json, session.yaml and the export code (exports, views, markup).
 
     None when the turns did not come from the session's turns.json (nothing to compare)."""
-    turns_file = view.session.dir / "turns.json"
+    turns_file = SessionFolder(view.session.dir).path(TURNS)
     try:
         parts = [turns_file.read_bytes(), view.session.file.read_bytes(),
                  *(Path(m.__file__).read_bytes() for m in (exports, views, markup))]

@@ -442,7 +442,7 @@ class RttmWriter(Writer):
     extension: ClassVar[str] = "rttm"
 
     def write(self, turns: Turns, file: TextIO, *, session: Session | None = None) -> None:
-        from ..diarize import to_rttm
+        from ..core.rttm import to_rttm
 
         named = [SpeechTurn(start=t.start, end=t.end, label=speaker_name(t, turns) or "unknown") for t in turns.turns]
         file.write(to_rttm(named, session.id if session is not None else "session"))

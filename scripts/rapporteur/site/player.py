@@ -95,7 +95,7 @@ def ensure_site_audio(session: Session, folder: Path, *, bitrate: str = SITE_AUD
     bit rate, so the file is only encoded again when the source changes.
     Returns the audio file, or None when the session has no local media.
     """
-    from ..media import encode_opus
+    from ..core.media import encode_opus
 
     src = local_media(session)
     if src is None:

@@ -4,26 +4,21 @@ A view is one session with its ``turns.json``, ``agenda.json`` and the reason
 processing failed (``.error``), if it did.  Everything here reads records; no
 function writes a file or builds markup.
 
-The two names this module takes from outside ``core`` (``ERROR_FILE`` of the
-pipeline, ``fetched_media`` of fetch) are each imported once, in
-``session_view`` and ``local_media``: they move to ``core``'s SessionFolder.
+Artefacts are read through ``core``'s SessionFolder, with its one policy: a damaged
+or old-schema artefact is treated as missing (the pipeline rebuilds it), and the page
+says why in one line.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.records import (Agenda, AgendaItem, NamingEntry, Summary, Turn, Turns, agenda_from_dict, read_record,
-                            summary_from_dict, turn_id, turns_from_dict)
+from ..core.folder import AGENDA, AUDIO, SUMMARY, TURNS, SessionFolder
+from ..core.records import Agenda, AgendaItem, NamingEntry, Summary, Turn, Turns, turn_id
 from ..core.session import Session, load_session
-from ..errors import RapporteurError
-
-SUMMARY_FILE = "summary.json"
-"""A session folder's summary (written by the summarize stage), shown under "Summary"."""
 
 _SPACE = re.compile(r"\s+")
 _SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -54,39 +49,27 @@ class SessionView:
 
 
 def load_view(session: Session, *, error: str | None = None) -> SessionView:
-    """A session with its ``turns.json`` and ``agenda.json`` when they exist."""
-    return SessionView(
-        session=session,
-        turns=read_record(session.dir / "turns.json", turns_from_dict),
-        agenda=read_record(session.dir / "agenda.json", agenda_from_dict),
-        error=error,
-    )
+    """A session with its ``turns.json`` and ``agenda.json`` when they exist and are sound."""
+    folder = SessionFolder(session.dir, name=session.id)
+    turns, agenda = folder.read(TURNS), folder.read(AGENDA)
+    if error is None and folder.damaged:
+        name, why = next(iter(folder.damaged.items()))
+        error = f"{name} is damaged ({why}) — run make to rebuild it"
+    return SessionView(session=session, turns=turns, agenda=agenda, error=error)
 
 
 def session_view(session_dir: Path) -> SessionView:
     """Everything the site shows about one session (raises on a bad session.yaml)."""
-    from ..pipeline import ERROR_FILE
-
     session = load_session(session_dir)
-    error = None
-    err_file = session_dir / ERROR_FILE
-    if err_file.is_file():
-        error = err_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[0][:300]
-    try:
-        return load_view(session, error=error)
-    except RapporteurError as exc:
-        return SessionView(session=session, turns=None, agenda=None, error=str(exc))
+    error = SessionFolder(session_dir).error()
+    return load_view(session, error=error.splitlines()[0][:300] if error else None)
 
 
 def load_summary(view: SessionView) -> Summary | None:
     """The session's ``summary.json``, or None (none yet, no turns to cite, or damaged: the pipeline rebuilds it)."""
-    path = view.session.dir / SUMMARY_FILE
-    if not path.is_file() or view.turns is None:
+    if view.turns is None:
         return None
-    try:
-        return summary_from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
+    return SessionFolder(view.session.dir, name=view.session.id).read(SUMMARY)
 
 
 def local_media(session: Session) -> Path | None:
@@ -94,13 +77,12 @@ def local_media(session: Session) -> Path | None:
     path = session.recording_path
     if path is not None and path.is_file():
         return path
+    folder = SessionFolder(session.dir, name=session.id)
     if session.recording_is_url:
-        from ..fetch import fetched_media
-
-        fetched = fetched_media(session)
+        fetched = folder.fetched_media(session.recording)
         if fetched is not None:
             return fetched
-    wav = session.dir / "audio.wav"
+    wav = folder.path(AUDIO)
     return wav if wav.is_file() and session.recording else None
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FetchError
-from .core.fsutil import temp_path_for
+from ..errors import FetchError
+from .fsutil import temp_path_for
 
 SAMPLE_RATE = 16_000
 # a decoded stream shorter than the container says by more than this is truncated
