@@ -37,7 +37,6 @@ Heavy imports (torch, faster-whisper) happen inside functions.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Iterable
 
 import numpy as np
