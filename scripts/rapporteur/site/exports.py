@@ -26,6 +26,7 @@ import webvtt
 from ..errors import RapporteurError
 from ..core.records import SpeechTurn, Turn, Turns, to_json
 from ..core.session import Session, load_session
+from ..core.text import CLAUSE_END, SENTENCE_END
 from .markup import format_hms
 from .views import load_view, speaker_name, turn_text
 
@@ -38,9 +39,6 @@ DOWNLOADS = (
 """The formats a session page offers for download, with their link labels."""
 
 _SPACE = re.compile(r"\s+")
-_CLOSERS = re.escape("\"'”’»)]")
-_SENTENCE_END = re.compile(rf"[.!?…。！？][{_CLOSERS}]*$")
-_CLAUSE_END = re.compile(rf"[,;:—–、，；：][{_CLOSERS}]*$")
 
 PAUSE = 1.0
 """Seconds of silence between two words that always end a cue."""
@@ -146,9 +144,9 @@ def _greedy_lines(toks: Sequence[_Tok], max_chars: int) -> int:
 
 
 def _break_bonus(tok: _Tok, max_chars: int) -> float:
-    if _SENTENCE_END.search(tok.text):
+    if SENTENCE_END.search(tok.text):
         return (0.35 * max_chars) ** 2
-    if _CLAUSE_END.search(tok.text):
+    if CLAUSE_END.search(tok.text):
         return (0.25 * max_chars) ** 2
     return 0.0
 
@@ -238,9 +236,9 @@ class _TurnCutter:
         best, best_rank = len(toks), 0
         for k in range(1, len(toks)):
             tok, gap = toks[k - 1], toks[k].start - toks[k - 1].end
-            if _SENTENCE_END.search(tok.text):
+            if SENTENCE_END.search(tok.text):
                 rank, need = 3, 0.2
-            elif _CLAUSE_END.search(tok.text):
+            elif CLAUSE_END.search(tok.text):
                 rank, need = 2, 0.5
             elif gap >= _SHORT_PAUSE:
                 rank, need = 1, 0.6
@@ -285,7 +283,7 @@ class _TurnCutter:
                 cur.append(tok)
                 state = grown
                 i += 1
-            if _SENTENCE_END.search(tok.text) and self._fill(cur) >= 0.5:
+            if SENTENCE_END.search(tok.text) and self._fill(cur) >= 0.5:
                 self._emit(cur)
                 cur = []
         self._emit(cur)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import functools
 import html
-import math
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
+
+from ..core.text import format_hms  # noqa: F401 (the pages' and exports' clock, and the 'hms' filter)
 
 _SPACE = re.compile(r"\s+")
 
@@ -93,11 +94,6 @@ def safe_url(url: str | None) -> str | None:
         return None
     return url
 
-
-def format_hms(seconds: float) -> str:
-    """``hh:mm:ss`` (seconds floored), as timestamps are shown on pages and in exports."""
-    s = max(0, int(math.floor(seconds + 1e-6)))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 # ----------------------------------------------------------------- templates

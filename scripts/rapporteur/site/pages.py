@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from ..core.records import NamingEntry, Turn
 from ..core.session import Person
+from ..core.text import SENTENCE_SPLIT
 from .exports import DOWNLOADS
 from .markup import escape_html, escape_md, escape_md_block, format_hms, link_html, render, safe_url
 from .player import Player, choose_player, render_player
@@ -44,7 +45,6 @@ SPEAKER_COLOURS = 8
 """Turns get a ``speaker-N`` class, N < this, for the stylesheet's colours."""
 
 _SPACE = re.compile(r"\s+")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…。！？])\s+")
 
 
 def _front_matter(title: str) -> list[str]:
@@ -57,7 +57,7 @@ def _paragraphs(text: str, size: int = PARAGRAPH_WORDS) -> list[str]:
     paras: list[str] = []
     cur: list[str] = []
     count = 0
-    for sentence in _SENTENCE_SPLIT.split(text):
+    for sentence in SENTENCE_SPLIT.split(text):
         cur.append(sentence)
         count += len(sentence.split())
         if count >= size:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ..core.records import Claim, Summary, Turns, mmss
+from ..core.records import Claim, Summary, Turns
+from ..core.text import mmss
 from .markup import render
 
 _TURN_ID = re.compile(r"^t\d+$")
