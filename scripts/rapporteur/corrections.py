@@ -317,7 +317,7 @@ def parse_corrections(data: Any, *, source: str = CORRECTIONS_FILE) -> Correctio
         ))
     errors += _conflicts(entries, source)
     if errors:
-        raise CorrectionsError(f"{len(errors)} problem(s):\n  " + "\n  ".join(errors), path=source,
+        raise CorrectionsError(f"{source}: {len(errors)} problem(s):\n  " + "\n  ".join(errors), path=source,
                                hint="fix them; nothing from this file was applied")
     return Corrections(path=source, entries=tuple(entries), warnings=tuple(warnings))
 
@@ -378,7 +378,7 @@ def parse_glossary(data: Any, *, source: str = GLOSSARY_FILE) -> Glossary:
             seen[_tokens(heard)] = heard
             entries.append((heard, written))
     if errors:
-        raise CorrectionsError(f"{len(errors)} problem(s):\n  " + "\n  ".join(errors), path=source,
+        raise CorrectionsError(f"{source}: {len(errors)} problem(s):\n  " + "\n  ".join(errors), path=source,
                                hint="fix them; nothing from this file was applied")
     return Glossary(path=source, entries=tuple(entries), warnings=tuple(warnings))
 
@@ -452,13 +452,25 @@ def find_phrase(words: Sequence[Word], phrase: str, *, exact: bool = False) -> _
     if exact:
         return None
     goal = " ".join(target)
-    best: _Match | None = None
+    best: tuple[float, _Match] | None = None
     for size in {max(1, n - 1), n, n + 1}:
         for i in range(len(toks) - size + 1):
-            score = difflib.SequenceMatcher(None, goal, " ".join(toks[i:i + size]), autojunk=False).ratio()
-            if score >= MIN_SIMILARITY and (best is None or score > best.score):
-                best = _Match(owner[i], owner[i + size - 1], score)
-    return best
+            window = toks[i:i + size]
+            text = " ".join(window)
+            score = _ratio(goal, text)
+            if score < MIN_SIMILARITY:
+                continue
+            # prefer a window that starts and ends like the phrase and is as long (measured on the
+            # demo re-transcribed with tiny.en: "risk is human rights" for "risks human rights")
+            rank = (score + 0.3 * (_ratio(target[0], window[0]) + _ratio(target[-1], window[-1])) / 2
+                    - 0.5 * abs(len(text) - len(goal)) / len(goal))
+            if best is None or rank > best[0]:
+                best = (rank, _Match(owner[i], owner[i + size - 1], score))
+    return best[1] if best else None
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 _LEAD = re.compile(r"^\s*([^\w\s]*)")
@@ -648,6 +660,9 @@ def _apply_entry(turns: list[Turn], entry: CorrectionEntry, source: str) -> tupl
         before = _join(turn.words[m.first:m.last + 1])
         words = _respell(turn.words, m, heard, written)
         after = _join(words[m.first:m.last + 1 + len(words) - len(turn.words)])
+        if after == before:
+            done.append(f"{before!r} already so")
+            continue
         turn = _add(_with_words(turn, words, heard, written), TurnCorrection(kind="replace", source=source, before=before, after=after))
         done.append(f"{before!r} → {after!r}")
     target = turn
