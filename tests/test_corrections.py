@@ -225,6 +225,12 @@ def test_turn_id_and_fuzzy_phrase_and_neighbour():
     assert out.turns[0].text.endswith("new technology respects human rights.")
 
 
+def test_already_corrected_turns_are_refused():
+    out, _ = apply_corrections(SAMPLE, corr('turns:\n- at: "0:57"\n  merge_with_previous: true\n'))
+    with pytest.raises(ValueError):
+        apply_corrections(out, corr('turns:\n- at: "0:57"\n  merge_with_previous: true\n'))
+
+
 def test_entries_apply_in_file_order():
     text = ('turns:\n- at: "0:50"\n  split_at: and my second point\n'
             '- at: "0:53"\n  speaker: Xianhong Hu\n')

@@ -35,6 +35,12 @@ API for the pipeline stage (after naming, before agenda)::
     report.lines()                                     # one line per entry that could not be placed
     report.summary()                                   # "3 corrections applied, 1 not placed, 2 glossary replacements"
 
+``turns`` must be the uncorrected turns (what attribute + naming made): a merge applied twice would
+join one turn too many, so ``apply_corrections`` refuses turns that already carry corrections
+(ValueError). The stage should keep the uncorrected turns as its input (e.g. attribute writes them,
+corrections writes ``turns.json`` from them) and its fingerprint should name them and
+``fingerprint_parts``.
+
 Nothing changes when both are empty: ``to_json(apply_corrections(t, EMPTY, EMPTY)[0]) == to_json(t)``.
 Every change is recorded on its turn (``Turn.corrections``, a tuple of ``TurnCorrection``).
 Problems with a file raise :class:`CorrectionsError` listing every problem, one line each.
@@ -712,6 +718,8 @@ def apply_corrections(
     in that turn or a neighbour), so it is placed again when the session is re-transcribed. An entry
     that cannot be placed is reported (``report.lines()``) and changes nothing.
     """
+    if any(t.corrections for t in turns.turns):
+        raise ValueError("these turns are already corrected: apply corrections to the turns attribute and naming made")
     work = list(turns.turns)
     n_glossary = _apply_glossary(work, glossary) if glossary.entries else 0
     placements: list[Placement] = []
