@@ -146,8 +146,53 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for w in s.warnings:
             _err(f"warning: {w}")
         _log(f"{s.id}: ok ({len(s.speakers)} speakers, {len(s.agenda)} agenda items)")
+        _validate_corrections(d)
 
     return _batch(_session_dirs(args.sessions), work, debug=args.debug)
+
+
+def _validate_corrections(d: Path) -> None:
+    """corrections.yaml of the session and the archive's glossary.yaml (beside the session folders)."""
+    from .corrections import CORRECTIONS_FILE, load_corrections, load_glossary
+
+    if (d / CORRECTIONS_FILE).is_file():
+        c = load_corrections(d)
+        for w in c.warnings:
+            _err(f"warning: {w}")
+        _log(f"{d.name}: {CORRECTIONS_FILE} ok ({len(c.entries)} entries)")
+    g = load_glossary(d.resolve().parent)
+    for w in g.warnings:
+        _err(f"warning: {w}")
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    """Append one entry to SESSION/corrections.yaml after placing it on the current turns.json."""
+    from .core.records import read_record, turns_from_dict
+    from .corrections import CORRECTIONS_FILE, CorrectionsError, append_entry, check_entry, load_corrections
+
+    d = Path(args.session)
+    turns = read_record(d / "turns.json", turns_from_dict)
+    if turns is None:
+        raise CorrectionsError("no turns.json yet — run `rapporteur run` on the session first", path=d)
+    entry: dict = {"at": args.at}
+    if args.replace:
+        pairs = {}
+        for item in args.replace:
+            heard, sep, said = item.partition("=")
+            if not sep:
+                raise CorrectionsError(f"--replace {item!r}: write it as \"words as heard=what was said\"", path=d / CORRECTIONS_FILE)
+            pairs[heard.strip()] = said.strip()
+        entry["replace"] = pairs
+    if args.split_at is not None:
+        entry["split_at"] = args.split_at
+    if args.speaker is not None:
+        entry["speaker"] = args.speaker
+    if args.merge_with_previous:
+        entry["merge_with_previous"] = True
+    check_entry(entry, turns, load_corrections(d))
+    path = append_entry(d, entry)
+    _log(f"{path}: entry added (at {args.at}); `make` applies it")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -248,9 +293,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-render", action="store_true", help="build from docs/ as it is")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("validate", help="check session.yaml files")
+    p = sub.add_parser("validate", help="check session.yaml files (and corrections.yaml, glossary.yaml)")
     p.add_argument("sessions", nargs="+", metavar="SESSION_DIR")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("correct", help="add a correction to SESSION/corrections.yaml (checked against its turns.json)",
+                       epilog='e.g. rapporteur correct recordings/x --at 0:28 --replace "risks human rights=respects human rights"')
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("--at", required=True, help="a moment inside the turn (m:ss or h:mm:ss, as the site shows it) or its id (t28400)")
+    p.add_argument("--replace", action="append", metavar="HEARD=SAID", help="a phrase as heard = what was said (repeatable)")
+    p.add_argument("--speaker", help="who really spoke the turn (with --split-at: the new turn)")
+    p.add_argument("--split-at", dest="split_at", metavar="WORDS", help="a new turn starts at these words")
+    p.add_argument("--merge-with-previous", dest="merge_with_previous", action="store_true",
+                   help="join the turn with the one before it")
+    p.set_defaults(func=cmd_correct)
 
     p = sub.add_parser("new", help="create recordings/<id>/session.yaml from an IGF session page (file or URL)")
     p.add_argument("source", help="saved page (.txt or .html) or its URL")

@@ -105,6 +105,8 @@ class Turn:
     speaker: str
     text: str
     words: tuple[Word, ...] = ()
+    corrections: tuple[TurnCorrection, ...] | None = None
+    """Human corrections applied to this turn (corrections.yaml, glossary.yaml); absent when none."""
 
 
 
@@ -300,7 +302,7 @@ def diarization_from_dict(d: dict) -> Diarization:
 
 
 def turns_from_dict(d: dict) -> Turns:
-    turns = tuple(Turn(**{**t, "words": _words(t.get("words", []))}) for t in d["turns"])
+    turns = tuple(Turn(**{**t, "words": _words(t.get("words", [])), **_turn_corrections(t)}) for t in d["turns"])
     naming = {str(k): naming_entry_from_dict(v) for k, v in (d.get("naming") or {}).items()}
     return Turns(**{**d, "turns": turns, "naming": naming})
 
@@ -336,3 +338,32 @@ def read_record(path: Path, parse: Callable[[dict], Any]) -> Any:
         return parse(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError, KeyError) as exc:
         raise RapporteurError(f"unreadable ({exc})", path=path, hint="delete it and run the pipeline again") from None
+
+
+# ---------------------------------------------------------------- human corrections
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnCorrection:
+    """One human correction applied to a turn (``turns.json`` ``turns[i].corrections``).
+
+    ``kind`` and what ``before``/``after`` hold:
+    glossary, replace: the words as heard → the words as written;
+    speaker: the old speaker → the new one;
+    split: the id of the turn that was cut → the id of the turn that starts at the words (on both halves);
+    merge: the id of the turn that was joined to this one → this turn's id.
+    """
+
+    kind: str
+    source: str
+    """Where the correction lives: ``corrections.yaml turns[3]`` or ``glossary.yaml "I GF"``."""
+    before: str
+    after: str
+
+
+def _turn_corrections(t: Mapping[str, Any]) -> dict[str, Any]:
+    raw = t.get("corrections")
+    return {"corrections": tuple(TurnCorrection(**c) for c in raw)} if raw is not None else {}
+
+
+_OMIT_NONE.add(Turn)  # a turn without corrections is written exactly as before they existed
