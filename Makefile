@@ -55,7 +55,7 @@ sessions: $(STAMPS) ## run the out-of-date stages of every session
 # every module of every subpackage (core/, diarize/, site/ …): the pipeline's code
 PIPELINE_CODE := $(shell find scripts/rapporteur -name '*.py' -not -path '*/site/*' -not -path '*/eval/*')
 SITE_CODE     := $(shell find scripts/rapporteur/site -type f -not -name '*.pyc')
-.build/sessions/%.stamp: recordings/%/session.yaml $$(filter-out $$(DERIVED),$$(wildcard recordings/$$*/*)) $$(wildcard rapporteur.yaml) $(PIPELINE_CODE) | $(INSTALLED)
+.build/sessions/%.stamp: recordings/%/session.yaml $$(filter-out $$(DERIVED),$$(wildcard recordings/$$*/*)) $$(wildcard rapporteur.yaml recordings/glossary.yaml) $(PIPELINE_CODE) | $(INSTALLED)
 	@mkdir -p $(@D)
 	@threads="$(THREADS)"; jobs=$$(echo "$(MAKEFLAGS)" | sed -n 's/.*-j\([0-9][0-9]*\).*/\1/p'); \
 	if [ -z "$$threads" ] && [ -n "$$jobs" ] && [ "$$jobs" -gt 1 ]; then \

@@ -258,3 +258,27 @@ def test_youtube_player_is_loaded_on_demand_and_seeks(watched, base_url):
     page.wait_for_function(f"window.ytCalls.some(c => c[0] === 'seekTo' && c[1] === {PHRASE_START})")
     assert watched.external == ["https://www.youtube.com/iframe_api"]
     assert watched.errors == []
+
+
+def test_edit_control_shows_each_turns_corrections_entry(watched, base_url):
+    """Every turn's edit control shows exactly the corrections.yaml entry rapporteur writes for it
+    (corrections.entry_yaml), and a hand-corrected turn says what changed."""
+    from rapporteur.core.records import turns_from_dict
+    from rapporteur.corrections import entry_yaml
+
+    turns = turns_from_dict(json.loads((DEMO / "turns.json").read_text(encoding="utf-8")))
+    page = watched.page
+    page.goto(base_url + PAGE, wait_until="networkidle")
+    assert page.locator("button.turn-edit").count() == len(turns.turns)
+    for turn in turns.turns:
+        page.locator(f"#{turn.id} button.turn-edit").click()
+        box = page.locator("dialog.rp-edit")
+        assert box.is_visible()
+        assert box.locator("textarea").input_value() == entry_yaml(turn, turns.turns), turn.id
+        assert "recordings/demo-ai-governance-roundtable/corrections.yaml" in box.locator("p").first.inner_text()
+        box.locator("button", has_text="Close").click()
+    corrected = [t for t in turns.turns if t.corrections]
+    assert corrected, "the demo commits real corrections"
+    note = page.locator(f"#{corrected[0].id}").locator("xpath=..").locator(".turn-note")
+    assert "Corrected by hand" in note.inner_text()
+    assert watched.errors == []

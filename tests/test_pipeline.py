@@ -62,6 +62,28 @@ def test_runs_every_stage_then_nothing(fixture_session):
     turns = json.loads((fixture_session / "turns.json").read_text())
     assert turns["turns"][0]["speaker"] == "Maria Lopez"
 
+    # a human correction and the archive's glossary re-run attribution and what follows, never ASR or diarization;
+    # an entry that cannot be placed is one warning line and stays in its file
+    first = turns["turns"][0]
+    word = first["text"].split()[0].strip(".,!?")
+    fixes = fixture_session / "corrections.yaml"
+    fixes.write_text(f'turns:\n  - at: "{first["id"]}"\n    speaker: Guest Speaker\n'
+                     '  - at: "0:59:00"\n    speaker: Nobody\n')
+    (fixture_session.parent / "glossary.yaml").write_text(f'"{word}": "{word.upper()}"\n')
+    log.clear()
+    fifth = statuses(run_session(fixture_session, FAST, log=log.append, quiet_progress=True))
+    assert fifth == {"transcribe": "up to date", "diarize": "up to date", "attribute": "done", "agenda": "done",
+                     "summarize": "done"}
+    corrected = json.loads((fixture_session / "turns.json").read_text())["turns"][0]
+    assert corrected["speaker"] == "Guest Speaker" and corrected["text"].startswith(word.upper())
+    kinds = {c["kind"] for c in corrected["corrections"]}
+    assert kinds == {"speaker", "glossary"}
+    warnings = [line for line in log if line.startswith("warning:")]
+    assert len(warnings) == 1 and "turns[1]" in warnings[0] and "not placed" in warnings[0]
+    assert "Nobody" in fixes.read_text()  # never dropped from the file
+    fixes.unlink()
+    (fixture_session.parent / "glossary.yaml").unlink()
+
     # another model re-transcribes (and re-attributes) but does not re-diarize
     other = with_overrides(FAST, "transcribe", beam_size=2)
     fourth = statuses(run_session(fixture_session, other, log=log.append, quiet_progress=True))

@@ -169,10 +169,80 @@
     }
     var b = ev.target.closest && ev.target.closest("button.turn-copy");
     if (b) copyLink(b);
+    var e = ev.target.closest && ev.target.closest("button.turn-edit");
+    if (e) showEdit(e);
   });
 
   window.addEventListener("hashchange", function () { go(location.hash, false); });
   if (location.hash) go(location.hash, false);
+
+  /* ---------------------------------------------------------- edit control */
+
+  // The corrections.yaml entry for a turn, as rapporteur.corrections.entry_yaml writes it (a test
+  // compares the two on every turn of the demo): `at` is the turn's mm:ss, or its id when another
+  // turn starts in the same second; YAML double-quoted scalars are JSON strings.
+  function mmss(seconds) {
+    var t = Math.max(0, Math.floor(seconds + 1e-9)), h = Math.floor(t / 3600), m = Math.floor(t % 3600 / 60), s = t % 60;
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return h ? h + ":" + two(m) + ":" + two(s) : two(m) + ":" + two(s);
+  }
+  function oneLine(text) { return text.split(/\s+/).filter(Boolean).join(" "); }
+
+  function entryYaml(turn) {
+    var head = turn.querySelector(".turn-head"), start = parseFloat(head.getAttribute("data-start"));
+    var second = Math.floor(start + 1e-9), same = 0;
+    doc.querySelectorAll(".turn-head[data-start]").forEach(function (h) {
+      if (Math.floor(parseFloat(h.getAttribute("data-start")) + 1e-9) === second) same += 1;
+    });
+    var id = head.id, speaker = turn.getAttribute("data-speaker") || "", phrase = turn.getAttribute("data-phrase") || "";
+    var at = same > 1 ? id : mmss(start);
+    return "  - at: " + JSON.stringify(at) + "    # " + id + ", " + oneLine(speaker) + "\n" +
+      "    replace:                # the words as heard: what was said\n" +
+      "      " + JSON.stringify(phrase) + ": " + JSON.stringify(phrase) + "\n" +
+      "    # speaker: " + JSON.stringify(speaker) + "\n";
+  }
+
+  var editBox = null;
+  function showEdit(button) {
+    var turn = button.closest(".turn");
+    if (!turn) return;
+    var match = location.pathname.match(/\/sessions\/([^\/]+)\//);
+    var file = "recordings/" + (match ? decodeURIComponent(match[1]) : "<session>") + "/corrections.yaml";
+    if (!editBox) {
+      editBox = doc.createElement("dialog");
+      editBox.className = "rp-edit";
+      editBox.setAttribute("aria-label", "Correct this turn");
+      var intro = doc.createElement("p"), area = doc.createElement("textarea"), row = doc.createElement("p");
+      area.setAttribute("readonly", ""); area.rows = 5; area.spellcheck = false;
+      var copy = doc.createElement("button"), close = doc.createElement("button"), link = doc.createElement("a");
+      copy.type = close.type = "button"; copy.textContent = "Copy"; close.textContent = "Close";
+      copy.className = "md-button md-button--primary"; close.className = "md-button"; link.className = "rp-edit-open";
+      copy.addEventListener("click", function () {
+        area.select();
+        var done = function (ok) { status.textContent = ok ? "Entry copied" : "Select the entry and copy it"; };
+        if (navigator.clipboard) navigator.clipboard.writeText(area.value).then(function () { done(true); }, function () { done(false); });
+        else done(false);
+      });
+      close.addEventListener("click", function () { editBox.close(); });
+      row.appendChild(copy); row.appendChild(close); row.appendChild(link);
+      editBox.appendChild(intro); editBox.appendChild(area); editBox.appendChild(row);
+      doc.body.appendChild(editBox);
+    }
+    var parts = editBox.children;
+    parts[0].textContent = "To correct this turn, paste this entry under turns: in " + file +
+      ", change what was said (or uncomment speaker:), and rebuild the site with make. The fix is kept on every rebuild.";
+    parts[1].value = entryYaml(turn);
+    var link = editBox.querySelector(".rp-edit-open"), base = doc.querySelector('meta[name="rp-edit-base"]');
+    if (base && base.content) {
+      link.href = base.content.replace(/\/+$/, "") + "/" + file;
+      link.textContent = "Open " + file + " in the repository's editor";
+      link.hidden = false;
+    } else {
+      link.hidden = true; link.removeAttribute("href"); link.textContent = "";
+    }
+    if (editBox.showModal) editBox.showModal(); else editBox.setAttribute("open", "");
+    parts[1].focus(); parts[1].select();
+  }
 
   /* ---------------------------------------------------------- copy link */
 

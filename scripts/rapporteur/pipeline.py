@@ -28,6 +28,7 @@ from .fetch import captions_file, captions_is_url, ensure_audio, fetch_captions,
 from .core.fsutil import digest
 from .core.progress import Progress
 from .core.session import Session, load_session
+from .corrections import apply_corrections, fingerprint_parts, load_corrections, load_glossary
 
 if TYPE_CHECKING:
     from .captions import CaptionOptions
@@ -193,7 +194,17 @@ def attribute_inputs(run: SessionRun) -> str:
         parts[-1] = run.folder.digest(found.name if found else files.CAPTIONS)
         parts.append(asdict(caption_options(run)))
     # sessions without captions keep the fingerprint they had before caption options existed
+    fixes = fingerprint_parts(*human_corrections(run))
+    if fixes:  # likewise sessions without corrections (and no glossary)
+        parts.append(fixes)
     return digest(*parts)
+
+
+def human_corrections(run: SessionRun):
+    """The session's corrections.yaml and the archive's glossary.yaml (recordings/glossary.yaml), read once per run."""
+    if run.corrections is None:
+        run.corrections = (load_corrections(run.session.dir), load_glossary(run.session.dir.parent))
+    return run.corrections
 
 
 def assign_words(run: SessionRun, transcript: records.Transcript) -> records.Turns:
@@ -222,6 +233,18 @@ def captions_step(run: SessionRun, turns: records.Turns, transcript: records.Tra
     return captioned_turns(turns, transcript.words(), captions, run.session.speakers, options=caption_options(run))
 
 
+def corrections_step(run: SessionRun, turns: records.Turns) -> tuple[records.Turns, str]:
+    """Step 4: the human corrections (corrections.yaml, then recordings/glossary.yaml's spellings), applied
+    to the machine's turns on every run; an entry that cannot be placed is one warning line and stays in its file."""
+    corrections, glossary = human_corrections(run)
+    if not fingerprint_parts(corrections, glossary):
+        return turns, ""
+    turns, report = apply_corrections(turns, corrections, glossary)
+    for line in report.lines():
+        run.log(f"warning: {run.session.id}: {line}")
+    return turns, f", {report.summary()}"
+
+
 def run_attribute(run: SessionRun, inputs: str) -> str:
     transcript = run.folder.require(files.TRANSCRIPT)
     turns = name_step(run, assign_words(run, transcript))
@@ -231,6 +254,8 @@ def run_attribute(run: SessionRun, inputs: str) -> str:
         turns = captions_step(run, turns, transcript)
         text = "caption" if caption_options(run).text == "captions" else "recognised"
         detail = f", official captions aligned (coverage {turns.parameters['captions']['coverage']:.0%}, {text} text)"
+    turns, fixed = corrections_step(run, turns)
+    detail += fixed
     run.folder.write(files.TURNS, replace(turns, inputs=inputs))
     named = sum(1 for v in naming.values() if v.source != "unnamed")
     return f"{len(turns.turns)} turns, {named}/{len(naming)} voices named{detail}"
@@ -319,7 +344,7 @@ TABLE: tuple[Stage, ...] = (
           also=(files.RTTM,)),
     Stage("attribute", files.TURNS, attribute_inputs, run_attribute,
           "transcript + diarization (+ captions) → turns.json (named speaker turns)",
-          steps=("attribute", "naming", "captions")),
+          steps=("attribute", "naming", "captions", "corrections")),
     Stage("agenda", files.AGENDA, agenda_inputs, run_agenda, "agenda items placed on the timeline → agenda.json",
           needs_recording=False, aliases=("segment",)),
     Stage("summarize", files.SUMMARY, summarize_inputs, run_summarize,
@@ -361,6 +386,7 @@ class SessionRun:
         self.folder = SessionFolder(session.dir, name=session.id, on_damaged=self._damaged)
         self._audio = None
         self._audio_lock = threading.Lock()
+        self.corrections = None  # (corrections.yaml, glossary.yaml), read when first needed
         self.results: list[StageResult] = []
 
     # ------------------------------------------------------------ helpers

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
 
-from ..core.records import NamingEntry, Turn
+from ..core.records import NamingEntry, Turn, TurnCorrection
 from ..core.session import Person
 from ..core.text import SENTENCE_SPLIT
 from .exports import DOWNLOADS
@@ -238,6 +238,17 @@ def _search_data(view: SessionView) -> str:
     )
 
 
+def _correction_note(c: TurnCorrection) -> str:
+    """One human correction as the page shows it (what changed, from what, where it lives)."""
+    if c.kind in ("replace", "glossary"):
+        return f"\u201c{c.before}\u201d \u2192 \u201c{c.after}\u201d ({c.source})"
+    if c.kind == "speaker":
+        return f"speaker {c.before} \u2192 {c.after} ({c.source})"
+    if c.kind == "split":
+        return f"a new turn starts here ({c.source})"
+    return f"joined with the turn before ({c.source})"
+
+
 def _transcript(view: SessionView, anchors_of_turns: Sequence[str], items, item_anchors, slugs) -> str:
     """The "Transcript" section's blocks: turns, with each timed agenda item's heading where it starts."""
     assert view.turns is not None
@@ -263,6 +274,10 @@ def _transcript(view: SessionView, anchors_of_turns: Sequence[str], items, item_
             "href": _speaker_href(name, slugs, "../../"),
             "colour": colour.get(name, "speaker-0"),
             "paras": _paragraphs(turn_text(turn)),
+            # the edit control's entry (docs/assets/rapporteur.js): the words to correct and who spoke
+            "phrase": " ".join(turn.text.split()[:6]),
+            "speaker": turn.speaker,
+            "corrected": [_correction_note(c) for c in turn.corrections or ()],
         })
     blocks += [heading(item) for item in timed]  # items after the last turn keep their heading (and the agenda link works)
     return render("transcript.md", blocks=blocks).rstrip()
