@@ -164,6 +164,8 @@ class Person:
     affiliation: str = ""
     stakeholder_group: str = ""
     region: str = ""
+    honorific: str = ""
+    """A title printed before the name on the session page ("H.E.", "Dr.", "Prof."); never part of ``name``."""
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -185,6 +187,10 @@ class Session:
     title: str
     event: str = ""
     date: dt.date | None = None
+    time: str = ""
+    """As the session page prints it, e.g. "04:30–06:00 UTC" (free text)."""
+    room: str = ""
+    """The room the page names, e.g. "WS 1 – Annex Hall 1"."""
     recording: str | None = None
     language: str | None = None
     speakers: tuple[Person, ...] = ()
@@ -233,6 +239,8 @@ KNOWN_FIELDS = {
     "title",
     "event",
     "date",
+    "time",
+    "room",
     "recording",
     "language",
     "speakers",
@@ -246,7 +254,7 @@ KNOWN_FIELDS = {
     "transcript_text",
     "report",
 }
-PERSON_FIELDS = {"name", "role", "affiliation", "stakeholder_group", "region"}
+PERSON_FIELDS = {"name", "role", "affiliation", "stakeholder_group", "region", "honorific"}
 AGENDA_FIELDS = {"title", "start"}
 
 
@@ -399,6 +407,7 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
                 affiliation=_str(raw, "affiliation", errors, where),
                 stakeholder_group=_str(raw, "stakeholder_group", errors, where),
                 region=_str(raw, "region", errors, where),
+                honorific=_str(raw, "honorific", errors, where),
             )
         )
 
@@ -469,6 +478,7 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
     if url is not None and not (isinstance(url, str) and re.match(r"^https?://\S+$", url.strip())):
         errors.append("report.url: expected an http(s) address of the published report")
 
+    texts = {key: _str(data, key, errors, "") for key in ("description", "page", "format", "duration", "time", "room")}
     if errors:
         raise SessionError("; ".join(errors), path=source, hint="fix these fields and run again")
     return Session(
@@ -477,15 +487,17 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
         title=title,
         event=event,
         date=date,
+        time=texts["time"],
+        room=texts["room"],
         recording=recording,
         language=language,
         speakers=tuple(speakers),
         agenda=tuple(agenda),
         speaker_map=speaker_map,
-        description=_str(data, "description", errors, ""),
-        page=_str(data, "page", errors, ""),
-        format=_str(data, "format", errors, ""),
-        duration=_str(data, "duration", errors, ""),
+        description=texts["description"],
+        page=texts["page"],
+        format=texts["format"],
+        duration=texts["duration"],
         captions=captions,
         transcript_text=transcript_text,
         report=report,
