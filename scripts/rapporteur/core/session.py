@@ -49,16 +49,19 @@ class ProjectLoader(yaml.SafeLoader):
     ``12:34`` is the text "12:34", not the base-60 integer 754; ``yes``,
     ``no``, ``on``, ``off`` are words (a person called "No" stays "No"); only
     ``true``/``false`` are booleans; ``010`` is ten, not octal eight.  This is
-    YAML 1.2's core schema, which is what a maintainer expects.
+    YAML 1.2's core schema, which is what a maintainer expects, narrowed so that
+    every plain scalar it reads as a number or boolean is one for YAML 1.1 too
+    (``1e3`` and ``09`` stay text): whatever ``yaml.safe_dump`` writes as text
+    (``rapporteur new``) reads back as the same text.
     """
 
 
 ProjectLoader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in (
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
     ("tag:yaml.org,2002:float",
-     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
      "-+0123456789."),
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
@@ -77,6 +80,27 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
 ProjectLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 # an explicit `!!timestamp` tag stays text too: the project parses dates itself
 ProjectLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+MAX_DEPTH = 64
+
+
+def _too_deep(text: str) -> bool:
+    """More than ``MAX_DEPTH`` nested flow collections (``[[[…``) or indentation levels, outside quotes (an estimate)."""
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            if ch == quote or ch == "\n":
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return any(len(line) - len(line.lstrip(" -")) > 2 * MAX_DEPTH for line in text.splitlines())
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -110,6 +134,9 @@ def parse_yaml(text: str, path: object, *, error: type[Exception] = SessionError
     """``text`` parsed with ``ProjectLoader``; one ``error`` line naming ``path`` on any failure."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    if _too_deep(text):  # PyYAML takes seconds to recurse into thousands of levels before it fails
+        raise error(f"nested too deeply to read (more than {MAX_DEPTH} levels)", path=path,
+                    hint="a session needs a few levels of lists and mappings, not hundreds")
     try:
         return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 — a SafeLoader subclass
     except yaml.YAMLError as exc:

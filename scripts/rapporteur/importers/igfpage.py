@@ -26,7 +26,7 @@ import yaml
 
 from ..errors import FetchError, SessionError
 from ..core.fsutil import write_text_atomic
-from ..core.session import SESSION_FILE, parse_session
+from ..core.session import SESSION_FILE, parse_date, parse_session
 
 STAKEHOLDER_GROUPS = (
     "Civil Society",
@@ -354,9 +354,20 @@ def _person_like(line: str) -> bool:
     return 1 < len(words) <= 5 and all(w[:1].isupper() or w.lower() in ("van", "der", "de", "da", "bin", "al") for w in words)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """The page's text without control characters, lone surrogates and byte-order marks, with every
+    kind of line break as "\\n" (YAML ends a comment at U+2028 and NEL: a theme must not escape its comment)."""
+    text = re.sub(r"\r\n?|[\x85\u2028\u2029]", "\n", text)
+    return _CONTROL.sub("", text)
+
+
 def parse_page(text: str) -> IgfPage:
     """Everything an IGF page says about a session (see ``IgfPage``)."""
     page = IgfPage()
+    text = clean_text(text)
     if looks_like_html(text):
         m = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
         parsed = _parse_html(text)
@@ -484,7 +495,10 @@ def parse_page(text: str) -> IgfPage:
             continue
         date = re.search(r"\b(20\d\d-\d\d-\d\d)\b", line)
         if date and not page.date and len(line) < 80:
-            page.date = date.group(1)
+            try:
+                page.date = parse_date(date.group(1)).isoformat()
+            except ValueError as exc:
+                page.problems.append(f"the page's date {date.group(1)} {exc} — add `date: YYYY-MM-DD` from the IGF schedule")
             if re.match(r"^(?:session )?date\s*:", line, re.I):
                 continue
         tbd = re.match(r"^(speakers?|moderators?|rapporteurs?)\s*:\s*(?:tbd|tbc|t\.b\.[cd]\.|to be (?:confirmed|announced))\.?$", line, re.I)
