@@ -158,3 +158,20 @@ def test_the_issue_ws349_lines_are_date_and_room_not_themes():
 ])
 def test_policy_question_forms(line, expected):
     assert [q for q, _ in split_questions(line)] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Organizer 1: Timea Suto, 🔒International Chamber of Commerce\nSpeaker 1: Timea Suto, Private Sector, African Group\n",
+    "Session\nOrganizer 1: Timea Suto, 🔒International Chamber of Commerce\n",
+    "Session\n\nPolicy Question(s)\n\nHow can X?\n",
+])
+def test_a_page_without_heading_gets_a_todo_not_an_organiser_line_or_label(text, tmp_path):
+    page = parse_page(text)
+    assert page.title == "" and any("no heading" in p for p in page.problems)
+    assert "Timea Suto" not in page.title
+    if "Organizer" in text:
+        assert [p.name for p in page.people] == ["Timea Suto"]
+    (tmp_path / "page.txt").write_text(text, encoding="utf-8")
+    session = load_session(new_session(str(tmp_path / "page.txt"), tmp_path, session_id="s").parent)
+    assert session.title == "Untitled session"
+    assert "# TODO: the page text has no heading" in (tmp_path / "s" / "session.yaml").read_text(encoding="utf-8")
