@@ -26,7 +26,7 @@ import yaml
 
 from ..errors import FetchError, SessionError
 from ..core.fsutil import write_text_atomic
-from ..core.session import SESSION_FILE, parse_date, parse_session
+from ..core.session import SESSION_FILE, parse_date, parse_session, parse_yaml
 
 STAKEHOLDER_GROUPS = (
     "Civil Society",
@@ -922,7 +922,7 @@ def new_session(source: str, recordings: Path, session_id: str | None = None) ->
     if path.exists():
         raise SessionError("already exists — edit it, or remove it to import the page again", path=path)
     text = session_yaml_text(page, source)
-    parse_session(yaml.safe_load(text), folder, source=str(path))  # raises with every problem
+    parse_session(parse_yaml(text, path), folder, source=str(path))  # as `rapporteur validate` reads it; raises with every problem
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, text)
     return path
