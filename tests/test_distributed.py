@@ -135,5 +135,7 @@ def test_worker_transcribes_with_the_clients_options(tmp_path, capsys):
     assert main(args) == 0, capsys.readouterr().err
     transcript = json.loads((d / "transcript.json").read_text())
     assert transcript["model"] == "tiny.en" and transcript["parameters"]["beam_size"] == 1
-    assert "welcome" in " ".join(s["text"] for s in transcript["segments"]).lower()
+    said = set(" ".join(s["text"] for s in transcript["segments"]).lower().replace(",", " ").replace(".", " ").split())
+    spoken = "good morning everyone and welcome to this session on rural connectivity".split()
+    assert sum(w in said for w in spoken) >= 0.6 * len(spoken)  # a tolerance, not one exact word
     assert "spoken: transcribe done" in capsys.readouterr().out

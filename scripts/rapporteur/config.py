@@ -17,15 +17,15 @@ agenda stage's old name) is still read, with a warning.
 
 from __future__ import annotations
 
+import math
 import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .attribute import AttributeOptions
 from .diarize import DiarizeOptions
+from .core.session import load_yaml
 from .errors import RapporteurError
 from .fetch import FetchOptions
 from .naming import NamingOptions
@@ -35,6 +35,13 @@ from .summarize import SummarizeOptions
 from .transcribe import TranscribeOptions
 
 CONFIG_FILE = "rapporteur.yaml"
+MAX_INT = 2**31 - 1
+"""No option is a number beyond a 32-bit integer (threads, beam sizes, seconds)."""
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,15 +88,26 @@ def _check(value: Any, hint: Any) -> Any:
         raise TypeError("true or false")
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) > MAX_INT:
+                raise TypeError(f"a whole number of at most {MAX_INT}")
             return value
         raise TypeError("a whole number")
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number) or abs(number) > MAX_INT:
+                raise TypeError(f"a finite number of at most {MAX_INT}")
+            return number
         raise TypeError("a number")
     if hint is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
+            text = str(value)
+            if any("\ud800" <= ch <= "\udfff" for ch in text):
+                raise TypeError("text without lone surrogate escapes")
+            return text
         raise TypeError("text")
     return value
 
@@ -101,16 +119,16 @@ def options_from_dict(cls: type, data: dict, *, where: str, errors: list[str], w
     kwargs = {}
     for key, value in (data or {}).items():
         if key not in known:
-            warnings.append(f"{where}.{key}: unknown option ignored (known: {', '.join(sorted(known))})")
+            warnings.append(f"{where}.{_show(key, 40)}: unknown option ignored (known: {', '.join(sorted(known))})")
             continue
         try:
             kwargs[key] = _check(value, hints[key])
         except TypeError as exc:
-            errors.append(f"{where}.{key}: expected {exc}, got {value!r}")
+            errors.append(f"{where}.{key}: expected {exc}, got {_show(value)}")
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        errors.append(f"{where}: {exc}")
+    except (TypeError, ValueError, OverflowError) as exc:
+        errors.append(f"{where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
         return cls()
 
 
@@ -119,10 +137,9 @@ def load_config(path: Path | None = None) -> Config:
     path = Path(path or CONFIG_FILE)
     if not path.is_file():
         return Config()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise RapporteurError(f"malformed YAML: {getattr(exc, 'problem', exc)}", path=path) from None
+    data = load_yaml(path, error=RapporteurError)
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise RapporteurError("expected sections like `transcribe:` at the top level", path=path)
     errors: list[str] = []
@@ -143,10 +160,10 @@ def load_config(path: Path | None = None) -> Config:
         data["captions"] = {k: v for k, v in captions.items() if k != "text"}
     for key, value in data.items():
         if key not in sections:
-            warnings.append(f"{path}: unknown section {key!r} ignored")
+            warnings.append(f"{path}: unknown section {_show(key, 40)} ignored")
             continue
         if not isinstance(value, dict):
-            errors.append(f"{key}: expected a mapping of options")
+            errors.append(f"{key}: expected a mapping of options, e.g. `{key}: {{...}}`")
             continue
         cls = sections[key].default_factory  # type: ignore[misc]
         built[key] = options_from_dict(cls, value, where=key, errors=errors, warnings=warnings)

@@ -12,6 +12,8 @@ prompt, progress) -> Transcript``:
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Protocol, Sequence
 
@@ -108,12 +110,18 @@ def _keep(segment_text: str, avg_logprob: float, no_speech_prob: float, options:
     return not (no_speech_prob > options.no_speech_threshold and avg_logprob < -1.0)
 
 
-def collapse_loops(words: Sequence[Word], *, max_repeats: int = 3, max_n: int = 4) -> tuple[Word, ...]:
-    """Cut Whisper's repetition loops ("vrais vrais vrais vrais…"): an n-gram
-    (n ≤ ``max_n``) repeated more than ``max_repeats`` times in a row keeps
-    ``max_repeats`` copies."""
+def _loop_key(text: str) -> str:
+    return re.sub(r"[^\w']+", "", text.casefold())
+
+
+def collapse_loops(words: Sequence[Word], *, max_repeats: int = 3, max_n: int = 8) -> tuple[Word, ...]:
+    """Cut Whisper's repetition loops ("vrais vrais vrais vrais…", "je vous remercie
+    bien, et je vous remercie bien, et …"): an n-gram (n ≤ ``max_n`` words, compared
+    without case and punctuation) repeated more than ``max_repeats`` times in a row
+    keeps ``max_repeats`` copies.  Run ``strip_stray_scripts`` first: a stray
+    character inside one copy would hide the loop."""
     out = list(words)
-    key = [w.text.strip().lower().strip(".,!?") for w in out]
+    key = [_loop_key(w.text) for w in out]
     for n in range(1, max_n + 1):
         i = 0
         while i + n <= len(out):
@@ -128,6 +136,63 @@ def collapse_loops(words: Sequence[Word], *, max_repeats: int = 3, max_n: int = 
                 del key[cut_from:cut_to]
             i += 1
     return tuple(out)
+
+
+def longest_loop(texts: Sequence[str], *, max_n: int = 8) -> int:
+    """How many times in a row the most repeated n-gram (n ≤ ``max_n``) of ``texts`` occurs (a check for tests)."""
+    key = [_loop_key(t) for t in texts]
+    key = [k for k in key if k]
+    best = 1 if key else 0
+    for n in range(1, max_n + 1):
+        for i in range(len(key) - n + 1):
+            reps, j = 1, i + n
+            while j + n <= len(key) and key[j : j + n] == key[i : i + n]:
+                reps, j = reps + 1, j + n
+            best = max(best, reps)
+    return best
+
+
+def script_of(ch: str) -> str:
+    """The writing system of a letter: LATIN, CYRILLIC, ARABIC, CJK, HIRAGANA, HANGUL, …; "" for a non-letter."""
+    if not unicodedata.category(ch).startswith("L"):
+        return ""
+    name = unicodedata.name(ch, "")
+    first = name.split(" ", 1)[0]
+    if first in ("CJK", "KANGXI", "IDEOGRAPHIC"):
+        return "CJK"
+    return first
+
+
+def strip_stray_scripts(words: Sequence[Word]) -> tuple[Word, ...]:
+    """Drop the letters of another writing system inside a word ("remerci汉e" → "remercie").
+
+    Whisper sometimes emits a byte-level token of another script in the middle of a
+    word when a borderline window is decoded (a Han character inside a French word).
+    Such a character is a decoding artefact, not something said: it is dropped, and
+    the word keeps the letters of its majority script.  A whole word in another
+    script (a quoted Chinese name in a French talk) is kept: it may be what was said.
+    A word left without letters or digits is dropped.
+    """
+    out: list[Word] = []
+    for w in words:
+        scripts = [script_of(ch) for ch in w.text]
+        counts: dict[str, int] = {}
+        for sc in scripts:
+            if sc:
+                counts[sc] = counts.get(sc, 0) + 1
+        if len(counts) <= 1:
+            out.append(w)
+            continue
+        main = max(counts, key=lambda sc: (counts[sc], sc == "LATIN"))
+        text = "".join(ch for ch, sc in zip(w.text, scripts) if not sc or sc == main)
+        if re.search(r"\w", text):
+            out.append(replace(w, text=text))
+    return tuple(out)
+
+
+def clean_words(words: Sequence[Word]) -> tuple[Word, ...]:
+    """The transcribe stage's output checks on one segment's words: stray scripts out, then loops cut."""
+    return collapse_loops(strip_stray_scripts(words))
 
 
 def _temperatures(options: TranscribeOptions) -> tuple[float, ...]:
@@ -250,10 +315,12 @@ class FasterWhisperBackend:
             progress(min(s.end, total), total)
             if not _keep(s.text, s.avg_logprob, s.no_speech_prob, options):
                 continue
-            words = collapse_loops([
+            words = clean_words([
                 Word(start=sec(w.start), end=sec(w.end), text=w.word, probability=round(float(w.probability), 4))
                 for w in (s.words or [])
             ])
+            if s.words and not words:
+                continue  # nothing was left of the segment
             segments.append(
                 Segment(
                     id=len(segments),
@@ -324,16 +391,18 @@ def whisper_result_to_transcript(result: dict, options: TranscribeOptions, durat
     for s in result.get("segments", []):
         if not _keep(s["text"], s.get("avg_logprob", 0.0), s.get("no_speech_prob", 0.0), options):
             continue
-        words = collapse_loops([
+        words = clean_words([
             Word(start=sec(w["start"]), end=sec(w["end"]), text=w["word"], probability=round(float(w.get("probability", 1.0)), 4))
             for w in s.get("words", [])
         ])
+        if s.get("words") and not words:
+            continue
         segments.append(
             Segment(
                 id=len(segments),
                 start=sec(s["start"]),
                 end=sec(s["end"]),
-                text=s["text"].strip(),
+                text="".join(w.text for w in words).strip() if words else s["text"].strip(),
                 words=words,
                 avg_logprob=round(float(s.get("avg_logprob", 0.0)), 4),
                 no_speech_prob=round(float(s.get("no_speech_prob", 0.0)), 4),

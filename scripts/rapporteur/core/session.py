@@ -7,6 +7,7 @@ warnings.  All problems of a file are reported together.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,157 @@ ROLES = (
 )
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+MAX_FILE_BYTES = 2_000_000
+"""A session.yaml (or rapporteur.yaml) larger than this is refused: no real one comes near it."""
+MAX_TIME = 10 * 24 * 3600.0
+"""Agenda times beyond ten days are not times within a recording."""
+
+
+# --------------------------------------------------------------------- YAML
+
+
+class ProjectLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader without YAML 1.1's surprises.
+
+    Dates and times stay text (the project checks them, with errors that name
+    the field, instead of a traceback from the loader on ``2023-02-30``);
+    ``12:34`` is the text "12:34", not the base-60 integer 754; ``yes``,
+    ``no``, ``on``, ``off`` are words (a person called "No" stays "No"); only
+    ``true``/``false`` are booleans; ``010`` is ten, not octal eight.  This is
+    YAML 1.2's core schema, which is what a maintainer expects, narrowed so that
+    every plain scalar it reads as a number or boolean is one for YAML 1.1 too
+    (``1e3`` and ``09`` stay text): whatever ``yaml.safe_dump`` writes as text
+    (``rapporteur new``) reads back as the same text.
+    """
+
+
+ProjectLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     "-+0123456789."),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+):
+    ProjectLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    try:
+        return int(text, 10)
+    except ValueError:  # more digits than Python converts (sys.int_info.default_max_str_digits)
+        raise yaml.constructor.ConstructorError(None, None, f"the number {text[:20]}… is too long", node.start_mark) from None
+
+
+ProjectLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+# an explicit `!!timestamp` tag stays text too: the project parses dates itself
+ProjectLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+MAX_DEPTH = 64
+
+
+def _too_deep(text: str) -> bool:
+    """More than ``MAX_DEPTH`` nested flow collections (``[[[…``) or indentation levels, outside quotes (an estimate)."""
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            if ch == quote or ch == "\n":
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return any(len(line) - len(line.lstrip(" -")) > 2 * MAX_DEPTH for line in text.splitlines())
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0][:120] or "invalid YAML"
+    return f"malformed YAML{where}: {problem}"
+
+
+def load_yaml(path: Path, *, error: type[Exception] = SessionError) -> Any:
+    """Parse one YAML file the project reads (session.yaml, rapporteur.yaml) with ``ProjectLoader``.
+
+    Every failure is one ``error`` naming the file: not UTF-8, too large,
+    malformed, nested too deeply.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise error(f"{size} bytes is too large for this file (limit {MAX_FILE_BYTES})", path=path,
+                        hint="keep long texts (captions, reports) in their own files")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise error("not UTF-8 text — save the file as UTF-8", path=path) from None
+    except OSError as exc:
+        raise error(f"cannot read the file ({exc.strerror or exc})", path=path) from None
+    return parse_yaml(text, path, error=error)
+
+
+def parse_yaml(text: str, path: object, *, error: type[Exception] = SessionError) -> Any:
+    """``text`` parsed with ``ProjectLoader``; one ``error`` line naming ``path`` on any failure."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if _too_deep(text):  # PyYAML takes seconds to recurse into thousands of levels before it fails
+        raise error(f"nested too deeply to read (more than {MAX_DEPTH} levels)", path=path,
+                    hint="a session needs a few levels of lists and mappings, not hundreds")
+    try:
+        return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 — a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise error(_yaml_problem(exc), path=path, hint="check indentation and quoting") from None
+    except RecursionError:
+        raise error("nested too deeply to read", path=path, hint="a session needs a few levels of lists and mappings, not hundreds") from None
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """``value`` for an error message: its repr, cut to ``limit`` characters (one line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _surrogates(value: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def parse_date(value: Any) -> dt.date:
+    """An ISO date (``YYYY-MM-DD``) that exists in the calendar; ``ValueError`` says what is wrong."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("is not a date")
+    text = str(value).strip()
+    m = _DATE_RE.match(text)
+    if not m:
+        if re.match(r"^\d{4}-\d{1,2}-\d{1,2}[T ]", text, re.ASCII):
+            raise ValueError("has a time: give only the day")
+        raise ValueError("is not an ISO date")
+    year, month, day = (int(x) for x in m.groups())
+    if not 1 <= month <= 12:
+        raise ValueError(f"has no month {month} (months are 01-12)")
+    if year < 1900 or year > 2200:
+        raise ValueError(f"has the year {year}, outside 1900-2200")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        import calendar
+
+        last = calendar.monthrange(year, month)[1]
+        raise ValueError(f"is not a day in the calendar ({calendar.month_name[month]} {year} has {last} days)") from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +191,8 @@ class Person:
     affiliation: str = ""
     stakeholder_group: str = ""
     region: str = ""
+    honorific: str = ""
+    """A title printed before the name on the session page ("H.E.", "Dr.", "Prof."); never part of ``name``."""
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -60,6 +214,10 @@ class Session:
     title: str
     event: str = ""
     date: dt.date | None = None
+    time: str = ""
+    """As the session page prints it, e.g. "04:30–06:00 UTC" (free text)."""
+    room: str = ""
+    """The room the page names, e.g. "WS 1 – Annex Hall 1"."""
     recording: str | None = None
     language: str | None = None
     speakers: tuple[Person, ...] = ()
@@ -83,7 +241,11 @@ class Session:
 
     @property
     def year(self) -> int | None:
-        return self.date.year if self.date else None
+        """The date's year; without a date, the year the event names ("IGF 2023" → 2023)."""
+        if self.date:
+            return self.date.year
+        m = _YEAR_RE.search(self.event or "")
+        return int(m.group(1)) if m else None
 
     @property
     def recording_is_url(self) -> bool:
@@ -104,6 +266,8 @@ KNOWN_FIELDS = {
     "title",
     "event",
     "date",
+    "time",
+    "room",
     "recording",
     "language",
     "speakers",
@@ -117,33 +281,46 @@ KNOWN_FIELDS = {
     "transcript_text",
     "report",
 }
-PERSON_FIELDS = {"name", "role", "affiliation", "stakeholder_group", "region"}
+PERSON_FIELDS = {"name", "role", "affiliation", "stakeholder_group", "region", "honorific"}
 AGENDA_FIELDS = {"title", "start"}
 
 
 def parse_time(value: Any) -> float:
     """Parse ``"mm:ss"``, ``"hh:mm:ss"`` (fractions allowed) or seconds.
 
-    YAML 1.1 already turns an unquoted ``12:34`` into the integer 754
-    (base 60), which is the same number of seconds.
+    ``ProjectLoader`` keeps an unquoted ``12:34`` as text; a loader that
+    follows YAML 1.1 gives the integer 754 (base 60), the same number of
+    seconds.  Any result is finite, not negative and at most ``MAX_TIME``;
+    anything else raises ``ValueError``.
     """
     if isinstance(value, bool):
         raise ValueError("not a time")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError("negative time")
-        return float(value)
-    text = str(value).strip()
-    m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)", text)
-    if m:
-        h, mnt, s = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
-        if mnt >= 60 or s >= 60:
-            raise ValueError("minutes and seconds must be below 60")
-        return h * 3600 + mnt * 60 + s
-    m = re.fullmatch(r"\d+(?:\.\d+)?", text)
-    if m:
-        return float(text)
-    raise ValueError("not a time")
+        try:
+            seconds = float(value)
+        except OverflowError:
+            raise ValueError("too large") from None
+    elif isinstance(value, str):
+        text = value.strip()
+        m = re.fullmatch(r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2}(?:\.\d{1,6})?)", text, re.ASCII)
+        if m:
+            h, mnt, s = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
+            if mnt >= 60 or s >= 60:
+                raise ValueError("minutes and seconds must be below 60")
+            seconds = h * 3600 + mnt * 60 + s
+        elif re.fullmatch(r"\d{1,7}(?:\.\d{1,6})?", text, re.ASCII):
+            seconds = float(text)
+        else:
+            raise ValueError("not a time")
+    else:
+        raise ValueError("not a time")
+    if not math.isfinite(seconds):
+        raise ValueError("not a finite time")
+    if seconds < 0:
+        raise ValueError("negative time")
+    if seconds > MAX_TIME:
+        raise ValueError("later than any recording")
+    return seconds
 
 
 def _str(data: Mapping, key: str, errors: list[str], where: str, *, required: bool = False) -> str:
@@ -155,7 +332,17 @@ def _str(data: Mapping, key: str, errors: list[str], where: str, *, required: bo
     if isinstance(value, (dict, list)):
         errors.append(f"{where}{key}: expected text, got a {type(value).__name__}")
         return ""
-    return str(value).strip()
+    if isinstance(value, bool):  # only `true`/`false` are booleans for ProjectLoader
+        errors.append(f"{where}{key}: {value!r} is a YAML boolean — quote it if you mean the word: {key}: \"{str(value).lower()}\"")
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        errors.append(f"{where}{key}: {value!r} is not text — quote it: {key}: \"{value}\"")
+        return ""
+    text = str(value).strip()
+    if _surrogates(text):
+        errors.append(f"{where}{key}: contains a lone surrogate escape (\\ud800-\\udfff), which is not a character — write the character itself")
+        return ""
+    return text
 
 
 def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> Session:
@@ -173,21 +360,17 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
             f"folder name {session_id!r} is not a valid session id — use lower-case letters, digits, '.', '_' or '-'"
         )
     for key in sorted(set(map(str, data)) - KNOWN_FIELDS):
-        warnings.append(f"{source}: unknown field {key!r} ignored (known: {', '.join(sorted(KNOWN_FIELDS))})")
+        warnings.append(f"{source}: unknown field {_show(key, 40)} ignored (known: {', '.join(sorted(KNOWN_FIELDS))})")
 
     title = _str(data, "title", errors, "", required=True)
     event = _str(data, "event", errors, "")
     date: dt.date | None = None
     raw_date = data.get("date")
-    if isinstance(raw_date, dt.datetime):
-        date = raw_date.date()
-    elif isinstance(raw_date, dt.date):
-        date = raw_date
-    elif raw_date is not None:
+    if raw_date is not None and raw_date != "":
         try:
-            date = dt.date.fromisoformat(str(raw_date).strip())
-        except ValueError:
-            errors.append(f"date: {raw_date!r} is not an ISO date — write it as YYYY-MM-DD, e.g. 2023-10-10")
+            date = parse_date(raw_date)
+        except ValueError as exc:
+            errors.append(f"date: {_show(raw_date)} {exc} — write it as YYYY-MM-DD, e.g. 2023-10-10 (or leave `date:` out when no source gives it)")
 
     recording = _str(data, "recording", errors, "") or None
     if recording:
@@ -219,20 +402,30 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
             errors.append(f"speakers[{i}]: expected `- name: ...` with optional role, affiliation")
             continue
         for key in sorted(set(map(str, raw)) - PERSON_FIELDS):
-            warnings.append(f"{source}: unknown field speakers[{i}].{key} ignored")
+            warnings.append(f"{source}: unknown field speakers[{i}].{_show(key, 40)} ignored")
         name = _str(raw, "name", errors, where, required=True)
         if not name:
             continue
         if name.casefold() in seen:
-            errors.append(f"speakers[{i}].name: {name!r} is listed twice — list each person once")
+            errors.append(f"speakers[{i}].name: {_show(name)} is listed twice — list each person once")
         seen.add(name.casefold())
         raw_role = raw.get("role")
         if isinstance(raw_role, list):  # `role: [online moderator, rapporteur]`
-            raw_role = ", ".join(str(r) for r in raw_role)
+            if not all(isinstance(r, str) for r in raw_role):
+                errors.append(f"speakers[{i}].role: expected a role or a list of roles, e.g. [online moderator, rapporteur]")
+                raw_role = None
+            else:
+                raw_role = ", ".join(raw_role)
+        elif raw_role is not None and not isinstance(raw_role, str):
+            errors.append(f"speakers[{i}].role: expected a role such as moderator or speaker, got {_show(raw_role)}")
+            raw_role = None
+        elif raw_role and _surrogates(raw_role):
+            errors.append(f"speakers[{i}].role: contains a lone surrogate escape — write the role as plain text")
+            raw_role = None
         roles = [r.strip().lower() for r in str(raw_role or "speaker").split(",") if r.strip()] or ["speaker"]
         for r in roles:
             if r not in ROLES:
-                warnings.append(f"{source}: speakers[{i}].role {r!r} is not one of {', '.join(ROLES)}")
+                warnings.append(f"{source}: speakers[{i}].role {_show(r)} is not one of {', '.join(ROLES)}")
         role = ", ".join(dict.fromkeys(roles))
         speakers.append(
             Person(
@@ -241,6 +434,7 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
                 affiliation=_str(raw, "affiliation", errors, where),
                 stakeholder_group=_str(raw, "stakeholder_group", errors, where),
                 region=_str(raw, "region", errors, where),
+                honorific=_str(raw, "honorific", errors, where),
             )
         )
 
@@ -257,17 +451,17 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
             errors.append(f"agenda[{i}]: expected `- title: ...` with an optional `start: mm:ss`")
             continue
         for key in sorted(set(map(str, raw)) - AGENDA_FIELDS):
-            warnings.append(f"{source}: unknown field agenda[{i}].{key} ignored")
+            warnings.append(f"{source}: unknown field agenda[{i}].{_show(key, 40)} ignored")
         atitle = _str(raw, "title", errors, f"agenda[{i}].", required=True)
         start = None
         if raw.get("start") is not None:
             try:
                 start = parse_time(raw["start"])
-            except ValueError:
-                errors.append(f"agenda[{i}].start: {raw['start']!r} is not a time — write mm:ss or hh:mm:ss")
+            except ValueError as exc:
+                errors.append(f"agenda[{i}].start: {_show(raw['start'])} is not a time ({exc}) — write mm:ss or hh:mm:ss, e.g. \"12:34\"")
             else:
                 if start < last:
-                    errors.append(f"agenda[{i}].start: {raw['start']!r} is earlier than the item before it — keep items in order")
+                    errors.append(f"agenda[{i}].start: {_show(raw['start'])} is earlier than the item before it — keep items in order")
                 last = start
         if atitle:
             agenda.append(AgendaEntry(title=atitle, start=start))
@@ -278,11 +472,11 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
         errors.append("speaker_map: expected a mapping like `SPEAKER_00: Bu Zhong`")
         raw_map = {}
     for label, name in raw_map.items():
-        if not isinstance(name, str) or not name.strip():
-            errors.append(f"speaker_map.{label}: expected a person's name")
+        if not isinstance(name, str) or not name.strip() or _surrogates(name) or _surrogates(str(label)):
+            errors.append(f"speaker_map.{_show(label, 30)}: expected a person's name, e.g. `SPEAKER_00: Bu Zhong`")
             continue
         if speakers and name.strip().casefold() not in seen:
-            warnings.append(f"{source}: speaker_map.{label} names {name!r}, who is not in speakers")
+            warnings.append(f"{source}: speaker_map.{_show(label, 30)} names {_show(name)}, who is not in speakers")
         speaker_map[str(label)] = name.strip()
 
     captions = _str(data, "captions", errors, "") or None
@@ -292,18 +486,26 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
             errors.append("captions: must be a file inside the session folder or an http(s) URL")
     transcript_text = (_str(data, "transcript_text", errors, "") or "captions").lower()
     if transcript_text not in ("captions", "asr"):
-        errors.append(f"transcript_text: {transcript_text!r} — write captions or asr")
+        errors.append(f"transcript_text: {_show(transcript_text)} — write captions or asr")
 
     report = data.get("report") or {}
     if not isinstance(report, dict):
         errors.append("report: expected a mapping with key_takeaways: [...] and calls_to_action: [...]")
         report = {}
     for key in sorted(set(map(str, report)) - {"key_takeaways", "calls_to_action", "url"}):
-        warnings.append(f"{source}: unknown field report.{key} ignored")
+        warnings.append(f"{source}: unknown field report.{_show(key, 40)} ignored")
     for key in ("key_takeaways", "calls_to_action"):
-        if report.get(key) is not None and not isinstance(report[key], (list, str)):
-            errors.append(f"report.{key}: expected a list of sentences")
+        value = report.get(key)
+        if value is None:
+            continue
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(x, str) and not _surrogates(x) for x in items):
+            errors.append(f"report.{key}: expected a list of sentences (text), e.g. `{key}: [\"...\"]`")
+    url = report.get("url")
+    if url is not None and not (isinstance(url, str) and re.match(r"^https?://\S+$", url.strip())):
+        errors.append("report.url: expected an http(s) address of the published report")
 
+    texts = {key: _str(data, key, errors, "") for key in ("description", "page", "format", "duration", "time", "room")}
     if errors:
         raise SessionError("; ".join(errors), path=source, hint="fix these fields and run again")
     return Session(
@@ -312,15 +514,17 @@ def parse_session(data: Any, directory: Path, *, source: str = SESSION_FILE) -> 
         title=title,
         event=event,
         date=date,
+        time=texts["time"],
+        room=texts["room"],
         recording=recording,
         language=language,
         speakers=tuple(speakers),
         agenda=tuple(agenda),
         speaker_map=speaker_map,
-        description=_str(data, "description", errors, ""),
-        page=_str(data, "page", errors, ""),
-        format=_str(data, "format", errors, ""),
-        duration=_str(data, "duration", errors, ""),
+        description=texts["description"],
+        page=texts["page"],
+        format=texts["format"],
+        duration=texts["duration"],
         captions=captions,
         transcript_text=transcript_text,
         report=report,
@@ -334,13 +538,5 @@ def load_session(directory: Path) -> Session:
     path = directory / SESSION_FILE
     if not path.is_file():
         raise SessionError(f"no {SESSION_FILE} in this folder — create one (see README: Adding a session)", path=directory)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise SessionError("not UTF-8 text — save the file as UTF-8", path=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise SessionError(f"malformed YAML{where}: {problem}", path=path, hint="check indentation and quoting") from None
+    data = load_yaml(path)
     return parse_session(data, directory, source=str(path))
