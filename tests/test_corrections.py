@@ -30,6 +30,8 @@ from rapporteur.corrections import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"
+# the demo's turns as attribution and naming make them, before its corrections.yaml (recordings/ holds them corrected)
+DEMO_BASE_TURNS = Path(__file__).parent / "fixtures" / "corrections" / "demo.base.turns.json"
 FIX = Path(__file__).resolve().parent / "fixtures" / "corrections"
 
 
@@ -154,7 +156,7 @@ def test_committed_files_are_valid():
 
 
 def test_nothing_to_apply_leaves_turns_json_byte_identical():
-    raw = (DEMO / "turns.json").read_text(encoding="utf-8")
+    raw = DEMO_BASE_TURNS.read_text(encoding="utf-8")
     turns = turns_from_dict(json.loads(raw))
     assert to_json(turns) == raw
     out, report = apply_corrections(turns, Corrections(), Glossary())
@@ -287,7 +289,7 @@ def test_glossary_whole_words_any_case_written_form_kept():
 
 
 def test_entry_yaml_is_a_valid_entry_that_finds_its_turn():
-    turns = turns_from_dict(json.loads((DEMO / "turns.json").read_text(encoding="utf-8")))
+    turns = turns_from_dict(json.loads(DEMO_BASE_TURNS.read_text(encoding="utf-8")))
     for t in turns.turns:
         snippet = entry_yaml(t, turns.turns, speaker="Someone")
         c = corr("turns:\n" + snippet)
@@ -307,7 +309,7 @@ def test_fingerprint_ignores_comments_but_not_entries():
 
 
 def test_demo_correction_respects_human_rights():
-    turns = turns_from_dict(json.loads((DEMO / "turns.json").read_text(encoding="utf-8")))
+    turns = turns_from_dict(json.loads(DEMO_BASE_TURNS.read_text(encoding="utf-8")))
     out, report = apply_corrections(turns, load_corrections(DEMO), load_glossary(DEMO.parent))
     assert not report.unplaced
     ana = next(t for t in out.turns if t.id == "t28400")
@@ -322,8 +324,8 @@ def test_demo_correction_respects_human_rights():
 def _session(tmp_path) -> Path:
     d = tmp_path / "recordings" / "demo"
     d.mkdir(parents=True)
-    for f in ("session.yaml", "turns.json"):
-        shutil.copy(DEMO / f, d / f)
+    shutil.copy(DEMO / "session.yaml", d / "session.yaml")
+    shutil.copy(DEMO_BASE_TURNS, d / "turns.json")  # as the pipeline writes it without corrections.yaml
     return d
 
 
@@ -409,7 +411,7 @@ def _reanchor(name: str, base: Turns, other: Turns) -> tuple[int, int, list[str]
 def test_reanchoring_on_tiny_en_transcripts():
     """Corrections written on the base model's turns, applied to the same sessions re-transcribed
     with tiny.en (tests/fixtures/corrections/make_fixtures.py): ≥ 90 % placed again."""
-    base_demo = turns_from_dict(json.loads((DEMO / "turns.json").read_text(encoding="utf-8")))
+    base_demo = turns_from_dict(json.loads(DEMO_BASE_TURNS.read_text(encoding="utf-8")))
     tiny_demo = turns_from_dict(json.loads((FIX / "demo.tiny.en.turns.json").read_text(encoding="utf-8")))
     base_three = turns_from_dict(json.loads((FIX / "three-speakers.base.turns.json").read_text(encoding="utf-8")))
     tiny_three = turns_from_dict(json.loads((FIX / "three-speakers.tiny.en.turns.json").read_text(encoding="utf-8")))
@@ -437,6 +439,17 @@ def test_reanchoring_on_a_live_tiny_en_transcription(tmp_path):
     d = tmp_path / "demo-ai-governance-roundtable"
     shutil.copytree(DEMO, d, ignore=shutil.ignore_patterns("audio.wav", "media.*"))
     tiny = turns_from_dict(json.loads(mod.tiny_turns(d)))
-    base = turns_from_dict(json.loads((DEMO / "turns.json").read_text(encoding="utf-8")))
+    base = turns_from_dict(json.loads(DEMO_BASE_TURNS.read_text(encoding="utf-8")))
     n, ok, lines = _reanchor("demo", base, tiny)
     assert ok / n >= 0.75, lines
+
+
+def test_cli_correct_on_the_corrected_turns_the_pipeline_wrote(tmp_path):
+    """The usual flow: turns.json already carries the demo's corrections; one more entry is placed on it."""
+    d = tmp_path / "recordings" / "demo"
+    d.mkdir(parents=True)
+    for f in ("session.yaml", "turns.json", "corrections.yaml"):
+        shutil.copy(DEMO / f, d / f)
+    before = len(load_corrections(d).entries)
+    assert main(["correct", str(d), "--at", "0:50", "--speaker", "Guest Speaker"]) == 0
+    assert len(load_corrections(d).entries) == before + 1

@@ -20,7 +20,7 @@ import yaml
 
 from rapporteur.core.records import Word
 from rapporteur.eval.metrics import wer
-from rapporteur.media import decode_to_wav, read_wav
+from rapporteur.core.media import decode_to_wav, read_wav
 from rapporteur.transcribe import (TranscribeOptions, clean_words, collapse_loops, longest_loop, script_of,
                                    strip_stray_scripts, transcribe)
 

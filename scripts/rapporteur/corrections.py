@@ -780,7 +780,10 @@ def check_entry(data: Mapping[str, Any], turns: Turns, existing: Corrections = E
     raw = {"turns": [e.as_dict() for e in existing.entries] + [dict(data)]}
     parsed = parse_corrections(raw, source=existing.path)
     entry = parsed.entries[-1]
-    current, _ = apply_corrections(turns, existing)  # the entry applies after the existing ones
+    # the entry applies after the existing ones: on turns.json as the pipeline wrote it (already corrected),
+    # or on uncorrected turns after applying them
+    already = any(t.corrections for t in turns.turns)
+    current = turns if already else apply_corrections(turns, existing)[0]
     tid, why = _apply_entry(list(current.turns), entry, "")
     if tid is None:
         raise CorrectionsError(f"the new entry cannot be placed on the current turns.json: {why}", path=existing.path)

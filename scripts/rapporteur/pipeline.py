@@ -194,10 +194,14 @@ def attribute_inputs(run: SessionRun) -> str:
         parts[-1] = run.folder.digest(found.name if found else files.CAPTIONS)
         parts.append(asdict(caption_options(run)))
     # sessions without captions keep the fingerprint they had before caption options existed
-    fixes = fingerprint_parts(*human_corrections(run))
-    if fixes:  # likewise sessions without corrections (and no glossary)
-        parts.append(fixes)
+    if has_corrections(run):  # likewise sessions without corrections (and no glossary)
+        parts.append(fingerprint_parts(*human_corrections(run)))
     return digest(*parts)
+
+
+def has_corrections(run: SessionRun) -> bool:
+    corrections, glossary = human_corrections(run)
+    return bool(corrections.entries or glossary.entries)
 
 
 def human_corrections(run: SessionRun):
@@ -236,9 +240,9 @@ def captions_step(run: SessionRun, turns: records.Turns, transcript: records.Tra
 def corrections_step(run: SessionRun, turns: records.Turns) -> tuple[records.Turns, str]:
     """Step 4: the human corrections (corrections.yaml, then recordings/glossary.yaml's spellings), applied
     to the machine's turns on every run; an entry that cannot be placed is one warning line and stays in its file."""
-    corrections, glossary = human_corrections(run)
-    if not fingerprint_parts(corrections, glossary):
+    if not has_corrections(run):
         return turns, ""
+    corrections, glossary = human_corrections(run)
     turns, report = apply_corrections(turns, corrections, glossary)
     for line in report.lines():
         run.log(f"warning: {run.session.id}: {line}")

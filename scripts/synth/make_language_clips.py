@@ -6,7 +6,7 @@
 Reads tests/fixtures/languages/scripts.yaml (voice and sentences per language),
 speaks each sentence with the language's espeak-ng voice (rapporteur.eval.synth.speak),
 trims it, joins the sentences with 0.5 s pauses and 0.5 s of silence at both ends, and
-encodes the result as Ogg/Opus (rapporteur.media.encode_opus, bit-exact).
+encodes the result as Ogg/Opus (rapporteur.core.media.encode_opus, bit-exact).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from rapporteur.eval.synth import Voice, _wav_bytes, speak, trim_bounds
-from rapporteur.media import SAMPLE_RATE, encode_opus
+from rapporteur.core.media import SAMPLE_RATE, encode_opus
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "languages"
