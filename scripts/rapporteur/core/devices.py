@@ -6,6 +6,8 @@ artefact's fingerprint.  Heavy imports (torch, ctranslate2) happen inside functi
 
 from __future__ import annotations
 
+import importlib.util
+
 from ..errors import ModelError
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -13,7 +15,7 @@ RUNTIMES = ("torch", "ctranslate2")
 
 
 def cuda_available(runtime: str = "torch") -> bool:
-    """Whether ``runtime`` (torch: diarizer, openai-whisper; ctranslate2: faster-whisper) sees a CUDA GPU."""
+    """Whether ``runtime`` (torch: diarizer on cuda, openai-whisper, pyannote; ctranslate2: faster-whisper) sees a CUDA GPU."""
     try:
         if runtime == "ctranslate2":
             import ctranslate2
@@ -36,9 +38,10 @@ def resolve_device(device: str, *, what: str, runtime: str = "torch") -> str:
     if device == "auto":
         return "cuda" if usable else "cpu"
     if not usable:
+        why = ("sees no usable CUDA GPU here (no GPU, no driver, or a CPU-only build)"
+               if importlib.util.find_spec(runtime) else "is not installed")
         raise ModelError(
-            f"{what}: device cuda was asked, but {runtime} sees no usable CUDA GPU here "
-            "(no GPU, no driver, or a CPU-only build)",
-            hint="use --device cpu (or `device: cpu` in rapporteur.yaml), or install a CUDA build",
+            f"{what}: device cuda was asked, but {runtime} {why}",
+            hint=f"use --device cpu (or `device: cpu` in rapporteur.yaml), or install a CUDA build of {runtime}",
         )
     return "cuda"

@@ -3,8 +3,8 @@
 Two backends behind ``diarize(audio, options)``:
 
 ``builtin`` (default, offline): resemblyzer's speaker encoder (a 3-layer LSTM
-whose weights ship inside the ``resemblyzer`` wheel) run directly on torch
-(CPU, or a CUDA GPU with ``device: cuda``).
+whose weights ship inside the ``resemblyzer`` wheel) run in numpy
+(``rapporteur.core.nn``; on a CUDA GPU with ``device: cuda``, through torch).
 
 1. Speech regions: Silero VAD (ships inside faster-whisper) or an energy VAD.
 2. Embeddings: 1.5 s windows every 0.25 s inside speech regions, all in
@@ -31,7 +31,7 @@ Modules: ``options`` (DiarizeOptions), ``vad`` (step 1), ``features`` (step 2:
 windows, mel spectrogram, encoder), ``cluster`` (steps 3-5 and turns),
 ``pyannote`` (the optional backend); this module runs them and writes RTTM.
 Labels are ``SPEAKER_00``, ``SPEAKER_01``… in order of first appearance.
-Heavy imports (torch, faster-whisper) happen inside functions.
+Heavy imports (faster-whisper, torch for cuda) happen inside functions.
 """
 
 from __future__ import annotations

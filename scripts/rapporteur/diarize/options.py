@@ -26,8 +26,8 @@ class DiarizeOptions:
     max_speakers: int | None = None  # upper bound; None: automatic up to 10 (the pipeline passes the roster size)
     window: float = 1.5  # seconds of audio per speaker embedding
     hop: float = 0.25  # seconds between embedding windows (cost grows as 1/hop)
-    threads: int = 1  # torch CPU threads for the encoder (1 leaves a core for ASR; 0 = torch's default)
-    device: str = "cpu"  # torch device of the encoder / pyannote: cpu | cuda | auto (cuda when available)
+    threads: int = 1  # CPU threads of the encoder (1 leaves a core for ASR; 0 = all) / of pyannote (0 = torch's default)
+    device: str = "cpu"  # where the encoder / pyannote runs: cpu | cuda (through torch) | auto (cuda when available)
     vad: str = "silero"  # silero (from faster-whisper) | energy
     vad_threshold: float = 0.5  # Silero speech probability threshold (energy VAD: ignored)
     min_speech: float = 0.25  # seconds: shorter speech regions are dropped
