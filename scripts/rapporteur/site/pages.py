@@ -142,7 +142,9 @@ def _metadata(view: SessionView) -> list[str]:
     s = view.session
     rows = [
         ("Event", escape_md(s.event)),
-        ("Date", s.date.isoformat() if s.date else ""),
+        ("Date", s.date.isoformat() if s.date else ("not known" if s.event else "")),
+        ("Time", escape_md(s.time)),
+        ("Room", escape_md(s.room)),
         ("Format", escape_md(s.format)),
         ("Language", escape_md(s.language or (view.turns.language if view.turns else ""))),
         ("Duration", escape_md(duration(view))),
