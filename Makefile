@@ -90,12 +90,12 @@ serve: site/index.html ## serve the built site on http://127.0.0.1:8000 (with Ra
 # The test tools (pytest, playwright, hypothesis, jiwer and pyannote.metrics as oracles, dask, and torch +
 # sentence-transformers as the oracles the numpy networks are compared with): the `test` extra, only for `make test`.
 # openai-whisper (the second ASR backend) is tested with a tiny random checkpoint;
-# installed without its dependencies because they pull triton (~1 GB, useless on CPU).
+# installed without its dependencies because they pull triton (~1 GB, useless on CPU); the others by hand.
 TEST_EXTRAS := $(VENV)/.test-extras
-$(TEST_EXTRAS): $(INSTALLED) pyproject.toml
+$(TEST_EXTRAS): $(INSTALLED) pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-warn-conflicts -e ".[test]"
 	$(BIN)/python -m pip install --quiet --no-deps "openai-whisper==20250625"
-	$(BIN)/python -m pip install --quiet --no-warn-conflicts "tiktoken>=0.7" "more-itertools>=10"
+	$(BIN)/python -m pip install --quiet --no-warn-conflicts "tiktoken>=0.7" "more-itertools>=10" "numba>=0.57"
 	@touch $@
 
 test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)

@@ -179,12 +179,14 @@ class _EncoderProcess:
         if threads:
             env.update({v: str(threads) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                   "VECLIB_MAXIMUM_THREADS")})
-        package_root = str(Path(__file__).resolve().parents[2])  # scripts/, above the rapporteur package
+        import rapporteur
+
+        package_root = str(Path(rapporteur.__file__).resolve().parent.parent)  # the child imports this rapporteur
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         _encoder("cpu")  # the weights' errors are raised here, once
         self.errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child cannot block on it
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from rapporteur.diarize.features import serve_encoder; serve_encoder()"],
+            [sys.executable, "-c", f"from {__name__} import serve_encoder; serve_encoder()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, env=env,
         )
 
