@@ -99,7 +99,7 @@ class SessionFolder:
             return self._damaged(artefact, getattr(exc, "strerror", None) or str(exc))
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             return self._damaged(artefact, f"not JSON: {exc}")
         if artefact.versioned:
             version = data.get("schema_version") if isinstance(data, dict) else None
@@ -107,7 +107,7 @@ class SessionFolder:
                 return self._damaged(artefact, f"schema_version {version!r}, this rapporteur writes {records.SCHEMA_VERSION}")
         try:
             return artefact.parse(data)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             return self._damaged(artefact, f"{type(exc).__name__}: {exc}")
 
     def _damaged(self, artefact: Artefact, reason: str) -> None:

@@ -336,7 +336,7 @@ def read_record(path: Path, parse: Callable[[dict], Any]) -> Any:
         return None
     try:
         return parse(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise RapporteurError(f"unreadable ({exc})", path=path, hint="delete it and run the pipeline again") from None
 
 
