@@ -1,14 +1,15 @@
 """IGF's other working languages with the bundled multilingual base model.
 
 Clips: tests/fixtures/languages/<lang>.ogg, rendered by scripts/synth/make_language_clips.py
-from tests/fixtures/languages/scripts.yaml (espeak-ng voices fr, es, ar, cmn-latn-pinyin, ru).
+from tests/fixtures/languages/scripts.yaml (espeak-ng voices fr, es, ar, cmn-latn-pinyin+f3, ru).
 Synthetic speech is borderline for Whisper and CPUs differ in their arithmetic, so these
 tests assert properties that hold on any CPU — the language, no repetition loops, no
 characters of another script inside a word, the right script, a loose WER bound — never
-exact words.  Measured (see FAULTS.md): base detects the espeak-ng French and Spanish
-voices as fr/es (p ≈ 0.80-0.83 / 0.91) but the Russian, Arabic and Mandarin voices as la, la
-and th; for those the tests give the language, as session.yaml's `language:` does (and
-with `language: zh` base decodes nothing at all from the espeak-ng Mandarin voice).
+exact words.  Measured (see FAULTS.md): base detects the espeak-ng French, Spanish and
+Mandarin (cmn-latn-pinyin+f3, 160 wpm) voices as fr/es/zh (p ≈ 0.80-0.83 / 0.91 / 0.87, with
+1 and 2 threads) but the Russian and Arabic voices as la/la (no voice, variant, speed, pitch
+or diacritised text tried gave ru or ar p ≥ 0.5 after the Opus round trip); for those two
+the tests give the language, as session.yaml's `language:` does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rapporteur.transcribe import (TranscribeOptions, clean_words, collapse_loop
 CLIPS = Path(__file__).resolve().parent / "fixtures" / "languages"
 SCRIPTS = yaml.safe_load((CLIPS / "scripts.yaml").read_text(encoding="utf-8"))
 SCRIPT = {"fr": "LATIN", "es": "LATIN", "ru": "CYRILLIC", "ar": "ARABIC", "zh": "CJK"}
-DETECTED = ("fr", "es")  # espeak-ng voices base recognises as their language
+DETECTED = ("fr", "es", "zh")  # espeak-ng voices base recognises as their language (ru, ar: not yet)
 
 
 def _words(texts):
@@ -60,7 +61,7 @@ def assert_clean_transcript(t, lang: str, *, min_script_share: float, allow_empt
 
 def test_clips_are_short_plain_speech():
     for lang, spec in SCRIPTS.items():
-        assert (CLIPS / f"{lang}.ogg").stat().st_size < 80_000 and 2 <= len(spec["text"]) <= 4
+        assert (CLIPS / f"{lang}.ogg").stat().st_size < 100_000 and 2 <= len(spec["text"]) <= 4
 
 
 @pytest.mark.slow
@@ -70,7 +71,11 @@ def test_language_is_detected_and_transcribed_without_loops(clips, lang):
     assert t.language == lang and t.language_probability > 0.5
     assert_clean_transcript(t, lang, min_script_share=0.95)
     said = " ".join(s.text for s in t.segments)
-    assert wer(" ".join(SCRIPTS[lang]["text"]), said).rate < 0.7  # measured 0.34 (fr), 0.25 (es)
+    if lang == "zh":  # no spaces: character error rate (base writes traditional characters: measured 0.71)
+        said, ref = (" ".join(c for c in s if script_of(c) == "CJK") for s in (said, "".join(SCRIPTS[lang]["text"])))
+        assert wer(ref, said).rate < 0.9
+    else:
+        assert wer(" ".join(SCRIPTS[lang]["text"]), said).rate < 0.7  # measured 0.34 (fr), 0.25 (es)
 
 
 @pytest.mark.slow
@@ -79,8 +84,7 @@ def test_given_language_is_transcribed_in_its_script_without_loops(clips, lang):
     """session.yaml `language: xx` → the transcript is in that language's script, with no loops."""
     t = transcribe(clips[lang], TranscribeOptions(threads=2, language=lang))
     assert t.language == lang
-    # base decodes nothing from the espeak-ng Mandarin voice (measured): no text, but never invented text
-    assert_clean_transcript(t, lang, min_script_share=0.8, allow_empty=lang == "zh")
+    assert_clean_transcript(t, lang, min_script_share=0.8)
 
 
 def test_stray_characters_of_another_script_are_dropped():

@@ -3,7 +3,7 @@
 
     PYTHONPATH=scripts python scripts/synth/make_language_clips.py [fr es ar zh ru]
 
-Reads tests/fixtures/languages/scripts.yaml (voice and sentences per language),
+Reads tests/fixtures/languages/scripts.yaml (voice, speed, pitch and sentences per language),
 speaks each sentence with the language's espeak-ng voice (rapporteur.eval.synth.speak),
 trims it, joins the sentences with 0.5 s pauses and 0.5 s of silence at both ends, and
 encodes the result as Ogg/Opus (rapporteur.core.media.encode_opus, bit-exact).
@@ -26,7 +26,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "languages"
 
 
 def render(lang: str, spec: dict, workdir: Path) -> Path:
-    voice = Voice(voice=spec["voice"], speed=spec.get("speed", 150))
+    voice = Voice(voice=spec["voice"], speed=spec.get("speed", 150), pitch=spec.get("pitch", 50))
     gap = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
     parts = [gap]
     for sentence in spec["text"]:
