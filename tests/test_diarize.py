@@ -382,22 +382,6 @@ def test_builtin_diarizes_three_speaker_fixture(fixture_audio):
     assert len(two.labels) <= 2
 
 
-@pytest.mark.slow
-def test_encoder_matches_resemblyzer(fixture_audio):
-    resemblyzer = pytest.importorskip("resemblyzer")
-    import torch
-
-    windows = np.array([[1.0, 1.6], [8.0, 1.6], [14.0, 1.2]])
-    ours = features.embed_windows(fixture_audio, windows)
-    encoder = resemblyzer.VoiceEncoder("cpu", verbose=False)
-    mel = resemblyzer.wav_to_mel_spectrogram(fixture_audio)
-    with torch.no_grad():
-        for row, (start, dur) in zip(ours, windows):
-            a = int(round(start * 100))
-            ref = encoder(torch.from_numpy(mel[None, a : a + int(round(dur * 100))])).numpy()[0]
-            assert float(row @ ref) > 0.999
-
-
 def test_merge_similar_joins_one_voice_split_in_two_but_keeps_close_voices():
     from rapporteur.diarize.cluster import merge_similar
 
