@@ -19,7 +19,10 @@ import yaml
 from rapporteur.eval import corpus
 from rapporteur.eval.synth import SAMPLE_RATE, Voice, load_reference
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+pytestmark = [
+    pytest.mark.slow,  # renders a panel with espeak-ng and encodes it (about 30 s)
+    pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed"),
+]
 
 TEXT = (
     "The Internet is for everybody, and the IGF is for everybody who cares about the Internet. "

@@ -46,7 +46,6 @@ from .synth import (
     ReferenceTurn,
     SynthReference,
     Voice,
-    _wav_bytes,
     espeak_version,
     speak,
     trim_bounds,
@@ -584,6 +583,21 @@ def render_script(spec: PanelSpec, script: Sequence[Utt], rng: np.random.Generat
 # --------------------------------------------------------------- outputs
 
 
+def wav_bytes(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit mono WAV of float audio in [-1, 1]."""
+    import io
+    import wave
+
+    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as wf:
+        wf.setnchannels(1)
+        wf.setsampwidth(2)
+        wf.setframerate(sample_rate)
+        wf.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
 def spliced_text(turns: Sequence[PlacedTurn], *, backchannels: bool) -> str:
     """The reference word sequence in time order; back-channel words inside their host's text."""
     inserts: dict[int, list[tuple[int, str]]] = {}
@@ -626,7 +640,7 @@ def write_session(outdir: Path, spec: PanelSpec, audio: np.ndarray, turns: Seque
     recording = "recording.ogg"
     with tempfile.TemporaryDirectory(prefix="rapporteur-corpus-") as tmp:
         src = Path(tmp) / "mix.wav"
-        src.write_bytes(_wav_bytes(audio, SAMPLE_RATE))
+        src.write_bytes(wav_bytes(audio))
         encode_opus(src, outdir / recording, bitrate=bitrate)
     duration = len(audio) / SAMPLE_RATE
     people = {p.name: p for p in spec.people}
