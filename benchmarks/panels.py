@@ -117,8 +117,14 @@ def speaker_at(turns: Sequence[Any], t: float) -> str:
     return min(cands, key=lambda x: 0.0 if x.start <= t <= x.end else min(abs(t - x.start), abs(t - x.end))).label
 
 
-def evaluate(folder: Path, fw: dict[str, Any]) -> dict[str, Any]:
+def evaluate(folder: Path, fw: dict[str, Any], window: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Metrics of one processed folder; with ``window``, only what lies in [t0, t1) of it (turns by their
+    start, words by their midpoint), to compare a long run with the clips that cover the same span."""
+    import dataclasses
+
     from rapporteur.core import records
+    from rapporteur.core.records import SpeechTurn
+    from rapporteur.eval.corpus import PlacedTurn, spliced_text
     from rapporteur.eval.agenda import start_errors
     from rapporteur.eval.evaluate import attribution_accuracy, reference_turns
     from rapporteur.eval.metrics import der, wer
@@ -130,6 +136,32 @@ def evaluate(folder: Path, fw: dict[str, Any]) -> dict[str, Any]:
     diar = records.read_record(folder / "diarization.json", records.diarization_from_dict)
     turns = records.read_record(folder / "turns.json", records.turns_from_dict)
     agenda = records.read_record(folder / "agenda.json", records.agenda_from_dict)
+    if window is not None:
+        t0, t1 = window
+        inside = lambda a: t0 <= a < t1  # noqa: E731
+        keep = [i for i, t in enumerate(truth["turns"]) if inside(t["start"])]
+        remap = {i: j for j, i in enumerate(keep)}
+        placed = [PlacedTurn(**{**truth["turns"][i], "host": remap.get(truth["turns"][i].get("host"))}) for i in keep]
+        truth = {**truth, "text_with_backchannels": spliced_text(placed, backchannels=True),
+                 "text_without_backchannels": spliced_text(placed, backchannels=False),
+                 "agenda": [a for a in truth["agenda"] if a["start"] is not None and inside(a["start"])],
+                 "duration": t1 - t0, "speech_seconds": {}}
+        for t in placed:
+            truth["speech_seconds"][t.speaker] = truth["speech_seconds"].get(t.speaker, 0.0) + t.end - t.start
+        ref = dataclasses.replace(ref, turns=tuple(t for t in ref.turns if inside(t.start)))
+        mid = lambda w: inside((w.start + w.end) / 2)  # noqa: E731
+        if transcript is not None:
+            transcript = dataclasses.replace(transcript, segments=tuple(
+                dataclasses.replace(sg, words=tuple(w for w in sg.words if mid(w))) for sg in transcript.segments))
+        if diar is not None:
+            diar = dataclasses.replace(diar, turns=tuple(
+                SpeechTurn(start=max(t.start, t0), end=min(t.end, t1), label=t.label)
+                for t in diar.turns if t.end > t0 and t.start < t1))
+        if turns is not None:
+            turns = dataclasses.replace(turns, turns=tuple(
+                dataclasses.replace(t, words=tuple(w for w in t.words if mid(w))) for t in turns.turns
+                if any(mid(w) for w in t.words)))
+        fw = {"words": [w for w in fw["words"] if inside((w["start"] + w["end"]) / 2)]}
     with_bc, without_bc = truth["text_with_backchannels"], truth["text_without_backchannels"]
     regions = speech_regions(ref.turns)
     speech_s = sum(b - a for a, b in regions)
@@ -209,6 +241,9 @@ def run_folder(folder: Path, scratch: Path) -> dict[str, Any]:
     fw = measure([*env_py, __file__, "--fw", str(folder / "recording.ogg"), str(fw_json)],
                  scratch / f"{folder.name}.fw.log")
     row = evaluate(folder, json.loads(fw_json.read_text(encoding="utf-8")))
+    clip_start = json.loads((folder / "corpus.json").read_text(encoding="utf-8")).get("clip_start")
+    if clip_start is not None:
+        row["clip_start"] = clip_start
     row["wall_s"] = {"pipeline": pipe["wall"], "faster_whisper": fw["wall"],
                      "ratio": round(pipe["wall"] / max(fw["wall"], 1e-9), 2)}
     row["rtf"] = {"pipeline": round(pipe["wall"] / (row["minutes"] * 60), 3),
@@ -297,7 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("outdir", type=Path, help="the corpus folder (python -m rapporteur.eval.corpus build OUTDIR)")
     ap.add_argument("--panels", default="", help="comma-separated panel ids to run whole")
     ap.add_argument("--clips", default="", help="comma-separated panel ids whose clips to run")
+    ap.add_argument("--clip-count", type=int, default=0, help="run only the first N clips of each --clips panel")
     ap.add_argument("--results", type=Path, default=HERE / "panels", help="results stem (.json and .md)")
+    ap.add_argument("--merge", nargs="*", type=Path, default=None,
+                    help="merge these results files (of runs made in parallel) into --results; for a clip subset whose "
+                         "panel also ran whole, add the whole run evaluated on the same span")
     args = ap.parse_args(argv)
     os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "scripts"), os.environ.get("PYTHONPATH", "")])
     sys.path.insert(0, str(REPO / "scripts"))
@@ -305,13 +344,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = json.loads(res_json.read_text()) if res_json.is_file() else {"rows": [], "commands": []}
     scratch = args.outdir / "bench"
     new_rows = []
+    if args.merge is not None:
+        for f in args.merge:
+            part = json.loads(f.read_text(encoding="utf-8"))
+            new_rows += part["rows"]
+            results["commands"] = sorted(set(results.get("commands", [])) | set(part.get("commands", [])))
+        for r in [r for r in new_rows if r.get("per_clip")]:
+            panel = r["session"].removesuffix(" (clips)")
+            fw_json = scratch / f"{panel}.faster-whisper.json"
+            if fw_json.is_file() and (args.outdir / "panels" / panel / "turns.json").is_file():
+                span = (r["per_clip"][0]["clip_start"], r["per_clip"][-1]["clip_start"] + r["per_clip"][-1]["minutes"] * 60)
+                w = evaluate(args.outdir / "panels" / panel, json.loads(fw_json.read_text(encoding="utf-8")), span)
+                w["session"] = f"{panel} (whole run, {span[0] / 60:.1f}-{span[1] / 60:.1f} min)"
+                w["wall_s"] = {"pipeline": "–", "faster_whisper": "–", "ratio": "–"}
+                w["peak_rss_mb"] = {"pipeline": "–", "faster_whisper": "–"}
+                new_rows.append(w)
     for pid in [p for p in args.panels.split(",") if p]:
         row = run_folder(args.outdir / "panels" / pid, scratch)
         new_rows.append(row)
         print(json.dumps(row), flush=True)
     for pid in [p for p in args.clips.split(",") if p]:
         clip_rows = []
-        for folder in sorted((args.outdir / "clips" / pid).iterdir()):
+        folders = sorted((args.outdir / "clips" / pid).iterdir())
+        for folder in folders[: args.clip_count or None]:
             clip_rows.append(run_folder(folder, scratch / "clips"))
             print(json.dumps(clip_rows[-1]), flush=True)
         row = pool_clips(pid, clip_rows)
@@ -324,9 +379,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
     results["date"] = time.strftime("%Y-%m-%d")
     cmd = "PYTHONPATH=scripts .venv/bin/python benchmarks/panels.py OUTDIR " + " ".join(
-        a for a in (f"--panels {args.panels}" if args.panels else "", f"--clips {args.clips}" if args.clips else "") if a)
+        a for a in (f"--panels {args.panels}" if args.panels else "", f"--clips {args.clips}" if args.clips else "",
+                    f"--clip-count {args.clip_count}" if args.clip_count else "") if a)
     results["commands"] = sorted(set(results.get("commands", [])) | {
-        "PYTHONPATH=scripts nice -n 19 .venv/bin/python -m rapporteur.eval.corpus build OUTDIR", cmd})
+        "PYTHONPATH=scripts nice -n 19 .venv/bin/python -m rapporteur.eval.corpus build OUTDIR"}
+        | ({cmd} if args.merge is None else set()))
     res_json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     args.results.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
     return 0
