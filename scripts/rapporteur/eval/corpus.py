@@ -690,7 +690,8 @@ def write_session(outdir: Path, spec: PanelSpec, audio: np.ndarray, turns: Seque
 
 def cut_points(turns: Sequence[PlacedTurn], applause: Sequence[tuple[float, float]], duration: float, *,
                min_len: float = 90.0, max_len: float = 180.0, aim: float = 140.0) -> list[float]:
-    """Clip boundaries in silences between turns (nobody speaking, no applause), clips of ``min_len``-``max_len`` s."""
+    """Clip boundaries in silences between turns (nobody speaking, no applause), clips of ``min_len``-``max_len`` s
+    (longer only where one turn is longer than that)."""
     spans = sorted([(t.start, t.end) for t in turns] + list(applause))
     gaps: list[float] = []
     end = 0.0
@@ -699,11 +700,15 @@ def cut_points(turns: Sequence[PlacedTurn], applause: Sequence[tuple[float, floa
             gaps.append((a + end) / 2)
         end = max(end, b)
     cuts = [0.0]
-    while True:
+    while duration - cuts[-1] > max_len:
         cands = [g for g in gaps if cuts[-1] + min_len <= g <= cuts[-1] + max_len]
-        if duration - cuts[-1] <= max_len or not cands:
-            break
+        if not cands:  # a turn longer than the window: cut at the first silence after it
+            cands = [g for g in gaps if g >= cuts[-1] + min_len][:1]
+            if not cands:
+                break
         cuts.append(min(cands, key=lambda g: abs(g - cuts[-1] - aim)))
+    if duration - cuts[-1] < 20.0 and len(cuts) > 1:
+        cuts.pop()  # no tiny last clip: it joins the one before
     cuts.append(duration)
     return cuts
 
