@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from rapporteur.eval.synth import Voice, _wav_bytes, speak, trim_bounds
+from rapporteur.eval.synth import Voice, speak, trim_bounds, wav_bytes
 from rapporteur.core.media import SAMPLE_RATE, encode_opus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def render(lang: str, spec: dict, workdir: Path) -> Path:
     audio = np.concatenate(parts)
     audio = audio * (0.7 / max(1e-6, float(np.max(np.abs(audio)))))
     wav = workdir / f"{lang}.wav"
-    wav.write_bytes(_wav_bytes(audio, SAMPLE_RATE))
+    wav.write_bytes(wav_bytes(audio, SAMPLE_RATE))
     target = FIXTURES / f"{lang}.ogg"
     encode_opus(wav, target)
     print(f"{target.relative_to(ROOT)}: {len(audio) / SAMPLE_RATE:.1f} s")

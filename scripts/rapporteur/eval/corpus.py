@@ -48,6 +48,7 @@ from .synth import (
     espeak_version,
     speak,
     trim_bounds,
+    wav_bytes,
 )
 
 SPEC_DIR = Path(__file__).resolve().parents[3] / "benchmarks" / "corpus"
@@ -580,21 +581,6 @@ def render_script(spec: PanelSpec, script: Sequence[Utt], rng: np.random.Generat
 
 
 # --------------------------------------------------------------- outputs
-
-
-def wav_bytes(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
-    """16-bit mono WAV of float audio in [-1, 1]."""
-    import io
-    import wave
-
-    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as wf:
-        wf.setnchannels(1)
-        wf.setsampwidth(2)
-        wf.setframerate(sample_rate)
-        wf.writeframes(pcm.tobytes())
-    return buf.getvalue()
 
 
 def spliced_text(turns: Sequence[PlacedTurn], *, backchannels: bool) -> str:

@@ -574,7 +574,8 @@ def synthesize_lines(script: Script, *, sample_rate: int = SAMPLE_RATE) -> list[
 # ---------------------------------------------------------------------- I/O
 
 
-def _wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+def wav_bytes(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit mono WAV of float audio in [-1, 1]."""
     import io
 
     pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
@@ -614,7 +615,7 @@ def render(script: Script, outdir: Path, *, fmt: str = "ogg") -> SynthReference:
         raise ScriptError("; ".join(session.warnings), path=script.source, hint="fix the session: block")
 
     outdir.mkdir(parents=True, exist_ok=True)
-    wav = _wav_bytes(audio, SAMPLE_RATE)
+    wav = wav_bytes(audio, SAMPLE_RATE)
     if fmt == "wav":
         write_bytes_atomic(outdir / recording, wav)
     else:
