@@ -241,6 +241,27 @@ def test_hostile_session_renders_inert(tmp_path):
         assert "alert(1)" in "".join(parsed.text)  # shown as text
 
 
+
+def test_hostile_text_in_a_correction_is_inert_on_the_page(tmp_path):
+    """A corrections.yaml entry's words (and the turn's speaker) reach the page's note and the edit control's
+    data attributes as text: no element, attribute or link comes out of them."""
+    import dataclasses
+
+    from rapporteur.core.records import TurnCorrection
+
+    evil = '"><script>alert(1)</script> [x](javascript:alert(2)) {: .pwn } {{ config }}'
+    s = new_session(tmp_path, "evil", title="Corrected")
+    turn = dataclasses.replace(make_turn(1.0, evil, "Words " + evil), corrections=(
+        TurnCorrection(kind="replace", source="corrections.yaml turns[0]", before="heard", after=evil),
+        TurnCorrection(kind="speaker", source="corrections.yaml turns[1]", before="A", after=evil)))
+    page = render_session(SessionView(session=s, turns=Turns(turns=(turn,), speakers={}), agenda=None))
+    parsed = parse_html(md(page.split("---\n", 2)[2]))
+    assert not [t for t, _ in parsed.tags if t in ("script", "img", "iframe")]
+    assert not [a for _, a in parsed.tags if "pwn" in a.get("class", "") or (a.get("href") or "").startswith("javascript")]
+    turns_div = [a for t, a in parsed.tags if t == "div" and "turn" in a.get("class", "").split()]
+    assert turns_div and turns_div[0].get("data-speaker") == evil  # the edit control reads it back exactly
+    assert "Corrected by hand" in "".join(parsed.text) and "alert(1)" in "".join(parsed.text)
+
 def test_duplicate_or_odd_turn_ids_stay_unique(tmp_path):
     s = new_session(tmp_path, "x", title="X")
     a = make_turn(1.0, "A", "One.")
