@@ -60,7 +60,7 @@ def built(tmp_path_factory):
 
 
 def _audio(path):
-    from rapporteur.media import ffmpeg_exe
+    from rapporteur.core.media import ffmpeg_exe
 
     raw = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar",
                           str(SAMPLE_RATE), "-"], capture_output=True, check=True).stdout

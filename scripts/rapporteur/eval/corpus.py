@@ -619,7 +619,7 @@ def write_session(outdir: Path, spec: PanelSpec, audio: np.ndarray, turns: Seque
                   applause: Sequence[tuple[float, float]], agenda: Sequence[tuple[str, float | None]],
                   extra: Mapping[str, Any], *, bitrate: str = "32k", title_suffix: str = "") -> None:
     from ..diarize import to_rttm
-    from ..media import encode_opus
+    from ..core.media import encode_opus
 
     outdir.mkdir(parents=True, exist_ok=True)
     recording = "recording.ogg"
