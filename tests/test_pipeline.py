@@ -200,7 +200,8 @@ def test_cli_export_and_validate(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_killed_transcription_resumes_from_checkpoint(fixture_session):
-    from rapporteur.pipeline import CHECKPOINT, SessionRun
+    from rapporteur.core.folder import CHECKPOINT
+    from rapporteur.pipeline import SessionRun
     from rapporteur.core.session import load_session
 
     run_session(fixture_session, FAST, stages=("transcribe",), log=lambda m: None, quiet_progress=True)

@@ -167,13 +167,13 @@ def _validate_corrections(d: Path) -> None:
 
 def cmd_correct(args: argparse.Namespace) -> int:
     """Append one entry to SESSION/corrections.yaml after placing it on the current turns.json."""
-    from .core.records import read_record, turns_from_dict
+    from .core.folder import TURNS, SessionFolder
     from .corrections import CORRECTIONS_FILE, CorrectionsError, append_entry, check_entry, load_corrections
 
     d = Path(args.session)
-    turns = read_record(d / "turns.json", turns_from_dict)
+    turns = SessionFolder(d).read(TURNS)  # the one policy: a damaged turns.json counts as none
     if turns is None:
-        raise CorrectionsError("no turns.json yet — run `rapporteur run` on the session first", path=d)
+        raise CorrectionsError("no usable turns.json yet — run `rapporteur run` on the session first", path=d)
     entry: dict = {"at": args.at}
     if args.replace:
         pairs = {}

@@ -65,7 +65,8 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from .core.records import Turn, TurnCorrection, Turns, Word, mmss, sec, turn_id
+from .core.records import Turn, TurnCorrection, Turns, Word, sec, turn_id
+from .core.text import mmss
 from .core.session import parse_time
 from .errors import RapporteurError
 

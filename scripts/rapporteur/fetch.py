@@ -66,10 +66,6 @@ def read_info(session_dir: Path, *, folder: SessionFolder | None = None) -> dict
     return (folder or SessionFolder(session_dir)).read(files.INFO)
 
 
-def fetched_media(session: Session, *, folder: SessionFolder | None = None) -> Path | None:
-    """The media file already downloaded from the session's URL, if any (``SessionFolder.fetched_media``)."""
-    return (folder or SessionFolder(session.dir, name=session.id)).fetched_media(session.recording)
-
 
 def _clean_error(text: str) -> str:
     text = text.replace("ERROR: ", "").strip().splitlines()[0] if text.strip() else "download failed"

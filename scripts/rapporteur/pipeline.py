@@ -37,16 +37,6 @@ if TYPE_CHECKING:
 # The stages' own modules (numpy, scipy, models) are imported by the functions that run them,
 # so the command line can read this table without loading them.
 
-# artefact names, kept importable here (site/build.py reads ERROR_FILE); they live in core.folder
-TRANSCRIPT = files.TRANSCRIPT.name
-DIARIZATION = files.DIARIZATION.name
-RTTM = files.RTTM
-TURNS = files.TURNS.name
-AGENDA = files.AGENDA.name
-SUMMARY = files.SUMMARY.name
-ERROR_FILE = files.ERROR
-CHECKPOINT = files.CHECKPOINT
-LOCK_FILE = files.LOCK
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .text import mmss  # noqa: F401  (re-exported: the clock's home is core.text)
 
 SCHEMA_VERSION = 1
 

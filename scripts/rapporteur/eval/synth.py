@@ -37,7 +37,8 @@ import yaml
 
 from ..errors import RapporteurError
 from ..core.fsutil import write_bytes_atomic, write_text_atomic
-from ..core.records import SCHEMA_VERSION, SpeechTurn, mmss, sec, to_json
+from ..core.records import SCHEMA_VERSION, SpeechTurn, sec, to_json
+from ..core.text import mmss
 
 SAMPLE_RATE = 16_000
 RECORDING_STEM = "recording"
