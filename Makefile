@@ -76,7 +76,7 @@ SITE_CODE     := $(shell find scripts/rapporteur/site -type f -not -name '*.pyc'
 
 docs: .build/docs.stamp ## render the site's Markdown into docs/
 
-# mkdocs builds the pages; Pagefind (binary from the pagefind_bin wheel) indexes them into site/pagefind/
+# mkdocs builds the pages; Pagefind (extended binary from the pagefind_bin_extended wheel: it segments Chinese and Japanese) indexes them into site/pagefind/
 site/index.html: .build/docs.stamp mkdocs.yml $(shell find docs -type f 2>/dev/null)
 	$(RAPPORTEUR) build --skip-render
 	@touch $@

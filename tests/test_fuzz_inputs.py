@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from rapporteur.captions import parse_captions
 from rapporteur.config import load_config
 from rapporteur.core import records
+from rapporteur.core.folder import TRANSCRIPT, SessionFolder
 from rapporteur.core.session import ProjectLoader, Session, parse_session, parse_time, parse_yaml
 from rapporteur.errors import RapporteurError, SessionError
 from rapporteur.importers.igfpage import parse_page, session_yaml_text
@@ -250,10 +251,45 @@ def test_records_known_escapes(tmp_path, text):
     assert folder.read(TURNS) is None and "turns.json" in folder.damaged
 
 
-@pytest.mark.xfail(strict=True, reason="records.py does not check field types: reported to core, not fixed here")
 def test_records_wrongly_typed_fields_are_refused(tmp_path):
     path = tmp_path / "transcript.json"
-    path.write_text(json.dumps({"language": "en", "language_probability": 1, "duration": "long", "segments": [
+    path.write_text(json.dumps({"schema_version": 1, "language": "en", "language_probability": 1, "duration": 3.0, "segments": [
         {"id": 0, "start": "soon", "end": None, "text": 3, "words": []}], "backend": "x", "model": "x", "parameters": {}}))
-    with pytest.raises(RapporteurError):
+    with pytest.raises(RapporteurError, match=r"segments\[0\]\.start should be float, not 'soon'"):
         records.read_record(path, records.transcript_from_dict)
+    # the same file in a session folder: treated as damaged (rebuilt), with the field named
+    folder = SessionFolder(tmp_path)
+    assert folder.read(TRANSCRIPT) is None and "segments[0].start" in folder.damaged["transcript.json"]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("turns", [{"id": "t0", "start": 0, "end": 1, "label": "A", "speaker": "Ana", "text": "hi",
+                "words": [{"start": 0, "end": "1", "text": " hi"}]}], r"turns\[0\]\.words\[0\]\.end should be float"),
+    ("speakers", {"A": 3}, r"speakers\['A'\] should be str, not 3"),
+    ("duration", True, r"duration should be float, not True"),
+    ("turns", [{"id": "t0", "start": 0, "end": 1, "label": "A", "speaker": "Ana", "text": "hi",
+                "corrections": [{"kind": "replace", "source": "x", "before": "a", "after": 1}]}],
+     r"turns\[0\]\.corrections\[0\]\.after should be str, not 1"),
+])
+def test_wrong_types_are_named_with_their_field(field, value, message):
+    good = {"turns": [{"id": "t0", "start": 0, "end": 1.5, "label": "A", "speaker": "Ana", "text": "hi",
+                       "words": [{"start": 0, "end": 1, "text": " hi", "probability": 1}]}],
+            "speakers": {"A": "Ana"}, "language": "en", "duration": 2}
+    assert records.check_types(records.turns_from_dict(good)).duration == 2  # ints where floats are meant: fine
+    with pytest.raises(TypeError, match=message):
+        records.check_types(records.turns_from_dict({**good, field: value}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8))
+def test_any_value_in_a_word_field_is_the_record_or_a_named_type_error(value):
+    raw = {"turns": [{"id": "t0", "start": 0, "end": 1, "label": "A", "speaker": "Ana", "text": "hi",
+                      "words": [{"start": 0, "end": 1, "text": value}]}], "speakers": {}}
+    try:
+        turns = records.check_types(records.turns_from_dict(raw))
+    except TypeError as exc:
+        assert "turns[0].words[0].text should be str" in str(exc)
+    else:
+        assert isinstance(turns.turns[0].words[0].text, str)

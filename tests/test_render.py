@@ -194,8 +194,8 @@ def test_session_page_has_turn_ids_and_agenda_headings(view):
 
 def test_session_page_metadata_roster_and_downloads(view):
     page = render_session(view)
-    assert page.startswith('---\ntitle: "Interconnecting Global AI Governance Mechanisms"\n---\n')
-    for text in ["**Event:** IGF 2023", "**Date:** 2023-10-10", "**Format:** Round Table - 90 Min", "**Language:** en",
+    assert page.startswith('---\ntitle: "Interconnecting Global AI Governance Mechanisms"\nlanguage: en\n---\n')
+    for text in ["**Event:** IGF 2023", "**Date:** 2023-10-10", "**Format:** Round Table - 90 Min", "**Language:** English &#40;en&#41;",
                  "**Duration:** 1 h 30 min", "[captions (WebVTT)](igf2023-ws73.vtt)", "[JSON](igf2023-ws73.json)"]:
         assert text in page
     assert "javascript" not in page  # the unsafe session page link is left out

@@ -108,10 +108,10 @@ def check_summary_model() -> Check:
 
 def check_site_tools() -> list[Check]:
     mk = _has("mkdocs") and _has("material")
-    pf = _has("pagefind_bin") or _has("pagefind")
+    pf = _has("pagefind_bin_extended") or _has("pagefind_bin")
     return [
         Check("mkdocs-material", mk, "importable" if mk else "not installed", "pip install mkdocs-material"),
-        Check("pagefind", pf, "installed" if pf else "not installed", "pip install 'pagefind[bin]'", required=False),
+        Check("pagefind", pf, "installed" if pf else "not installed", "pip install 'pagefind[extended]'", required=False),
     ]
 
 

@@ -106,7 +106,7 @@ class SessionFolder:
             if version != records.SCHEMA_VERSION:
                 return self._damaged(artefact, f"schema_version {version!r}, this rapporteur writes {records.SCHEMA_VERSION}")
         try:
-            return artefact.parse(data)
+            return records.check_types(artefact.parse(data))
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             return self._damaged(artefact, f"{type(exc).__name__}: {exc}")
 

@@ -7,8 +7,12 @@ and what produced it.  Stages build new records; they never change inputs.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import functools
 import json
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -326,6 +330,107 @@ def agenda_from_dict(d: dict) -> Agenda:
 _OMIT_NONE = {Evidence, NamingEntry}
 
 
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+Problem = tuple[str, Any, Any]
+"""What does not fit: the field's path (".segments[0].start"), its annotation and the value found."""
+Check = Callable[[Any], "Problem | None"]
+
+
+@functools.cache
+def _checker(tp: Any) -> Check:
+    """A check for values of annotation ``tp``, built once per annotation (records are read in bulk).
+
+    Paths are put together only on the way back from a failure, so a fitting record costs
+    one type test per field.
+    """
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return lambda value: None
+    if origin in (typing.Union, types.UnionType):
+        alternatives = [_checker(a) for a in args if a is not type(None)]
+        if len(alternatives) == 1 and len(args) == 2:  # X | None: a value that is not None is checked as X
+            return lambda value: None if value is None else alternatives[0](value)
+        optional = type(None) in args
+        return lambda value: (None if (optional and value is None) or any(c(value) is None for c in alternatives)
+                              else ("", tp, value))
+    if tp is type(None):
+        return lambda value: None if value is None else ("", tp, value)
+    if tp in (float, int, str, bool):
+        allowed = {float: (float, int), int: (int,), str: (str,), bool: (bool,)}[tp]  # JSON writes 2.0 as 2
+        return lambda value: None if type(value) in allowed else ("", tp, value)
+    if origin is tuple:
+        each = _checker(args[0]) if len(args) == 2 and args[1] is Ellipsis else None
+        fixed = [_checker(a) for a in args] if each is None else []
+
+        flat = getattr(each, "flat", None)
+
+        def check_tuple(value: Any) -> Problem | None:
+            if not isinstance(value, tuple) or (each is None and len(value) != len(fixed)):
+                return ("", tp, value)
+            if flat and all(type(v) is flat[0] for v in value) and all(
+                    {type(getattr(v, name)) for v in value} <= allowed for name, allowed in flat[1]):
+                return None  # a tuple of words: one pass per field
+            for i, v in enumerate(value):
+                problem = (each or fixed[i])(v)
+                if problem:
+                    return (f"[{i}]" + problem[0], *problem[1:])
+            return None
+        return check_tuple
+    if origin in (collections.abc.Mapping, dict) or tp in (Mapping, dict):
+        key_check, value_check = (_checker(a) for a in (args or (Any, Any)))
+
+        def check_mapping(value: Any) -> Problem | None:
+            if not isinstance(value, Mapping):
+                return ("", tp, value)
+            for k, v in value.items():
+                problem = key_check(k) or value_check(v)
+                if problem:
+                    return (f"[{k!r}]" + problem[0], *problem[1:])
+            return None
+        return check_mapping
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        fields = [(f.name, _checker(hints[f.name])) for f in dataclasses.fields(tp)]
+        scalars = [(f.name, {float: (float, int), int: (int,), str: (str,), bool: (bool,)}.get(hints[f.name]))
+                   for f in dataclasses.fields(tp)]
+        if all(allowed for _, allowed in scalars):  # Word, Claim …: the bulk of every artefact, tested inline
+            def check_flat(value: Any) -> Problem | None:
+                if type(value) is tp and all(type(getattr(value, n)) in allowed for n, allowed in scalars):
+                    return None
+                return check_record(value)
+            check_flat.flat = (tp, [(n, set(allowed)) for n, allowed in scalars])  # type: ignore[attr-defined]
+        else:
+            check_flat = None
+
+        def check_record(value: Any) -> Problem | None:
+            if not isinstance(value, tp):
+                return ("", tp, value)
+            for name, check in fields:
+                problem = check(getattr(value, name))
+                if problem:
+                    return (f".{name}" + problem[0], *problem[1:])
+            return None
+        return check_flat or check_record
+    return lambda value: None  # a kind of annotation records do not use: not checked
+
+
+def check_types(record: Any) -> Any:
+    """``record`` itself when every field holds what its annotation says; TypeError naming the first that does not.
+
+    The loaders build records from JSON with ``**`` and keep whatever the file holds;
+    this is what stops ``"start": "soon"`` from reaching a stage as a string.
+    """
+    problem = _checker(type(record))(record)
+    if problem:
+        where, tp, value = problem
+        shown = type(value).__name__ if isinstance(value, (Mapping, list, tuple)) else repr(value)[:40]
+        raise TypeError(f"{where.lstrip('.') or 'the record'} should be {_type_name(tp)}, not {shown}")
+    return record
+
+
 def read_record(path: Path, parse: Callable[[dict], Any]) -> Any:
     """An artefact parsed with one of the ``*_from_dict`` loaders; None when the file is absent."""
     from ..errors import RapporteurError
@@ -334,7 +439,7 @@ def read_record(path: Path, parse: Callable[[dict], Any]) -> Any:
     if not path.is_file():
         return None
     try:
-        return parse(json.loads(path.read_text(encoding="utf-8")))
+        return check_types(parse(json.loads(path.read_text(encoding="utf-8"))))
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise RapporteurError(f"unreadable ({exc})", path=path, hint="delete it and run the pipeline again") from None
 

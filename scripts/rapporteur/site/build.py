@@ -3,7 +3,7 @@
 One broken session never stops the archive: it is rendered with its error
 (one line, no traceback) and reported, and the rest are built.  ``render_site``
 writes with ``write_text_atomic``, so unchanged pages keep their mtime.  Search
-is Pagefind, run on the built site (its binary ships in the ``pagefind_bin``
+is Pagefind, run on the built site (its extended binary ships in the ``pagefind_bin_extended``
 wheel: nothing is downloaded).  Serving is serve.py.
 """
 
@@ -23,6 +23,7 @@ from ..core.fsutil import digest, write_text_atomic
 from ..errors import RapporteurError
 from . import exports, markup, views
 from .exports import DOWNLOADS, get_writer
+from .language import mark_page_languages
 from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_home, render_session, render_speaker,
                     render_speaker_index, speaker_appearances, speaker_slugs)
 from .player import choose_player, ensure_site_audio
@@ -226,12 +227,17 @@ PAGEFIND_ARGS = ("--quiet", "--exclude-selectors", ".headerlink")
 
 
 def build_search_index(site_dir: Path, *, log: Callable[[str], None] = print) -> None:
-    """Run Pagefind on a built site: writes ``site_dir/pagefind/`` (index, UI script and CSS)."""
+    """Run Pagefind on a built site: writes ``site_dir/pagefind/`` (index, UI script and CSS).
+
+    Session pages held in another language first get it as their ``<html lang>``: Pagefind
+    files each page's words under that language's index.
+    """
+    mark_page_languages(site_dir)
     _run_tool(
         ["pagefind", *PAGEFIND_ARGS, "--site", str(site_dir)],
         "pagefind",
         site_dir,
-        hint="check that `pagefind[bin]` is installed",
+        hint="check that `pagefind[extended]` is installed",
         ok=lambda: (Path(site_dir) / "pagefind" / "pagefind-ui.js").is_file(),
     )
     log(f"search index built into {site_dir}/pagefind/")

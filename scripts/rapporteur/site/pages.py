@@ -28,10 +28,11 @@ from ..core.records import NamingEntry, Turn, TurnCorrection
 from ..core.session import Person
 from ..core.text import SENTENCE_SPLIT
 from .exports import DOWNLOADS
+from .language import language_code, language_label
 from .markup import escape_html, escape_md, escape_md_block, format_hms, link_html, render, safe_url
 from .player import Player, choose_player, render_player
 from .summary import summary_markdown
-from .views import (SessionView, agenda_items, duration, has_turns, human_duration, load_summary, naming_by_name,
+from .views import (SessionView, agenda_items, duration, session_language, has_turns, human_duration, load_summary, naming_by_name,
                     one_line_reason, speaker_name, speakers_in_order, talk_time, turn_anchors, turn_text)
 
 SESSIONS_DIR = "sessions"
@@ -47,10 +48,12 @@ SPEAKER_COLOURS = 8
 _SPACE = re.compile(r"\s+")
 
 
-def _front_matter(title: str) -> list[str]:
+def _front_matter(title: str, *, language: str = "") -> list[str]:
     # Material writes page.meta.title into <title> and the header without escaping, and would
     # unescape a title taken from the heading (striptags): give it the HTML-escaped title.
-    return ["---", f"title: {json.dumps(escape_html(_SPACE.sub(' ', title).strip()))}", "---", ""]  # a JSON string is a YAML string
+    # `language:` (a checked code) marks the page's content for Pagefind's per-language index (site/language.py)
+    lang = [f"language: {language}"] if language else []
+    return ["---", f"title: {json.dumps(escape_html(_SPACE.sub(' ', title).strip()))}", *lang, "---", ""]  # a JSON string is a YAML string
 
 
 def _paragraphs(text: str, size: int = PARAGRAPH_WORDS) -> list[str]:
@@ -146,7 +149,7 @@ def _metadata(view: SessionView) -> list[str]:
         ("Time", escape_md(s.time)),
         ("Room", escape_md(s.room)),
         ("Format", escape_md(s.format)),
-        ("Language", escape_md(s.language or (view.turns.language if view.turns else ""))),
+        ("Language", escape_md(language_label(session_language(view)))),
         ("Duration", escape_md(duration(view))),
     ]
     if safe_url(s.recording):
@@ -297,7 +300,7 @@ def render_session(
     slugs = speaker_slugs([view]) if slugs is None else slugs
     if player is None:
         player = choose_player(s, has_local_audio=False)
-    out = _front_matter(s.title)
+    out = _front_matter(s.title, language=language_code(session_language(view)))
     out += [f"# {escape_md(s.title)}", ""]
     if s.description:
         out += [escape_md_block(s.description), ""]

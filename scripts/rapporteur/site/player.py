@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from ..core.fsutil import sha256_file, write_text_atomic
 from ..core.session import Session
+from .language import language_code
 from .markup import render, safe_url
-from .views import SessionView, has_turns, local_media
+from .views import SessionView, has_turns, local_media, session_language
 
 SITE_AUDIO_BITRATE = "24k"
 """Opus bit rate of the audio written next to a session page (mono; ~11 MB per hour)."""
@@ -77,7 +78,7 @@ def choose_player(session: Session, *, has_local_audio: bool) -> Player | None:
 
 def render_player(player: Player, view: SessionView) -> str:
     """The player block (one raw-HTML block; ignored by the search index)."""
-    lang = view.session.language or (view.turns.language if view.turns else "") or "en"
+    lang = language_code(session_language(view)) or "en"
     return render(
         "player.html",
         player=player,

@@ -125,6 +125,11 @@ def human_duration(seconds: float) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min"
 
 
+def session_language(view: SessionView) -> str:
+    """The session's language: session.yaml's, else the one Whisper detected; "" when neither is known."""
+    return view.session.language or (view.turns.language if view.turns else "")
+
+
 def duration(view: SessionView) -> str:
     """How long the session is, as shown: from the transcript, else session.yaml's ``duration``."""
     if view.turns is not None and view.turns.duration > 0:
