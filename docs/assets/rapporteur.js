@@ -305,6 +305,13 @@
     input.type = "search"; input.name = "q"; input.placeholder = "Search transcripts";
     input.setAttribute("aria-label", "Search transcripts");
     form.appendChild(input);
+    // on a session held in another language, search that language's index (see languageMenu)
+    var body = doc.querySelector("[data-pagefind-body][lang]");
+    if (body) {
+      var lang = doc.createElement("input");
+      lang.type = "hidden"; lang.name = "lang"; lang.value = body.getAttribute("lang");
+      form.appendChild(lang);
+    }
     inner.appendChild(form);
   }
 
@@ -327,15 +334,43 @@
       .map(function (x) { return x.sub; });
   }
 
+  // Pagefind keeps one index per page language (<html lang>): sessions held in French or Chinese are
+  // searched in their own index.  The search page is in the site's language; when the archive has
+  // others, a menu chooses the index (?lang=zh in the address does too).
+  function languageMenu(el, entry, current, choose) {
+    var langs = Object.keys((entry && entry.languages) || {}).filter(function (l) { return l !== "unknown"; });
+    if (langs.length < 2) return;
+    var names = window.Intl && Intl.DisplayNames ? new Intl.DisplayNames([navigator.language || "en", "en"], { type: "language" }) : null;
+    var label = doc.createElement("label");
+    label.className = "rp-search-language";
+    label.textContent = "Sessions held in ";
+    var select = doc.createElement("select");
+    langs.sort().forEach(function (l) {
+      var o = doc.createElement("option");
+      var name = l;
+      try { name = names ? names.of(l) : l; } catch (e) { name = l; }
+      o.value = l;
+      o.textContent = name + " (" + entry.languages[l].page_count + ")";
+      o.selected = l === current;
+      select.appendChild(o);
+    });
+    select.addEventListener("change", function () { choose(select.value); });
+    label.appendChild(select);
+    el.parentNode.insertBefore(label, el);
+  }
+
   function searchPage(el) {
     var css = doc.createElement("link");
     css.rel = "stylesheet";
     css.href = new URL("pagefind/pagefind-ui.css", root).href;
     doc.head.appendChild(css);
-    var script = doc.createElement("script");
-    script.src = new URL("pagefind/pagefind-ui.js", root).href;
-    script.onload = function () {
-      var ui = new window.PagefindUI({
+    var siteLang = doc.documentElement.lang || "en";
+    var params = new URLSearchParams(location.search);
+    var ui = null;
+    function start(lang) {
+      doc.documentElement.lang = lang;  // what Pagefind picks its index (and its UI's words) by
+      if (ui) { ui.destroy(); el.innerHTML = ""; }
+      ui = new window.PagefindUI({
         element: el,
         bundlePath: new URL("pagefind/", root).pathname,
         baseUrl: root.pathname,
@@ -352,8 +387,31 @@
           return result;
         },
       });
-      var q = new URLSearchParams(location.search).get("q");
-      if (q) ui.triggerSearch(q);
+      return ui;
+    }
+    var script = doc.createElement("script");
+    script.src = new URL("pagefind/pagefind-ui.js", root).href;
+    script.onload = function () {
+      fetch(new URL("pagefind/pagefind-entry.json", root).href)
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .catch(function () { return null; })
+        .then(function (entry) {
+          var langs = (entry && entry.languages) || {};
+          var lang = params.get("lang");
+          if (!lang || !langs[lang]) lang = siteLang;
+          languageMenu(el, entry, lang, function (chosen) {
+            var q = el.querySelector(".pagefind-ui__search-input");
+            var text = q ? q.value : "";
+            var url = new URL(location.href);
+            url.searchParams.set("lang", chosen);
+            history.replaceState(null, "", url);
+            start(chosen);
+            if (text) ui.triggerSearch(text);
+          });
+          start(lang);
+          var q = params.get("q");
+          if (q) ui.triggerSearch(q);
+        });
     };
     script.onerror = function () { el.textContent = "The search index is missing: build the site with `make` (it runs Pagefind)."; };
     doc.body.appendChild(script);
