@@ -198,7 +198,7 @@ def test_header_search_and_speaker_page(watched, base_url):
     assert link.count() == 1
     link.click()
     page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 0.5")
-    page.locator(".rp-header-search input").fill("borders")
+    page.locator(".rp-header-search input[name=q]").fill("borders")
     page.keyboard.press("Enter")
     page.locator(".pagefind-ui__result").first.wait_for(timeout=10_000)
     assert watched.errors == [] and watched.external == []
