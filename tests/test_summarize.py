@@ -315,6 +315,106 @@ def test_llm_backend_map_merge_and_citation_checks(llm_server, demo, monkeypatch
     check_summary(s, turns)
 
 
+class FakeRapporteur(http.server.BaseHTTPRequestHandler):
+    """A model that breaks every rule it can: too long, repeated, first person, "summing up" at the start,
+    quotes of words heard unsurely, more points than asked.  Its notes are built from the lines it is sent."""
+
+    requests: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeRapporteur.requests.append(body)
+        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
+        if "You get part" in system:
+            points, quotes = [], []
+            for tid, who, words in re.findall(r"^\[(t\d+)\] ([^:]+): (.*)$", user, re.M):
+                plain = words.replace("(?)", "")
+                first = re.split(r"(?<=[.?!])\s+", plain)[0].rstrip(".")
+                points.append({"text": f"{who} said that {first[:1].lower() + first[1:]}.", "turns": [tid]})
+                quotes.append({"text": first, "turn": tid})
+            points.append({"text": "We also need ways for people to complain.", "turns": [points[0]["turns"][0]]})
+            answer = {"points": points, "quotes": quotes[:3]}
+        else:
+            data = json.loads(user)
+            notes = data["notes"]
+            answer = {
+                "abstract": [{"text": "Summing up, " + notes[0]["text"], "turns": notes[0]["turns"]}] + notes + notes,
+                "items": [{"title": a["title"], "sentences": notes[k::7][:6]} for k, a in enumerate(data["agenda"])],
+                "speakers": [{"speaker": p["name"], "points": [n for n in notes if n["text"].startswith(p["name"])][:6]}
+                             for p in data["speakers"]],
+                "quotes": data["candidate_quotes"],
+            }
+        out = json.dumps({"choices": [{"message": {"role": "assistant", "content": json.dumps(answer)}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+def ninety_minutes(turns, unsure="countries"):
+    """90 minutes of the demo's voices: its turns repeated with their sentences shuffled; ``unsure`` heard at p = 0.2."""
+    import random
+
+    from rapporteur.core.records import Turn, Turns, Word, turn_id
+
+    rng = random.Random(0)
+    pool = {}
+    for t in turns.turns:
+        pool.setdefault(t.speaker, []).extend(x.strip() for x in re.split(r"(?<=[.?!])\s+", t.text) if x.strip())
+    out, clock = [], 0.0
+    while clock < 5400:
+        for t in turns.turns:
+            text = " ".join(rng.sample(pool[t.speaker], min(3, len(pool[t.speaker]))))
+            toks, start = text.split(), clock + t.start
+            words = tuple(Word(start=start + 0.4 * i, end=start + 0.4 * i + 0.35, text=" " + w,
+                               probability=0.2 if unsure in w.lower() else 0.95) for i, w in enumerate(toks))
+            out.append(Turn(id=turn_id(start), start=start, end=words[-1].end, label=t.label, speaker=t.speaker,
+                            text=text, words=words))
+        clock += turns.turns[-1].end + 5.0
+    return Turns(turns=tuple(out), speakers=turns.speakers, duration=clock)
+
+
+def test_llm_backend_keeps_the_rules_on_ninety_minutes(demo):
+    """The prompt carries the budget and the rules; whatever the model answers, the summary keeps them."""
+    from rapporteur.agenda import place_agenda
+
+    session, turns, _ = demo
+    long = ninety_minutes(turns)
+    agenda = place_agenda([], None, long, roster=session.speakers)
+    FakeRapporteur.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeRapporteur)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        opts = SummarizeOptions(backend="llm", llm_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
+                                llm_model="rules-breaker")
+        s = summarize(long, agenda, session, options=opts)
+    finally:
+        server.shutdown()
+        server.server_close()
+    plan = budget(long)
+    assert plan.abstract == 250 and plan.total == int(plan.transcript_words * 0.15)
+    maps, merge = FakeRapporteur.requests[:-1], FakeRapporteur.requests[-1]
+    assert len(maps) >= 5  # 90 minutes do not fit one request
+    sent = [r["messages"][1]["content"] for r in maps]
+    assert all(len(c) <= opts.llm_chunk_chars + 400 for c in sent)
+    assert sorted(i for c in sent for i in re.findall(r"^\[(t\d+)\]", c, re.M)) == sorted(t.id for t in long.turns)
+    assert all("countries(?)" in c for c in sent if "countries" in c)  # the unsure word is marked for the model
+    system = merge["messages"][0]["content"]
+    for rule in (f"at most {plan.abstract} words", f"at most {plan.total} words", "run of 8 words", "never I, me, my, we",
+                 "argued, proposed, asked, agreed, disagreed", "summing up\" only for a closing turn", "(?)"):
+        assert rule in system, rule
+    wanted = json.loads(merge["messages"][1]["content"])
+    assert all(1 <= a["sentences"] <= 2 for a in wanted["agenda"]) and all(1 <= p["points"] <= 3 for p in wanted["speakers"])
+    check_summary(s, long)
+    assert s.abstract and s.items and s.speakers and s.dropped > 100
+    shown = [c.text for c in published_claims(s)] + [q.text for q in s.quotes]
+    assert not any("Summing up" in t for t in shown) and not any("countries" in q.text for q in s.quotes)
+
+
 def test_llm_backend_errors(llm_server, demo):
     session, turns, agenda = demo
     FakeLLM.status = 401
