@@ -123,7 +123,7 @@ def score_summary(summary: Summary, turns: Turns, reference: Mapping[str, Any], 
     names = {t.speaker or t.label for t in turns.turns} | {p.get("name", "") for p in roster}
     skip = set(_FRAME)
     for n in names:
-        skip.update(normalize_english(n))
+        skip.update(w for t in normalize_english(n) for w in (t, t + "'s"))  # "Ana Ferreira's network"
     roster_words = set(skip) | _ROSTER_TEMPLATE
     for p in roster:
         roster_words.update(normalize_english(p.get("affiliation", "")))
