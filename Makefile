@@ -19,6 +19,7 @@ MODEL      ?=
 THREADS    ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?= --site
+SUMMARY_BENCH_ARGS ?=  # e.g. --panels .build/corpus/panels/* (corpus panels processed by rapporteur run)
 
 SESSIONS   := $(patsubst recordings/%/session.yaml,%,$(wildcard recordings/*/session.yaml))
 STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
@@ -104,7 +105,8 @@ test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 test-fast: $(INSTALLED) $(TEST_EXTRAS) ## run only the fast tests
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-bench: $(INSTALLED) $(TEST_EXTRAS) ## benchmark (~35 min): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md
+bench: $(INSTALLED) $(TEST_EXTRAS) ## benchmark (~35 min): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md; summary quality (length, repetition, pronouns, misheard words) → benchmarks/summaries.md
+	$(BIN)/python benchmarks/summary_eval.py $(SUMMARY_BENCH_ARGS)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)

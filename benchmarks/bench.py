@@ -8,7 +8,8 @@ then measures, in one run so the ratios are comparable on a noisy machine:
   of the whole pipeline with the default configuration, and the pipeline / ASR ratio;
 * ASR configurations side by side (model × compute type);
 * peak memory (max RSS) of each stage, each run in its own process;
-* accuracy on the generated meeting (WER, DER, speaker count);
+* accuracy on the generated meeting (WER, DER, speaker count) and its summary's quality
+  (length, repetition, pronouns, misheard words: rapporteur.eval.summary);
 * `make` with nothing to do, and after editing one session.yaml.
 
 Site build time and size at 10/100/300 sessions and bytes per search query come
@@ -182,6 +183,9 @@ def main() -> None:
     evaluation = subprocess.run([PY, "-m", "rapporteur.cli", "evaluate", "--json", str(session)],
                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout
     report["accuracy"] = json.loads(evaluation)
+    from rapporteur.eval.summary import score_folder  # the summary of the same meeting, against its script
+
+    report["summary"] = {k: v for k, v in score_folder(session).as_dict().items() if k != "sentences"}
 
     if not args.quick:
         asr = []
@@ -250,6 +254,14 @@ def markdown(r: dict) -> str:
         out += [
             f"- accuracy on this meeting: WER {acc['wer_english']:.1%} (English-normalised; strict {acc['wer']:.1%}), "
             f"DER {acc['der']:.1%}, {acc['hypothesis_speakers']}/{acc['reference_speakers']} speakers",
+        ]
+    sm = r.get("summary")
+    if sm:
+        out += [
+            f"- its summary: {sm['summary_words']} words for a budget of {sm['budget_words']} "
+            f"({sm['share_of_transcript']:.0%} of the transcript), {sm['repeated_pairs']} sentence pairs sharing 8 words, "
+            f"{sm['pronouns']} first/second-person pronouns outside quotes, {sm['misheard_share']:.1%} misheard words "
+            "(all sessions with a script: [summaries.md](summaries.md))",
         ]
     if "asr_compared" in r:
         out += ["", "## ASR configurations (same audio, same run)", "",

@@ -8,6 +8,7 @@ One demo site is built (render → mkdocs → pagefind) per run and served on
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.request
 from pathlib import Path
@@ -282,3 +283,49 @@ def test_edit_control_shows_each_turns_corrections_entry(watched, base_url):
     note = page.locator(f"#{corrected[0].id}").locator("xpath=..").locator(".turn-note")
     assert "Corrected by hand" in note.inner_text()
     assert watched.errors == []
+
+
+def test_session_at_a_glance_plays_from_a_bar(watched, base_url):
+    """The timeline above the summary: a lane per speaker with its share; a click on a bar or an agenda mark plays
+    from that moment (through the page's deep links)."""
+    page = watched.page
+    page.goto(base_url + PAGE, wait_until="networkidle")
+    glance = page.locator(".rp-glance")
+    assert page.evaluate("""() => {
+        const g = document.querySelector('.rp-glance'), s = document.querySelector('.rp-summary');
+        return !!(g.compareDocumentPosition(s) & Node.DOCUMENT_POSITION_FOLLOWING); }""")
+    names = glance.locator(".rp-lane .rp-glance-name").all_inner_texts()
+    assert [n.split("\n")[0].split(" ")[0] for n in names] == ["Sarah", "Ana", "David", "Peter"]
+    assert all(re.search(r"\d+ (s|min) · \d+ %", n) for n in names)
+    page.wait_for_function("document.querySelector('#rp-player audio').readyState >= 1")
+    glance.locator(f'svg a[href="#{PHRASE_TURN}"] rect').click()
+    page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 1.5")
+    assert page.url.endswith("#" + PHRASE_TURN)
+    assert page.locator(".turn.playing .turn-head").get_attribute("id") == PHRASE_TURN
+    glance.locator('a.rp-glance-mark[href="#agenda-3"]').click()
+    page.wait_for_function("Math.abs(document.querySelector('#rp-player audio').currentTime - 160) < 1.5")
+    assert watched.errors == [] and watched.external == []
+
+
+def test_session_at_a_glance_without_javascript_and_on_a_phone(browser, base_url):
+    w = Watched(browser, base_url, java_script_enabled=False, viewport={"width": 375, "height": 740},
+                device_scale_factor=2, is_mobile=True)
+    try:
+        page = w.page
+        page.goto(base_url + PAGE, wait_until="networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        lanes = page.locator(".rp-glance .rp-lane-bars")
+        assert lanes.count() == 4
+        for k in range(4):
+            box = lanes.nth(k).bounding_box()
+            assert box["width"] >= 300 and box["x"] >= 0 and box["x"] + box["width"] <= 376  # the phone's width
+        # every bar links to a turn of the page; following one without JavaScript shows the turn
+        hrefs = page.locator(".rp-glance svg a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        assert hrefs and all(page.locator(h).count() == 1 for h in hrefs)
+        page.locator(f'.rp-glance svg a[href="#{PHRASE_TURN}"] rect').click()
+        page.wait_for_url(f"**/{PAGE}#{PHRASE_TURN}")
+        box = page.locator(f"#{PHRASE_TURN}").bounding_box()
+        assert box is not None and 0 <= box["y"] < 740
+        assert w.external == []
+    finally:
+        w.close()

@@ -122,7 +122,8 @@ def test_summary_hook(tmp_path):
     from rapporteur.summarize import SummarizeOptions, summarize
 
     a.session.dir.mkdir(parents=True)
-    summary = summarize(a.turns, Agenda(items=()), a.session, options=SummarizeOptions(embedder="tfidf"))
+    # (nine words of transcript: a budget above the usual half, so that there is a summary to show)
+    summary = summarize(a.turns, Agenda(items=()), a.session, options=SummarizeOptions(embedder="tfidf", short_share=5.0))
     (a.session.dir / "summary.json").write_text(to_json(summary), encoding="utf-8")
     page = render_session(a)
     assert "## Summary" in page and "#t" in page.split("## Summary", 1)[1].split("## Speakers", 1)[0]

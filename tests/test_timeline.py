@@ -1,0 +1,46 @@
+"""The session at a glance (site/timeline.py): lanes, bars, agenda marks and shares, written at build time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from rapporteur.site.pages import render_session
+from rapporteur.site.timeline import WIDTH, timeline_html
+from rapporteur.site.views import session_view, turn_anchors
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"
+
+
+def test_demo_timeline_has_a_lane_per_speaker_and_a_bar_per_turn():
+    view = session_view(DEMO)
+    html = timeline_html(view)
+    lanes = re.findall(r'<div class="rp-glance-row rp-lane speaker-\d">(.*?)</svg></div>', html, re.S)
+    names = [re.match(r'<span class="rp-glance-name">([^<]+?) <small>', lane).group(1) for lane in lanes]
+    assert names == ["Sarah Collins", "Ana Ferreira", "David Mensah", "Peter Novak"]
+    hrefs = re.findall(r'<a href="#(t\d+)"', html)
+    assert hrefs == sorted(hrefs, key=lambda h: names.index(next(t.speaker for t in view.turns.turns if t.id == h)))
+    assert sorted(hrefs) == sorted(turn_anchors(view.turns))  # every turn once, linked to its anchor
+    for x, w in re.findall(r'<rect x="([\d.]+)" y="2" width="([\d.]+)"', html):
+        assert 0 <= float(x) and float(w) >= 2.0 and float(x) + float(w) <= WIDTH + 0.1
+    shares = [int(s) for s in re.findall(r"<small>[^<]*· (\d+) %</small>", html)]
+    assert len(shares) == 4 and abs(sum(shares) - 100) <= 2
+    assert re.findall(r'class="rp-glance-mark" href="#(agenda-\d)"', html) == ["agenda-1", "agenda-2", "agenda-3"]
+    page = render_session(view)
+    assert page.index('class="rp-glance"') < page.index("## Summary")  # above the summary
+    for anchor in re.findall(r'href="#(agenda-\d)"', html):  # the marks go to the transcript's item headings
+        assert f"#{anchor} data-start=" in page
+
+
+def test_timeline_escapes_names_and_is_empty_without_turns():
+    view = session_view(DEMO)
+    hostile = '<script>alert(1)</script> "Ana" [x](javascript:alert(1))'
+    turns = replace(view.turns, turns=tuple(replace(t, speaker=hostile) if t.speaker == "Ana Ferreira" else t
+                                            for t in view.turns.turns))
+    html = timeline_html(replace(view, turns=turns))
+    assert "<script>" not in html and "&lt;script&gt;" in html and "](javascript" not in html
+    assert 'aria-label="&lt;script&gt;' in html
+    assert timeline_html(replace(view, turns=replace(view.turns, turns=()))) == ""
+    assert timeline_html(replace(view, turns=None)) == ""
