@@ -12,6 +12,8 @@ and its ratio to plain faster-whisper's.
 
 A variant is ``name[:key=value,...]`` over ``TranscribeOptions`` fields (true/false, numbers, strings)
 plus ``prompt=session|names|title|none`` (what primes the decoder).  ``plain`` is plain faster-whisper.
+The folder may also be a synthetic meeting (``python -m rapporteur.eval.synth SCRIPT FOLDER``).  Name
+words heard / said: per word of a roster name, min(times in the hypothesis, times in the reference).
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def reference(folder: Path, t0: float, t1: float) -> tuple[str, list[tuple[float
     from rapporteur.eval.corpus import PlacedTurn, spliced_text
     from panels import speech_regions
 
+    if not (folder / "corpus.json").is_file():  # a synthetic meeting (rapporteur.eval.synth): every turn
+        from rapporteur.eval.synth import load_reference
+
+        turns = [t for t in load_reference(folder / "reference.json").turns if t0 <= t.start < t1]
+        shifted = [type("T", (), {"start": t.start - t0, "end": min(t.end, t1) - t0}) for t in turns]
+        return " ".join(t.text for t in turns), speech_regions(shifted)
     truth = json.loads((folder / "corpus.json").read_text(encoding="utf-8"))
     keep = [i for i, t in enumerate(truth["turns"]) if t0 <= t["start"] < t1]
     remap = {i: j for j, i in enumerate(keep)}
@@ -99,16 +107,40 @@ def run_variant(audio, folder: Path, kv: dict[str, Any]) -> list[tuple[float, fl
     return [(w.start, w.end, w.text) for w in result.words()]
 
 
-def score(ref: str, regions, words) -> dict[str, Any]:
+def name_tokens(folder: Path) -> set[str]:
+    """The roster's name words (3 letters or more, folded) that the reference says."""
+    from rapporteur.core.session import load_session
+
+    return {t for n in load_session(folder).roster_names() for t in fold(n).split() if len(t) >= 3}
+
+
+def fold(text: str) -> str:
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return re.sub(r"[^a-z0-9 ]+", " ", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def name_recall(ref: str, hyp: str, tokens: set[str]) -> tuple[int, int]:
+    """(name words heard, name words said): per roster name word, min(count in hypothesis, count in reference)."""
+    r, h = fold(ref).split(), fold(hyp).split()
+    said = sum(r.count(t) for t in tokens)
+    return sum(min(h.count(t), r.count(t)) for t in tokens), said
+
+
+def score(ref: str, regions, words, tokens: set[str] = frozenset()) -> dict[str, Any]:
     from rapporteur.eval.metrics import wer
     from panels import gaps
 
     e = wer(ref, " ".join(w[2] for w in words), english=True)
+    heard, said = name_recall(ref, " ".join(w[2] for w in words), tokens)
     g2, g3 = gaps(regions, [(a, b) for a, b, _ in words], 2.0), gaps(regions, [(a, b) for a, b, _ in words], 3.0)
     return {"wer": round(e.rate, 4), "deletions": e.deletions, "substitutions": e.substitutions,
             "insertions": e.insertions, "reference_words": e.reference_words,
             "gaps2": len(g2), "gap2_seconds": round(sum(b - a for a, b in g2), 1),
-            "gaps3": len(g3), "gap3_seconds": round(sum(b - a for a, b in g3), 1)}
+            "gaps3": len(g3), "gap3_seconds": round(sum(b - a for a, b in g3), 1),
+            "names_heard": heard, "names_said": said}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,10 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--variant", action="append", default=[], help="name[:key=value,...]; 'plain' = plain faster-whisper")
     ap.add_argument("--json", type=Path, help="append the rows to this JSON file")
     args = ap.parse_args(argv)
-    from rapporteur.core.media import SAMPLE_RATE, read_wav
+    from rapporteur.core.media import SAMPLE_RATE, decode_to_wav, read_wav
 
+    if not (args.folder / "audio.wav").is_file():
+        decode_to_wav(args.folder / "recording.ogg", args.folder / "audio.wav")
     audio = read_wav(args.folder / "audio.wav")
-    turns = json.loads((args.folder / "corpus.json").read_text(encoding="utf-8"))["turns"]
+    truth = args.folder / "corpus.json"
+    turns = (json.loads(truth.read_text(encoding="utf-8"))["turns"] if truth.is_file() else
+             [{"start": t["start"], "end": t["end"]} for t in json.loads((args.folder / "reference.json").read_text())["turns"]])
     t0 = cut(turns, args.start)
     t1 = cut(turns, t0 + args.minutes * 60) if args.minutes else len(audio) / SAMPLE_RATE
     audio = audio[int(t0 * SAMPLE_RATE): int(t1 * SAMPLE_RATE)]
@@ -137,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "plain":
             plain_wall = wall
         row = {"panel": args.folder.name, "span": [round(t0, 1), round(t1, 1)], "variant": spec,
-               **score(ref, regions, words), "wall_s": round(wall, 1),
+               **score(ref, regions, words, name_tokens(args.folder)), "wall_s": round(wall, 1),
                "ratio_to_plain": round(wall / plain_wall, 2) if plain_wall else None}
         rows.append(row)
         print(json.dumps(row), flush=True)
