@@ -140,7 +140,8 @@ def score(ref: str, regions, words, tokens: set[str] = frozenset()) -> dict[str,
             "insertions": e.insertions, "reference_words": e.reference_words,
             "gaps2": len(g2), "gap2_seconds": round(sum(b - a for a, b in g2), 1),
             "gaps3": len(g3), "gap3_seconds": round(sum(b - a for a, b in g3), 1),
-            "names_heard": heard, "names_said": said}
+            "names_heard": heard, "names_said": said,
+            "gaps2_at": [[round(a, 1), round(b, 1)] for a, b in g2]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=0.0, help="cut length; 0 = to the end")
     ap.add_argument("--variant", action="append", default=[], help="name[:key=value,...]; 'plain' = plain faster-whisper")
     ap.add_argument("--json", type=Path, help="append the rows to this JSON file")
+    ap.add_argument("--dump", type=Path, help="write each variant's words (start, end, text; cut time) to DIR/<variant>.json")
     args = ap.parse_args(argv)
     from rapporteur.core.media import SAMPLE_RATE, decode_to_wav, read_wav
 
@@ -172,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall = time.monotonic() - t
         if name == "plain":
             plain_wall = wall
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            (args.dump / f"{args.folder.name}.{name}.json").write_text(json.dumps({"span": [t0, t1], "words": words}))
         row = {"panel": args.folder.name, "span": [round(t0, 1), round(t1, 1)], "variant": spec,
                **score(ref, regions, words, name_tokens(args.folder)), "wall_s": round(wall, 1),
                "ratio_to_plain": round(wall / plain_wall, 2) if plain_wall else None}
