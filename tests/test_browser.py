@@ -20,9 +20,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"
 PAGE = "sessions/demo-ai-governance-roundtable/"
-# spoken by David Mensah in the demo, in the turn that starts at 127.0 s
+# spoken by David Mensah in the demo, in the turn that starts at 126.94 s
 PHRASE = "separate team in every country"
-PHRASE_TURN, PHRASE_START = "t127000", 127.0
+PHRASE_TURN, PHRASE_START = "t126940", 126.94
 YOUTUBE = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
 # a stand-in for https://www.youtube.com/iframe_api: records what the page asks of the player
 FAKE_YT_API = """
