@@ -169,13 +169,15 @@ def evaluate(folder: Path, fw: dict[str, Any], window: tuple[float, float] | Non
     def asr(words: Sequence[tuple[float, float, str]]) -> dict[str, Any]:
         hyp = " ".join(w[2] for w in words)
         g = gaps(regions, [(w[0], w[1]) for w in words])
+        g2 = gaps(regions, [(w[0], w[1]) for w in words], 2.0)
         e, s = wer(without_bc, hyp, english=True), wer(without_bc, hyp)
         eb = wer(with_bc, hyp, english=True)
         return {"wer": round(e.rate, 4), "wer_strict": round(s.rate, 4), "wer_with_backchannels": round(eb.rate, 4),
                 "deletions": e.deletions, "substitutions": e.substitutions, "insertions": e.insertions,
                 "reference_words": e.reference_words, "gaps": len(g), "gap_seconds": round(sum(b - a for a, b in g), 1),
                 "gap_share": round(sum(b - a for a, b in g) / max(speech_s, 1e-9), 4),
-                "longest_gap": round(max((b - a for a, b in g), default=0.0), 1)}
+                "longest_gap": round(max((b - a for a, b in g), default=0.0), 1),
+                "gaps_2s": len(g2), "gap_2s_seconds": round(sum(b - a for a, b in g2), 1)}
 
     pipe_words = [(w.start, w.end, w.text) for w in transcript.words()] if transcript else []
     row: dict[str, Any] = {

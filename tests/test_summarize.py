@@ -271,17 +271,17 @@ class FakeLLM(http.server.BaseHTTPRequestHandler):
         else:
             answer = {
                 "abstract": [
-                    {"text": "Peter Novak said most countries agree on a few basic ideas.", "turns": ["t75260"]},
+                    {"text": "Peter Novak said most countries agree on a few basic ideas.", "turns": ["t75770"]},
                     {"text": "Ana Ferreira said principles alone do not protect anyone.", "turns": ["t999"]},  # unknown turn
-                    {"text": "David Mensah praised nuclear energy subsidies.", "turns": ["t127000"]},  # unsupported
+                    {"text": "David Mensah praised nuclear energy subsidies.", "turns": ["t126940"]},  # unsupported
                 ],
                 "items": [{"title": "How can national AI rules work together?", "sentences": [
-                    {"text": "David Mensah said common standards for testing would help small companies.", "turns": ["t127000"]}]}],
+                    {"text": "David Mensah said common standards for testing would help small companies.", "turns": ["t126940"]}]}],
                 "speakers": [{"speaker": "Ana Ferreira", "points": [
-                    {"text": "Principles alone do not protect anyone.", "turns": ["t102440"]}]}],
+                    {"text": "Principles alone do not protect anyone.", "turns": ["t102420"]}]}],
                 "quotes": [
-                    {"text": "principles alone do not protect anyone", "turn": "t102440"},
-                    {"text": "principles alone protect everyone", "turn": "t102440"},  # not verbatim
+                    {"text": "principles alone do not protect anyone", "turn": "t102420"},
+                    {"text": "principles alone protect everyone", "turn": "t102420"},  # not verbatim
                 ],
             }
         answer_with(self, answer)
@@ -313,7 +313,7 @@ def test_llm_backend_map_merge_and_citation_checks(llm_server, demo, monkeypatch
         mapped |= set(re.findall(r"^\[(t\d+)\]", r["body"]["messages"][1]["content"], re.M))
     assert mapped == {t.id for t in turns.turns}  # every turn sent once, in chunks
     assert [c.text for c in s.abstract] == ["Peter Novak said most countries agree on a few basic ideas."]
-    assert s.items[1].sentences[0].turns == ("t127000",) and not s.items[0].sentences
+    assert s.items[1].sentences[0].turns == ("t126940",) and not s.items[0].sentences
     assert [q.text for q in s.quotes] == ["principles alone do not protect anyone"]
     assert s.quotes[0].start > turns.turns[9].start
     assert s.dropped == 3 and s.backend == "llm" and s.model == "tiny-model"

@@ -189,12 +189,12 @@ def test_blockwise_features_equal_faster_whispers_own(monkeypatch):
 
 @pytest.mark.slow
 def test_batched_decoding_transcribes_and_is_part_of_the_fingerprint(speech):
-    plain = TranscribeOptions(model="tiny.en", threads=2, beam_size=1)
+    plain = TranscribeOptions(model="tiny.en", threads=2, beam_size=1, batch_size=1)
     batched = TranscribeOptions(model="tiny.en", threads=2, beam_size=1, batch_size=4)
     a, b = transcribe(speech, plain), transcribe(speech, batched)
     words = lambda t: norm(" ".join(w.text for w in t.words()))  # noqa: E731
     assert len(words(b)) >= 0.85 * len(words(a)) and all(w.end >= w.start for w in b.words())
-    assert "batch_size" not in plain.parameters() and batched.parameters()["batch_size"] == 4
+    assert plain.parameters()["batch_size"] == 1 and batched.parameters()["batch_size"] == 4
     with pytest.raises(ValueError, match="batch_size"):
         TranscribeOptions(batch_size=0)
 
@@ -229,3 +229,96 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_logs():
     p(0.0, 2e6)
     p(2e6, 2e6)
     assert "s: fetch: 100%" in tty.getvalue() and "2.00M/2.00M" in tty.getvalue()
+
+
+# ------------------------------------------------- speech that got no words
+
+from rapporteur.core.records import Segment, Word  # noqa: E402
+from rapporteur.transcribe import fill_skipped_speech, fill_unheard, segment_anomaly, unheard  # noqa: E402
+
+
+def seg(words, i=0):
+    ws = tuple(Word(start=a, end=b, text=t, probability=p) for a, b, t, p in words)
+    return Segment(id=i, start=ws[0].start, end=ws[-1].end, text="".join(w.text for w in ws).strip(), words=ws)
+
+
+# what Whisper wrote over 13 s of a remote speaker on the p1 panel (conditioned on its previous text)
+HALLUCINATED = [(586.32, 587.72, " Thank", 0.0003), (587.72, 587.74, " you", 0.9156),
+                (587.74, 594.94, " very", 0.1454), (594.94, 607.9, " much.", 0.9899)]
+HEARD = [(10.0, 10.3, " We", 0.9), (10.3, 10.7, " need", 0.95), (10.7, 11.2, " open", 0.8),
+         (11.2, 11.9, " standards.", 0.9)]
+
+
+def test_a_hallucinated_segment_is_told_from_a_heard_one():
+    assert segment_anomaly(seg(HALLUCINATED).words)
+    assert not segment_anomaly(seg(HEARD).words)
+    assert not segment_anomaly(())
+
+
+def test_unheard_stretches_are_speech_without_words():
+    heard = seg(HEARD)
+    # speech 9.5-20: words cover 10-11.9, then 8 s of speech got nothing; 30-31 is shorter than 2 s
+    got = unheard([(9.5, 20.0), (30.0, 31.0)], [heard], 2.0)
+    assert got == [(11.9, 20.0)]
+    # a hallucinated segment does not count as words
+    assert unheard([(586.0, 608.0)], [seg(HALLUCINATED)], 2.0) == [(586.0, 608.0)]
+    assert unheard([(9.5, 12.5)], [heard], 2.0) == []  # every gap under 2 s
+
+
+def test_filling_puts_words_in_the_stretch_only_and_replaces_a_hallucination():
+    heard, bad = seg(HEARD, 0), seg(HALLUCINATED, 1)
+    redecoded = seg([(11.5, 11.9, " standards.", 0.9), (12.4, 12.8, " Thank", 0.9), (12.8, 13.1, " you.", 0.9)])
+    inside_bad = seg([(590.0, 590.4, " Can", 0.9), (590.4, 590.6, " you", 0.9), (590.6, 591.0, " hear", 0.9),
+                      (591.0, 591.3, " us?", 0.9)])
+    calls = []
+
+    def decode(a, b):
+        calls.append((a, b))
+        return [redecoded] if a < 100 else [inside_bad, seg(HALLUCINATED)]
+
+    out = fill_unheard([heard, bad], [(11.9, 20.0), (586.32, 607.9)], decode)
+    texts = [w.text for s in out for w in s.words]
+    assert texts.count(" standards.") == 1  # the word next to the stretch is not heard twice
+    assert " Thank" in texts and " hear" in texts
+    assert all(not segment_anomaly(s.words) for s in out)  # the hallucination gave way to what was heard
+    assert [s.id for s in out] == list(range(len(out))) and [s.start for s in out] == sorted(s.start for s in out)
+    # a hallucination with nothing heard instead stays (nothing better is known)
+    assert fill_unheard([seg(HALLUCINATED, 0)], [(586.32, 607.9)], lambda a, b: []) == (seg(HALLUCINATED, 0),)
+
+
+@pytest.mark.slow
+def test_a_skipped_stretch_of_speech_gets_words(speech):
+    """Whisper skipped the middle sentence (its words are taken out): the stretch is found by the VAD and
+    decoded again on its own, and the sentences either side keep their words, none of them twice."""
+    gap = np.zeros(16000, np.float32)
+    audio = np.concatenate([speech, gap, speech, gap, speech])
+    opts = TranscribeOptions(model="tiny.en", threads=2, beam_size=1, fill_gaps=0)
+    full = transcribe(audio, opts)
+    third = len(speech) / 16000 + 1
+    middle = lambda w: third - 0.5 < (w.start + w.end) / 2 < 2 * third - 0.5  # noqa: E731
+    skipped = [s for s in full.segments if not any(middle(w) for w in s.words)]
+    assert len(skipped) < len(full.segments) and not any(middle(w) for s in skipped for w in s.words)
+    from rapporteur.transcribe import get_backend as backend_of
+
+    filled = fill_skipped_speech(audio, skipped, backend_of("faster-whisper"), replace_fill(opts),
+                                 language="en", prompt="Workshop on artificial intelligence.", hotwords=None)
+    got = [w for s in filled for w in s.words if middle(w)]
+    assert len(norm(" ".join(w.text for w in got))) >= 0.6 * len(norm(TEXT))
+    before = [w for s in skipped for w in s.words]
+    assert all(w in [x for s in filled for x in s.words] for w in before)  # what was heard stays as it was
+    assert len(norm(" ".join(w.text for s in filled for w in s.words))) <= len(norm(" ".join(w.text for w in full.words()))) + 3
+    starts = [s.start for s in filled]
+    assert starts == sorted(starts) and [s.id for s in filled] == list(range(len(filled)))
+
+
+def replace_fill(opts, seconds=2.0):
+    import dataclasses
+
+    return dataclasses.replace(opts, fill_gaps=seconds)
+
+
+def test_filling_is_on_by_default_and_part_of_the_fingerprint():
+    assert TranscribeOptions().fill_gaps == 2.0 and TranscribeOptions().parameters()["fill_gaps"] == 2.0
+    stretch = TranscribeOptions(batch_size=4, language=None).for_stretch("fr")
+    assert (stretch.condition_on_previous_text, stretch.vad_filter, stretch.batch_size, stretch.language,
+            stretch.fill_gaps) == (False, False, 1, "fr", 0.0)

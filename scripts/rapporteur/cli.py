@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
             p.add_argument("--compute-type", dest="compute_type", help="CTranslate2 compute type (default: int8)")
             p.add_argument("--batch-size", dest="batch_size", type=int,
-                           help="faster-whisper: decode N windows at once (faster, a little less accurate; default 1)")
+                           help="faster-whisper: decode N VAD-cut windows at once (default 8; 1: one 30-s window after another, each conditioned on the last)")
             p.add_argument("--device", choices=["cpu", "cuda", "auto"],
                            help="device for ASR and the diarizer (default: cpu; auto: cuda when a GPU is usable)")
             p.add_argument("--scheduler", metavar="ADDRESS",

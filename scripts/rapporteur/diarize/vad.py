@@ -16,32 +16,42 @@ def speech_regions(audio: np.ndarray, options: DiarizeOptions) -> list[tuple[flo
     if len(audio) < SAMPLE_RATE // 10:
         return []
     if options.vad == "silero":
-        try:
-            from faster_whisper.vad import VadOptions, get_speech_timestamps
-        except ImportError as exc:
-            raise ModelError(
-                "the Silero VAD needs faster-whisper (and onnxruntime)",
-                hint="pip install faster-whisper, or set diarize.vad: energy",
-            ) from exc
-        vad = VadOptions(
-            threshold=options.vad_threshold,
-            min_silence_duration_ms=200,
-            speech_pad_ms=30,
-            min_speech_duration_ms=int(options.min_speech * 1000),
-        )
-        # Silero copies its input twice (padding, context): give it VAD_BLOCK_SECONDS at a time
-        regions = []
-        step = VAD_BLOCK_SECONDS * SAMPLE_RATE
-        for offset in range(0, len(audio), step):
-            for st in get_speech_timestamps(audio[offset : offset + step], vad):
-                a, b = (offset + st["start"]) / SAMPLE_RATE, (offset + st["end"]) / SAMPLE_RATE
-                if regions and offset and a - regions[-1][1] < 0.1 and abs(a - offset / SAMPLE_RATE) < 0.1:
-                    regions[-1] = (regions[-1][0], b)  # speech running across the block boundary
-                else:
-                    regions.append((a, b))
+        regions = silero_regions(audio, threshold=options.vad_threshold, min_speech=options.min_speech)
     else:
         regions = energy_vad(audio)
     return [(a, b) for a, b in regions if b - a >= options.min_speech]
+
+
+def silero_regions(
+    audio: np.ndarray, *, threshold: float = 0.5, min_silence_ms: int = 200, pad_ms: int = 30, min_speech: float = 0.0
+) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech by Silero VAD (ships inside faster-whisper), VAD_BLOCK_SECONDS at a time.
+
+    Used by the diarizer (its speech regions) and by transcription (speech that got no words)."""
+    try:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+    except ImportError as exc:
+        raise ModelError(
+            "the Silero VAD needs faster-whisper (and onnxruntime)",
+            hint="pip install faster-whisper, or set diarize.vad: energy",
+        ) from exc
+    vad = VadOptions(
+        threshold=threshold,
+        min_silence_duration_ms=min_silence_ms,
+        speech_pad_ms=pad_ms,
+        min_speech_duration_ms=int(min_speech * 1000),
+    )
+    # Silero copies its input twice (padding, context): give it VAD_BLOCK_SECONDS at a time
+    regions: list[tuple[float, float]] = []
+    step = VAD_BLOCK_SECONDS * SAMPLE_RATE
+    for offset in range(0, len(audio), step):
+        for st in get_speech_timestamps(audio[offset : offset + step], vad):
+            a, b = (offset + st["start"]) / SAMPLE_RATE, (offset + st["end"]) / SAMPLE_RATE
+            if regions and offset and a - regions[-1][1] < 0.1 and abs(a - offset / SAMPLE_RATE) < 0.1:
+                regions[-1] = (regions[-1][0], b)  # speech running across the block boundary
+            else:
+                regions.append((a, b))
+    return regions
 
 
 def energy_vad(audio: np.ndarray, *, frame: float = 0.03, min_silence: float = 0.2) -> list[tuple[float, float]]:
