@@ -321,4 +321,4 @@ def test_filling_is_on_by_default_and_part_of_the_fingerprint():
     assert TranscribeOptions().fill_gaps == 2.0 and TranscribeOptions().parameters()["fill_gaps"] == 2.0
     stretch = TranscribeOptions(batch_size=4, language=None).for_stretch("fr")
     assert (stretch.condition_on_previous_text, stretch.vad_filter, stretch.batch_size, stretch.language,
-            stretch.fill_gaps) == (False, False, 1, "fr", 0.0)
+            stretch.fill_gaps, stretch.temperature_fallback) == (False, False, 1, "fr", 0.0, False)

@@ -81,9 +81,11 @@ class TranscribeOptions:
 
     def for_stretch(self, language: str | None) -> "TranscribeOptions":
         """How a stretch is decoded again: on its own (no previous text), the whole stretch (no VAD inside
-        it), one window after another, in the language the recording was found to be in."""
+        it), one window after another, in the language the recording was found to be in, and once
+        (no temperature fallback: on a 47-min panel whose stretches were unintelligible, the fallback's
+        five further decodings of each kept the re-decoding running for more than 14 minutes)."""
         return replace(self, condition_on_previous_text=False, vad_filter=False, batch_size=1,
-                       language=self.language or language or None, fill_gaps=0.0)
+                       language=self.language or language or None, fill_gaps=0.0, temperature_fallback=False)
 
 
 class Backend(Protocol):
