@@ -334,6 +334,9 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
+_SCALAR_TYPES = {float: (float, int), int: (int,), str: (str,), bool: (bool,)}
+"""The value types each scalar annotation accepts (JSON writes 2.0 as 2)."""
+
 Problem = tuple[str, Any, Any]
 """What does not fit: the field's path (".segments[0].start"), its annotation and the value found."""
 Check = Callable[[Any], "Problem | None"]
@@ -359,7 +362,7 @@ def _checker(tp: Any) -> Check:
     if tp is type(None):
         return lambda value: None if value is None else ("", tp, value)
     if tp in (float, int, str, bool):
-        allowed = {float: (float, int), int: (int,), str: (str,), bool: (bool,)}[tp]  # JSON writes 2.0 as 2
+        allowed = _SCALAR_TYPES[tp]
         return lambda value: None if type(value) in allowed else ("", tp, value)
     if origin is tuple:
         each = _checker(args[0]) if len(args) == 2 and args[1] is Ellipsis else None
@@ -394,7 +397,7 @@ def _checker(tp: Any) -> Check:
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         fields = [(f.name, _checker(hints[f.name])) for f in dataclasses.fields(tp)]
-        scalars = [(f.name, {float: (float, int), int: (int,), str: (str,), bool: (bool,)}.get(hints[f.name]))
+        scalars = [(f.name, _SCALAR_TYPES.get(hints[f.name]))
                    for f in dataclasses.fields(tp)]
         if all(allowed for _, allowed in scalars):  # Word, Claim …: the bulk of every artefact, tested inline
             def check_flat(value: Any) -> Problem | None:
