@@ -293,3 +293,27 @@ def test_any_value_in_a_word_field_is_the_record_or_a_named_type_error(value):
         assert "turns[0].words[0].text should be str" in str(exc)
     else:
         assert isinstance(turns.turns[0].words[0].text, str)
+
+
+@FAST
+@given(st.one_of(st.text(max_size=200), page_lines))
+def test_libyaml_loader_reads_what_the_python_loader_reads(text):
+    """parse_yaml reads with libyaml (fast), falling back to ProjectLoader: the same data whenever both read a text.
+
+    (libyaml also reads a few texts PyYAML's own scanner refuses, such as a tab after a scalar.)"""
+    from rapporteur.core.session import _FastProjectLoader
+
+    try:
+        fast = yaml.load(text, Loader=_FastProjectLoader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        fast = None  # refused by libyaml: parse_yaml reads it again with ProjectLoader
+    try:
+        expected = yaml.load(text, Loader=ProjectLoader)
+    except (yaml.YAMLError, RecursionError):
+        if fast is None:
+            with pytest.raises(SessionError):
+                parse_yaml(text, "x.yaml")
+        return
+    if fast is not None:
+        assert fast == expected or expected != expected  # NaN is not equal to itself
+    assert parse_yaml(text, "x.yaml") == expected or expected != expected
