@@ -25,7 +25,7 @@ from . import exports, markup, views
 from .exports import DOWNLOADS, get_writer
 from .language import mark_page_languages
 from .listing import EVENTS_DIR, event_groups, render_event, render_events_index, render_home, render_speaker_index
-from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_session, render_speaker, speaker_appearances,
+from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_session, speaker_appearances, speaker_pages,
                     speaker_slugs)
 from .player import choose_player, ensure_site_audio
 from .serve import RangeRequestHandler, make_server, serve  # noqa: F401 (the CLI's and benchmarks' names)
@@ -197,13 +197,8 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     sroot = docs_dir / SPEAKERS_DIR
     entries = []
     for slug, apps in sorted(people.items()):
-        page = sroot / slug / "index.md"
-        write_text_atomic(page, render_speaker(names[slug], apps))
-        written.append(page)
+        written += _write_tree(sroot / slug, speaker_pages(names[slug], apps))
         entries.append((names[slug], slug, apps))
-        for stray in page.parent.iterdir():
-            if stray.name != "index.md":
-                _remove(stray)
     index_pages = render_speaker_index(entries)
     for path, text in index_pages.items():
         write_text_atomic(sroot / path, text)
@@ -229,6 +224,8 @@ def _prune_tree(root: Path, keep: set[Path]) -> None:
 
 def _write_tree(root: Path, pages: dict[str, str]) -> list[Path]:
     """Write ``{relative path: text}`` under ``root`` and remove every other file and folder there."""
+    if root.is_symlink() or root.is_file():
+        root.unlink()
     _prune_tree(root, {root / p for p in pages})  # first: a stale file may stand where a folder goes
     for path, text in pages.items():
         write_text_atomic(root / path, text)

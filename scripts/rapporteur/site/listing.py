@@ -141,16 +141,16 @@ def _person_rows(entries: Sequence[Entry], prefix: str) -> list[dict]:
             for name, slug, apps in sorted(entries, key=lambda e: (person_key(e[0]), e[1]))]
 
 
-def render_speaker_index(entries: Sequence[Entry], *, split_from: int = SPEAKER_LETTERS_FROM) -> dict[str, str]:
+def render_speaker_index(entries: Sequence[Entry], *, split_from: int | None = None) -> dict[str, str]:
     """The speaker index, ``{path under docs/speakers/: Markdown}``.
 
-    Below ``split_from`` people: index.md lists everyone.  From it on: index.md
+    Below ``split_from`` (default ``SPEAKER_LETTERS_FROM``) people: index.md lists everyone.  From it on: index.md
     links one page per initial letter (``letter-a/index.md`` …), each listing
     that letter's people."""
     def page(title: str, **kw) -> str:
         return "\n".join(front_matter(title)) + render("speaker_index.md", title=title, total=len(entries), **kw).rstrip() + "\n"
 
-    if len(entries) < split_from:
+    if len(entries) < (SPEAKER_LETTERS_FROM if split_from is None else split_from):
         return {"index.md": page("Speakers", people=_person_rows(entries, ""), letters=[], up="")}
     by_letter: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:

@@ -42,6 +42,9 @@ KEY_TURNS = 8
 """Turns of a speaker listed per session on the speaker's page (the longest ones, in time order)."""
 SAID_SESSIONS = 20
 """Sessions whose key turns a speaker's page quotes (the newest ones): the page stays bounded for a person in hundreds of sessions."""
+SPEAKER_PAGE_SESSIONS = 250
+"""Sessions listed on a speaker's page; a person in more continues on numbered pages (speakers/<slug>/2/)."""
+"""Sessions whose key turns a speaker's page quotes (the newest ones): the page stays bounded for a person in hundreds of sessions."""
 EXCERPT_WORDS = 40
 PARAGRAPH_WORDS = 120
 """A long turn is split into paragraphs of about this many words, at sentence ends."""
@@ -438,8 +441,31 @@ def _what_they_said(spoken: Sequence[Appearance]) -> str:
     return render("speaker_turns.md", sessions=sessions, earlier=len(spoken) - len(sessions))
 
 
-def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
-    """A person's page: roster data, sessions, and their longest turns linking to the moment."""
+def _sessions_table(apps: Sequence[Appearance], prefix: str) -> list[str]:
+    out = ["| Date | Session | Event | Role | Speaking time |", "|---|---|---|---|---|"]
+    for a in apps:
+        s = a.view.session
+        link = f"[{escape_md(s.title)}]({prefix}{session_href(s.id)})"
+        role = escape_md(a.person.role) if a.person else "—"
+        date = s.date.isoformat() if s.date else "—"
+        out.append(f"| {date} | {link} | {escape_md(s.event) or '—'} | {role} | {human_duration(a.talk) if a.turns else '—'} |")
+    return out + [""]
+
+
+def _page_links(count: int, current: int, here: str) -> list[str]:
+    """"Pages: 1 · 2 · 3" of a list split over index.md, 2/index.md …; ``here`` leads back to the first page's folder."""
+    if count < 2:
+        return []
+    parts = [f"**{k}**" if k == current else f"[{k}]({here}{'index.md' if k == 1 else f'{k}/index.md'})"
+             for k in range(1, count + 1)]
+    return ["**Pages:** " + " · ".join(parts), ""]
+
+
+def speaker_pages(name: str, apps: Sequence[Appearance], *, per_page: int | None = None) -> dict[str, str]:
+    """A person's pages, ``{path under speakers/<slug>/: Markdown}``: index.md (roster data, their newest
+    ``SPEAKER_PAGE_SESSIONS`` sessions, their longest turns linking to the moment), then 2/index.md … listing older sessions."""
+    per_page = per_page or SPEAKER_PAGE_SESSIONS
+    chunks = [apps[i:i + per_page] for i in range(0, len(apps), per_page)] or [apps]
     out = front_matter(name) + [f"# {escape_md(name)}", ""]
     rows = [("Affiliation", latest_field(apps, "affiliation")), ("Stakeholder group", latest_field(apps, "stakeholder_group")),
             ("Region", latest_field(apps, "region"))]
@@ -447,20 +473,23 @@ def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
     total = sum(a.talk for a in apps)
     spoke = sum(1 for a in apps if a.turns)
     out += [f"- **Sessions:** {len(apps)}" + (f" (spoke in {spoke}, {human_duration(total)} in all)" if spoke else ""), ""]
-    out += ["## Sessions", "", "| Date | Session | Event | Role | Speaking time |", "|---|---|---|---|---|"]
-    for a in apps:
-        s = a.view.session
-        link = f"[{escape_md(s.title)}](../../{session_href(s.id)})"
-        role = escape_md(a.person.role) if a.person else "—"
-        date = s.date.isoformat() if s.date else "—"
-        out.append(f"| {date} | {link} | {escape_md(s.event) or '—'} | {role} | {human_duration(a.talk) if a.turns else '—'} |")
-    out.append("")
+    out += ["## Sessions", "", *_page_links(len(chunks), 1, ""), *_sessions_table(chunks[0], "../../")]
     spoken = [a for a in apps if a.turns]
     if spoken:
         out += ["## What they said", "", _what_they_said(spoken), ""]
     events = sorted({a.view.session.event for a in apps if a.view.session.event})
     out += [render("speaker_search_data.html", name=name, events=events), ""]
-    return "\n".join(out).rstrip() + "\n"
+    pages = {"index.md": "\n".join(out).rstrip() + "\n"}
+    for k, chunk in enumerate(chunks[1:], 2):
+        more = front_matter(f"{name} (page {k})") + [f"# {escape_md(name)}", "", f"[{escape_md(name)}](../index.md): sessions, page {k}.", "",
+                                                      *_page_links(len(chunks), k, "../"), *_sessions_table(chunk, "../../../")]
+        pages[f"{k}/index.md"] = "\n".join(more).rstrip() + "\n"
+    return pages
+
+
+def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
+    """A person's (first) page: see ``speaker_pages``."""
+    return speaker_pages(name, apps)["index.md"]
 
 
 # ------------------------------------------------------------------ home page
