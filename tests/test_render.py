@@ -234,7 +234,8 @@ def test_hostile_session_renders_inert(tmp_path):
     front, body = page.split("---\n", 2)[1:]
     title = yaml.safe_load(front)["title"]
     assert "<" not in title and ">" not in title  # Material writes meta.title unescaped into <title>
-    for html in (md(body), md(render_home([v]))):
+    event_pages = [page.split("---\n", 2)[2] for g in event_groups([v]) for page in render_event(g, {}).values()]
+    for html in (md(body), md(render_home([v])), *(md(p) for p in event_pages)):
         parsed = parse_html(html)
         assert not [t for t, _ in parsed.tags if t in ("script", "img", "iframe")]
         assert not [a for _, a in parsed.tags if "pwn" in a.get("class", "") or a.get("onclick")]

@@ -169,5 +169,5 @@ def render_speaker_index(entries: Sequence[Entry], *, split_from: int | None = N
     return out
 
 
-__all__ = ["EVENTS_DIR", "SPEAKERS_DIR", "EventGroup", "event_groups", "group_title", "render_event",
+__all__ = ["EVENTS_DIR", "EventGroup", "event_groups", "group_title", "render_event",
            "render_events_index", "render_home", "render_speaker_index"]

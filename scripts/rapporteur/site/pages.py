@@ -44,7 +44,6 @@ SAID_SESSIONS = 20
 """Sessions whose key turns a speaker's page quotes (the newest ones): the page stays bounded for a person in hundreds of sessions."""
 SPEAKER_PAGE_SESSIONS = 250
 """Sessions listed on a speaker's page; a person in more continues on numbered pages (speakers/<slug>/2/)."""
-"""Sessions whose key turns a speaker's page quotes (the newest ones): the page stays bounded for a person in hundreds of sessions."""
 EXCERPT_WORDS = 40
 PARAGRAPH_WORDS = 120
 """A long turn is split into paragraphs of about this many words, at sentence ends."""
