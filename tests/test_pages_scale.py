@@ -195,3 +195,17 @@ def test_stale_letter_pages_are_pruned(tmp_path, monkeypatch):
     monkeypatch.setattr(listing, "SPEAKER_LETTERS_FROM", 300)
     render_site(views, docs, site_audio=False)
     assert not any(p.name.startswith("letter-") for p in (docs / "speakers").iterdir())
+
+
+def test_stale_numbered_speaker_pages_are_pruned(tmp_path, monkeypatch):
+    from rapporteur.site import pages
+
+    docs = tmp_path / "docs"
+    views = archive(6, people=60, tmp=tmp_path)
+    monkeypatch.setattr(pages, "SPEAKER_PAGE_SESSIONS", 2)
+    render_site(views, docs, site_audio=False)
+    chair = docs / "speakers" / "chair-person"
+    assert sorted(p.name for p in chair.iterdir()) == ["2", "3", "index.md"]
+    monkeypatch.setattr(pages, "SPEAKER_PAGE_SESSIONS", 250)
+    render_site(views, docs, site_audio=False)
+    assert sorted(p.name for p in chair.iterdir()) == ["index.md"]
