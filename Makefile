@@ -110,7 +110,7 @@ bench: $(INSTALLED) $(TEST_EXTRAS) ## benchmark (~35 min): stage speeds, ASR con
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)
-	rm -rf site .build docs/index.md docs/sessions docs/speakers
+	rm -rf site .build docs/index.md docs/events docs/sessions docs/speakers
 	rm -f recordings/*/audio.wav recordings/*/.audio.source recordings/*/.error
 
 distclean: clean ## also remove the virtual environment and downloaded media

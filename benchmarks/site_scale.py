@@ -276,7 +276,7 @@ def markdown(report: dict) -> str:
         f"including the 300 ms debounce; ≤ 1 s for {ok_time} of {len(qs)} queries.",
         "- **Linear size**: " + ", ".join(f"{_kb(r['site_bytes_per_session'])} per session at {r['sessions']}" for r in b)
         + f"; the about page (which carries the navigation) is {', '.join(_kb(r['about_page_bytes']) for r in b)}: "
-        "no page lists every session except the home page, the archive's index. "
+        "no page lists every session (the home page shows the newest 20 and one line per event and year). "
         f"Downloads (VTT, SRT, TXT, JSON) are {100 * big['downloads_bytes'] / big['site_bytes']:.0f} % of the site, "
         f"the search index {100 * big['pagefind_bytes'] / big['site_bytes']:.0f} %.",
         "- Material's built-in search would have put the whole text into one JSON index (39 MB at 300 sessions), "

@@ -235,7 +235,7 @@ def test_downloads_exist_and_parse(site, base_url):
 
 def test_other_pages_load_clean(watched, base_url):
     page = watched.page
-    for path in ("", "about/", "speakers/", "search/", "speakers/sarah-collins/"):
+    for path in ("", "about/", "events/", "events/igf-2025-demo/", "speakers/", "search/", "speakers/sarah-collins/"):
         page.goto(base_url + path, wait_until="networkidle")
         assert page.locator("h1").count() == 1, path
     page.goto(base_url, wait_until="networkidle")  # the home page has a search box too

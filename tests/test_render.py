@@ -19,7 +19,8 @@ from rapporteur.errors import RapporteurError
 from rapporteur.core.records import Agenda, AgendaItem, Turn, Turns, Word, turn_id
 from rapporteur.site.build import render_site
 from rapporteur.site.markup import escape_html, escape_md, link_html, safe_url
-from rapporteur.site.pages import render_home, render_session
+from rapporteur.site.listing import event_groups, render_event, render_home
+from rapporteur.site.pages import render_session, speaker_slugs
 from rapporteur.site.views import SessionView, one_line_reason
 from rapporteur.core.session import AgendaEntry, Person, Session
 
@@ -233,7 +234,8 @@ def test_hostile_session_renders_inert(tmp_path):
     front, body = page.split("---\n", 2)[1:]
     title = yaml.safe_load(front)["title"]
     assert "<" not in title and ">" not in title  # Material writes meta.title unescaped into <title>
-    for html in (md(body), md(render_home([v]))):
+    event_pages = [page.split("---\n", 2)[2] for g in event_groups([v]) for page in render_event(g, {}).values()]
+    for html in (md(body), md(render_home([v])), *(md(p) for p in event_pages)):
         parsed = parse_html(html)
         assert not [t for t, _ in parsed.tags if t in ("script", "img", "iframe")]
         assert not [a for _, a in parsed.tags if "pwn" in a.get("class", "") or a.get("onclick")]
@@ -274,28 +276,50 @@ def test_duplicate_or_odd_turn_ids_stay_unique(tmp_path):
 # ------------------------------------------------------------------ home page
 
 
-def test_home_lists_sessions_newest_first_grouped(tmp_path, view):
+def test_home_lists_the_newest_sessions_and_the_events(tmp_path, view):
     older = new_session(tmp_path, "igf2022-a", title="Older", event="IGF 2022", date=dt.date(2022, 12, 1))
     newer = new_session(tmp_path, "igf2024-b", title="Newer", event="IGF 2024", date=dt.date(2024, 12, 18))
     also23 = new_session(tmp_path, "igf2023-c", title="Same event", event="IGF 2023", date=dt.date(2023, 10, 12))
     views = [SessionView(older, None, None), view, SessionView(newer, None, None), SessionView(also23, None, None)]
     home = render_home(views)
-    headings = re.findall(r"^## (.+)$", home, re.M)
-    assert headings == ["IGF 2024", "IGF 2023", "IGF 2022"]
-    assert home.index("(sessions/igf2023-c/index.md)") < home.index("(sessions/igf2023-ws73/index.md)")
-    row = next(line for line in home.splitlines() if "igf2023-ws73" in line)
-    assert row.startswith("| 2023-10-10 | [Interconnecting Global AI Governance Mechanisms](sessions/igf2023-ws73/index.md)")
+    assert re.findall(r"^## (.+)$", home, re.M) == ["Recent sessions", "Events"]
+    recent, events = home.split("## Events")
+    order = [recent.index(f"(sessions/{sid}/index.md)") for sid in ("igf2024-b", "igf2023-c", "igf2023-ws73", "igf2022-a")]
+    assert order == sorted(order)  # newest first
+    row = next(line for line in recent.splitlines() if "igf2023-ws73" in line)
+    assert row.startswith("| 2023-10-10 | [Interconnecting Global AI Governance Mechanisms](sessions/igf2023-ws73/index.md)"
+                          " | [IGF 2023](events/igf-2023/index.md) |")
     assert ("[Bu Zhong](speakers/bu-zhong/index.md), [Xianhong Hu](speakers/xianhong-hu/index.md), "
             "[FATIMA ROUMATE](speakers/fatima-roumate/index.md), Speaker 4 |") in row  # no page for "Speaker 4"
     assert "1 h 30 min" in row
     assert 'id="rp-search"' in home
     assert "(recording not yet available)" in home
+    assert re.findall(r"^\| \[(IGF \d+)\]\(events/igf-\d+/index.md\) \| (\d+) \|", events, re.M) == [
+        ("IGF 2024", "1"), ("IGF 2023", "2"), ("IGF 2022", "1")]
+
+
+def test_event_page_lists_its_sessions_newest_first(tmp_path, view):
+    also23 = new_session(tmp_path, "igf2023-c", title="Same event", event="IGF 2023", date=dt.date(2023, 10, 12))
+    other = new_session(tmp_path, "igf2022-a", title="Older", event="IGF 2022", date=dt.date(2022, 12, 1))
+    views = [view, SessionView(also23, None, None), SessionView(other, None, None)]
+    groups = event_groups(views)
+    assert [(g.title, g.slug) for g in groups] == [("IGF 2023", "igf-2023"), ("IGF 2022", "igf-2022")]
+    pages = render_event(groups[0], speaker_slugs(views))
+    assert list(pages) == ["index.md"]
+    page = pages["index.md"]
+    assert page.startswith('---\ntitle: "IGF 2023"\n---\n# IGF 2023\n')
+    assert page.index("(../../sessions/igf2023-c/index.md)") < page.index("(../../sessions/igf2023-ws73/index.md)")
+    assert "igf2022-a" not in page
+    row = next(line for line in page.splitlines() if "igf2023-ws73" in line)
+    assert row.startswith("| 2023-10-10 | [Interconnecting Global AI Governance Mechanisms](../../sessions/igf2023-ws73/index.md) | "
+                          "[Bu Zhong](../../speakers/bu-zhong/index.md),")
+    assert row.endswith("| 1 h 30 min |")
 
 
 def test_nav_stays_small():
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    assert config["nav"] == [{"Home": "index.md"}, {"Speakers": "speakers/index.md"}, {"Search": "search.md"},
-                             {"About": "about.md"}]
+    assert config["nav"] == [{"Home": "index.md"}, {"Events": "events/index.md"}, {"Speakers": "speakers/index.md"},
+                             {"Search": "search.md"}, {"About": "about.md"}]
     assert config["theme"]["font"] is False
     assert not config.get("plugins")  # no Material search: Pagefind replaces it
 
@@ -310,6 +334,7 @@ def test_render_site_writes_pages_and_downloads(tmp_path, view):
     folder = docs / "sessions" / "igf2023-ws73"
     assert set(paths) == {
         docs / "index.md", folder / "index.md", docs / "sessions" / "igf2024-pending" / "index.md",
+        docs / "events" / "index.md", docs / "events" / "igf-2023" / "index.md", docs / "events" / "undated" / "index.md",
         *(folder / f"igf2023-ws73.{ext}" for ext in ("vtt", "srt", "txt", "json")),
         *(docs / "speakers" / slug / "index.md" for slug in ("bu-zhong", "xianhong-hu", "fatima-roumate")),
         docs / "speakers" / "index.md",

@@ -24,8 +24,9 @@ from ..errors import RapporteurError
 from . import exports, markup, views
 from .exports import DOWNLOADS, get_writer
 from .language import mark_page_languages
-from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_home, render_session, render_speaker,
-                    render_speaker_index, speaker_appearances, speaker_slugs)
+from .listing import EVENTS_DIR, event_groups, render_event, render_events_index, render_home, render_speaker_index
+from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_session, speaker_appearances, speaker_pages,
+                    speaker_slugs)
 from .player import choose_player, ensure_site_audio
 from .serve import RangeRequestHandler, make_server, serve  # noqa: F401 (the CLI's and benchmarks' names)
 from .views import SessionView, session_view
@@ -128,11 +129,12 @@ def _prune(root: Path, keep: set[str]) -> None:
 
 
 def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = True) -> list[Path]:
-    """Write the home page, session pages, downloads and speaker pages under ``docs_dir``.
+    """Write the home page, event pages, session pages, downloads and speaker pages under ``docs_dir``.
 
     Returns every generated path (written or already up to date).  Folders in
     ``docs_dir/sessions/`` and ``docs_dir/speakers/`` that belong to no session
-    or person, and stray files inside them, are removed; nothing else is.
+    or person, and stray files inside them, are removed, and so is anything in
+    ``docs_dir/events/`` that is not a current event's page; nothing else is.
     With ``site_audio``, sessions with local media get ``<id>.ogg`` next to
     their page (see ``ensure_site_audio``).
     """
@@ -147,9 +149,15 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
 
     slugs = speaker_slugs(views)
     written: list[Path] = []
+    groups = event_groups(views)
     home = docs_dir / "index.md"
-    write_text_atomic(home, render_home(views, slugs=slugs))
+    write_text_atomic(home, render_home(views, slugs=slugs, groups=groups))
     written.append(home)
+    eroot = docs_dir / EVENTS_DIR
+    event_pages = {"index.md": render_events_index(groups)}
+    for g in groups:
+        event_pages.update({f"{g.slug}/{path}": text for path, text in render_event(g, slugs).items()})
+    written += _write_tree(eroot, event_pages)
 
     root = docs_dir / SESSIONS_DIR
     keys = {v.session.id: downloads_key(v) for v in views}
@@ -189,18 +197,39 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     sroot = docs_dir / SPEAKERS_DIR
     entries = []
     for slug, apps in sorted(people.items()):
-        page = sroot / slug / "index.md"
-        write_text_atomic(page, render_speaker(names[slug], apps))
-        written.append(page)
+        written += _write_tree(sroot / slug, speaker_pages(names[slug], apps))
         entries.append((names[slug], slug, apps))
-        for stray in page.parent.iterdir():
-            if stray.name != "index.md":
-                _remove(stray)
-    index = sroot / "index.md"
-    write_text_atomic(index, render_speaker_index(entries))
-    written.append(index)
-    _prune(sroot, set(people) | {"index.md"})
+    index_pages = render_speaker_index(entries)
+    for path, text in index_pages.items():
+        write_text_atomic(sroot / path, text)
+        written.append(sroot / path)
+    letters = {path.split("/")[0] for path in index_pages if "/" in path}
+    for letter in letters:
+        _prune(sroot / letter, {"index.md"})
+    _prune(sroot, set(people) | letters | {"index.md"})
     return written
+
+
+def _prune_tree(root: Path, keep: set[Path]) -> None:
+    """Remove everything under ``root`` but the files in ``keep`` (symbolic links are removed, never followed)."""
+    dirs = {d for p in keep for d in p.parents}
+    if not root.is_dir() or root.is_symlink():
+        return
+    for child in root.iterdir():
+        if child.is_symlink() or not (child in keep and child.is_file() or child in dirs and child.is_dir()):
+            _remove(child)
+        elif child.is_dir():
+            _prune_tree(child, keep)
+
+
+def _write_tree(root: Path, pages: dict[str, str]) -> list[Path]:
+    """Write ``{relative path: text}`` under ``root`` and remove every other file and folder there."""
+    if root.is_symlink() or root.is_file():
+        root.unlink()
+    _prune_tree(root, {root / p for p in pages})  # first: a stale file may stand where a folder goes
+    for path, text in pages.items():
+        write_text_atomic(root / path, text)
+    return [root / p for p in pages]
 
 
 # ------------------------------------------------------------------ site/

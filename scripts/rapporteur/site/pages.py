@@ -1,11 +1,11 @@
-"""The archive's pages as Markdown for MkDocs: a session page, the home page, speaker pages and their index.
+"""The archive's pages as Markdown for MkDocs: a session page and speaker pages (listing.py: home, events, speaker index).
 
 Rendering only: each function takes ``SessionView``s (views.py) and returns a
 Markdown string; build.py writes them.  The HTML inside the Markdown (turns,
 player, naming notes, search data) comes from the Jinja2 templates in
 ``templates/`` (autoescape on; ``md`` is ``escape_md``).  The navigation stays
-small (Home, Speakers, Search, About): sessions are linked from the home page,
-so each page's size does not grow with the number of sessions.
+small (Home, Events, Speakers, Search, About): sessions are linked from their
+event's page (listing.py), so no page's size grows with the number of sessions.
 
 A session's transcript is one block per turn whose ``<h4 id="t754320"
 data-start="754.32">`` heading is what docs/assets/rapporteur.js seeks to and
@@ -40,6 +40,10 @@ SESSIONS_DIR = "sessions"
 SPEAKERS_DIR = "speakers"
 KEY_TURNS = 8
 """Turns of a speaker listed per session on the speaker's page (the longest ones, in time order)."""
+SAID_SESSIONS = 20
+"""Sessions whose key turns a speaker's page quotes (the newest ones): the page stays bounded for a person in hundreds of sessions."""
+SPEAKER_PAGE_SESSIONS = 250
+"""Sessions listed on a speaker's page; a person in more continues on numbered pages (speakers/<slug>/2/)."""
 EXCERPT_WORDS = 40
 PARAGRAPH_WORDS = 120
 """A long turn is split into paragraphs of about this many words, at sentence ends."""
@@ -49,7 +53,7 @@ SPEAKER_COLOURS = 8
 _SPACE = re.compile(r"\s+")
 
 
-def _front_matter(title: str, *, language: str = "") -> list[str]:
+def front_matter(title: str, *, language: str = "") -> list[str]:
     # Material writes page.meta.title into <title> and the header without escaping, and would
     # unescape a title taken from the heading (striptags): give it the HTML-escaped title.
     # `language:` (a checked code) marks the page's content for Pagefind's per-language index (site/language.py)
@@ -92,17 +96,17 @@ def is_named(name: str) -> bool:
     return bool(name) and not _GENERIC_SPEAKER.match(name)
 
 
-def _person_key(name: str) -> str:
+def person_key(name: str) -> str:
     return _SPACE.sub(" ", name).strip().casefold()
 
 
-def _slug(name: str) -> str:
+def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-")
     if not slug:  # a name without Latin letters: a short stable digest
         import hashlib
 
-        slug = "p-" + hashlib.sha256(_person_key(name).encode("utf-8")).hexdigest()[:10]
+        slug = "p-" + hashlib.sha256(person_key(name).encode("utf-8")).hexdigest()[:10]
     return slug
 
 
@@ -112,7 +116,7 @@ def display_names(views: Sequence[SessionView]) -> dict[str, str]:
     for v in views:
         for name in speakers_in_order(v):
             if is_named(name):
-                seen[_person_key(name)][_SPACE.sub(" ", name).strip()] += 1
+                seen[person_key(name)][_SPACE.sub(" ", name).strip()] += 1
     return {
         key: max(spellings.items(), key=lambda kv: (not kv[0].islower() and not kv[0].isupper(), kv[1], kv[0]))[0]
         for key, spellings in seen.items()
@@ -123,9 +127,9 @@ def speaker_slugs(views: Sequence[SessionView]) -> dict[str, str]:
     """Casefolded name → speaker page slug, for every named person on a roster or in a transcript."""
     names = display_names(views)
     slugs: dict[str, str] = {}
-    used: set[str] = {"index"}
+    used: set[str] = {"index", *LETTER_SLUGS}
     for key in sorted(names):
-        base = _slug(names[key])
+        base = slugify(names[key])
         slug, n = base, 2
         while slug in used:
             slug, n = f"{base}-{n}", n + 1
@@ -134,8 +138,18 @@ def speaker_slugs(views: Sequence[SessionView]) -> dict[str, str]:
     return slugs
 
 
-def _speaker_href(name: str, slugs: dict[str, str], prefix: str) -> str | None:
-    slug = slugs.get(_person_key(name)) if is_named(name) else None
+LETTER_SLUGS = tuple(f"letter-{c}" for c in "abcdefghijklmnopqrstuvwxyz") + ("letter-other",)
+"""Folders of the speaker index's per-letter pages (``name_initial``): no person's slug takes them."""
+
+
+def name_initial(name: str) -> str:
+    """The speaker index letter a name is filed under: "a" … "z", or "other" (a name without a Latin first letter)."""
+    first = unicodedata.normalize("NFKD", name.strip()[:1]).encode("ascii", "ignore").decode("ascii").lower()
+    return first if first and "a" <= first <= "z" else "other"
+
+
+def speaker_href(name: str, slugs: dict[str, str], prefix: str) -> str | None:
+    slug = slugs.get(person_key(name)) if is_named(name) else None
     return f"{prefix}{SPEAKERS_DIR}/{slug}/" if slug else None
 
 
@@ -219,7 +233,7 @@ def _roster(view: SessionView, slugs: dict[str, str] | None = None, prefix: str 
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for p in people:
         cells = [escape_md(p[i]) or "—" for i in keep]
-        href = _speaker_href(p[0], slugs or {}, prefix)
+        href = speaker_href(p[0], slugs or {}, prefix)
         if href:
             cells[0] = f"[{cells[0]}]({href}index.md)"
         if talk:
@@ -277,7 +291,7 @@ def _transcript(view: SessionView, anchors_of_turns: Sequence[str], items, item_
             "start": turn.start,
             "end": turn.end,
             "name": name or "Unknown speaker",
-            "href": _speaker_href(name, slugs, "../../"),
+            "href": speaker_href(name, slugs, "../../"),
             "colour": colour.get(name, "speaker-0"),
             "paras": _paragraphs(turn_text(turn)),
             # the edit control's entry (docs/assets/rapporteur.js): the words to correct and who spoke
@@ -301,7 +315,7 @@ def render_session(
     slugs = speaker_slugs([view]) if slugs is None else slugs
     if player is None:
         player = choose_player(s, has_local_audio=False)
-    out = _front_matter(s.title, language=language_code(session_language(view)))
+    out = front_matter(s.title, language=language_code(session_language(view)))
     out += [f"# {escape_md(s.title)}", ""]
     if s.description:
         out += [escape_md_block(s.description), ""]
@@ -381,13 +395,13 @@ def speaker_appearances(views: Sequence[SessionView], slugs: dict[str, str]) -> 
     """Slug → the sessions a named person is on the roster of or spoke in."""
     found: dict[str, list[Appearance]] = defaultdict(list)
     for v in views:
-        people = {_person_key(p.name): p for p in v.session.speakers}
+        people = {person_key(p.name): p for p in v.session.speakers}
         by_person: dict[str, list[tuple[str, Turn]]] = defaultdict(list)
         if v.turns is not None:
             for anchor, t in zip(turn_anchors(v.turns), v.turns.turns):
-                by_person[_person_key(speaker_name(t, v.turns))].append((anchor, t))
+                by_person[person_key(speaker_name(t, v.turns))].append((anchor, t))
         for name in speakers_in_order(v):
-            key = _person_key(name)
+            key = person_key(name)
             slug = slugs.get(key)
             if slug is None or not is_named(name):
                 continue
@@ -396,7 +410,7 @@ def speaker_appearances(views: Sequence[SessionView], slugs: dict[str, str]) -> 
                 Appearance(view=v, person=people.get(key), turns=turns, talk=sum(max(t.end - t.start, 0.0) for _, t in turns))
             )
     for apps in found.values():
-        apps.sort(key=lambda a: _sort_key(a.view), reverse=True)
+        apps.sort(key=lambda a: session_sort_key(a.view), reverse=True)
     return found
 
 
@@ -405,14 +419,14 @@ def _excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
-def _latest(apps: Sequence[Appearance], field: str) -> str:
+def latest_field(apps: Sequence[Appearance], field: str) -> str:
     """A roster field's newest non-empty value (appearances are newest first)."""
     return next((getattr(a.person, field) for a in apps if a.person is not None and getattr(a.person, field)), "")
 
 
 def _what_they_said(spoken: Sequence[Appearance]) -> str:
     sessions = []
-    for a in spoken:
+    for a in spoken[:SAID_SESSIONS]:
         s = a.view.session
         key = sorted(a.turns, key=lambda at: at[1].end - at[1].start, reverse=True)[:KEY_TURNS]
         sessions.append({
@@ -423,85 +437,63 @@ def _what_they_said(spoken: Sequence[Appearance]) -> str:
                       for anchor, t in sorted(key, key=lambda at: at[1].start)],
             "more": len(a.turns) - len(key),
         })
-    return render("speaker_turns.md", sessions=sessions)
+    return render("speaker_turns.md", sessions=sessions, earlier=len(spoken) - len(sessions))
 
 
-def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
-    """A person's page: roster data, sessions, and their longest turns linking to the moment."""
-    out = _front_matter(name) + [f"# {escape_md(name)}", ""]
-    rows = [("Affiliation", _latest(apps, "affiliation")), ("Stakeholder group", _latest(apps, "stakeholder_group")),
-            ("Region", _latest(apps, "region"))]
+def _sessions_table(apps: Sequence[Appearance], prefix: str) -> list[str]:
+    out = ["| Date | Session | Event | Role | Speaking time |", "|---|---|---|---|---|"]
+    for a in apps:
+        s = a.view.session
+        link = f"[{escape_md(s.title)}]({prefix}{session_href(s.id)})"
+        role = escape_md(a.person.role) if a.person else "—"
+        date = s.date.isoformat() if s.date else "—"
+        out.append(f"| {date} | {link} | {escape_md(s.event) or '—'} | {role} | {human_duration(a.talk) if a.turns else '—'} |")
+    return out + [""]
+
+
+def _page_links(count: int, current: int, here: str) -> list[str]:
+    """"Pages: 1 · 2 · 3" of a list split over index.md, 2/index.md …; ``here`` leads back to the first page's folder."""
+    if count < 2:
+        return []
+    parts = [f"**{k}**" if k == current else f"[{k}]({here}{'index.md' if k == 1 else f'{k}/index.md'})"
+             for k in range(1, count + 1)]
+    return ["**Pages:** " + " · ".join(parts), ""]
+
+
+def speaker_pages(name: str, apps: Sequence[Appearance], *, per_page: int | None = None) -> dict[str, str]:
+    """A person's pages, ``{path under speakers/<slug>/: Markdown}``: index.md (roster data, their newest
+    ``SPEAKER_PAGE_SESSIONS`` sessions, their longest turns linking to the moment), then 2/index.md … listing older sessions."""
+    per_page = per_page or SPEAKER_PAGE_SESSIONS
+    chunks = [apps[i:i + per_page] for i in range(0, len(apps), per_page)] or [apps]
+    out = front_matter(name) + [f"# {escape_md(name)}", ""]
+    rows = [("Affiliation", latest_field(apps, "affiliation")), ("Stakeholder group", latest_field(apps, "stakeholder_group")),
+            ("Region", latest_field(apps, "region"))]
     out += [f"- **{k}:** {escape_md(v)}" for k, v in rows if v]
     total = sum(a.talk for a in apps)
     spoke = sum(1 for a in apps if a.turns)
     out += [f"- **Sessions:** {len(apps)}" + (f" (spoke in {spoke}, {human_duration(total)} in all)" if spoke else ""), ""]
-    out += ["## Sessions", "", "| Date | Session | Event | Role | Speaking time |", "|---|---|---|---|---|"]
-    for a in apps:
-        s = a.view.session
-        link = f"[{escape_md(s.title)}](../../{session_href(s.id)})"
-        role = escape_md(a.person.role) if a.person else "—"
-        date = s.date.isoformat() if s.date else "—"
-        out.append(f"| {date} | {link} | {escape_md(s.event) or '—'} | {role} | {human_duration(a.talk) if a.turns else '—'} |")
-    out.append("")
+    out += ["## Sessions", "", *_page_links(len(chunks), 1, ""), *_sessions_table(chunks[0], "../../")]
     spoken = [a for a in apps if a.turns]
     if spoken:
         out += ["## What they said", "", _what_they_said(spoken), ""]
     events = sorted({a.view.session.event for a in apps if a.view.session.event})
     out += [render("speaker_search_data.html", name=name, events=events), ""]
-    return "\n".join(out).rstrip() + "\n"
+    pages = {"index.md": "\n".join(out).rstrip() + "\n"}
+    for k, chunk in enumerate(chunks[1:], 2):
+        more = front_matter(f"{name} (page {k})") + [f"# {escape_md(name)}", "", f"[{escape_md(name)}](../index.md): sessions, page {k}.", "",
+                                                      *_page_links(len(chunks), k, "../"), *_sessions_table(chunk, "../../../")]
+        pages[f"{k}/index.md"] = "\n".join(more).rstrip() + "\n"
+    return pages
 
 
-def render_speaker_index(entries: Sequence[tuple[str, str, Sequence[Appearance]]]) -> str:
-    """Every named person, alphabetically: name, affiliation, number of sessions."""
-    out = ["---", 'title: "Speakers"', "---", "", "# Speakers", ""]
-    if not entries:
-        return "\n".join(out + ["No named speakers yet.", ""])
-    out += [f"{len(entries)} people spoke in or were listed for the archive's sessions.", ""]
-    out += ["| Name | Affiliation | Sessions |", "|---|---|---|"]
-    for name, slug, apps in sorted(entries, key=lambda e: _person_key(e[0])):
-        aff = escape_md(_latest(apps, "affiliation")) or "—"
-        out.append(f"| [{escape_md(name)}]({slug}/index.md) | {aff} | {len(apps)} |")
-    return "\n".join(out).rstrip() + "\n"
+def render_speaker(name: str, apps: Sequence[Appearance]) -> str:
+    """A person's (first) page: see ``speaker_pages``."""
+    return speaker_pages(name, apps)["index.md"]
 
 
 # ------------------------------------------------------------------ home page
 
 
-def _sort_key(view: SessionView) -> tuple:
+def session_sort_key(view: SessionView) -> tuple:
     d = view.session.date
     return (d.toordinal() if d else 0, view.session.title.casefold())
-
-
-def _group_title(event: str, year: int | None) -> str:
-    if event and (year is None or str(year) in event):
-        return event
-    if event:
-        return f"{event} ({year})"
-    return str(year) if year else "Undated"
-
-
-def render_home(views: Sequence[SessionView], *, max_names: int = 6, slugs: dict[str, str] | None = None) -> str:
-    """The home page: a search box, then every session, newest first, grouped by event and year."""
-    slugs = speaker_slugs(views) if slugs is None else slugs
-    by_group: dict[tuple[str, int | None], list[SessionView]] = defaultdict(list)
-    for v in views:
-        by_group[(v.session.event, v.session.year)].append(v)
-    ordered = sorted(by_group.items(), key=lambda kv: max(_sort_key(v) for v in kv[1]), reverse=True)
-
-    def row(v: SessionView) -> dict:
-        names = speakers_in_order(v)
-        return {
-            "date": v.session.date.isoformat() if v.session.date else "—",
-            "title": v.session.title,
-            "href": session_href(v.session.id),
-            "status": v.status.lower(),
-            "names": [{"name": x, "href": _speaker_href(x, slugs, "")} for x in names[:max_names]],
-            "more": len(names) - max_names,
-            "duration": duration(v),
-        }
-
-    groups = [
-        {"title": _group_title(event, year), "rows": [row(v) for v in sorted(members, key=_sort_key, reverse=True)]}
-        for (event, year), members in ordered
-    ]
-    return render("home.md", count=len(views), groups=groups).rstrip() + "\n"
