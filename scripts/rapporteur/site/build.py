@@ -9,6 +9,7 @@ wheel: nothing is downloaded).  Serving is serve.py.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -34,6 +35,10 @@ from .views import SessionView, session_view
 _SESSION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 DOWNLOADS_STAMP = ".downloads.key"
+PAGE_STAMP = ".page.key"
+"""Fingerprint of what a session's page was rendered from: unchanged, the page is not rendered again."""
+PAGE_INPUT_LIMIT = 64 << 20
+"""Session files larger than this (the recording, its decoded audio) are not page inputs."""
 """Fingerprint of what a session's downloads were made from (their caption layout is the slow part)."""
 PARALLEL_DOWNLOADS_FROM = 4
 """Lay out the downloads of this many sessions or more in worker processes (one per core):
@@ -73,6 +78,28 @@ def downloads_key(view: SessionView) -> str | None:
     try:
         parts = [turns_file.read_bytes(), view.session.file.read_bytes(),
                  *(Path(m.__file__).read_bytes() for m in (exports, views, markup))]
+    except OSError:
+        return None
+    return digest(*parts)
+
+
+def site_code_digest() -> str:
+    """A fingerprint of the code and templates that render pages (everything in site/)."""
+    here = Path(__file__).parent
+    files = sorted(p for p in here.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    return digest(*(str(p.relative_to(here)).encode() + b"\0" + p.read_bytes() for p in files))
+
+
+def page_key(view: SessionView, *, slugs: dict[str, str], player: object, code: str) -> str | None:
+    """A fingerprint of everything a session's page is rendered from: the session folder's files (not its
+    media), the site code, the speaker-page slugs of the people it names and the player chosen."""
+    names = display_names([view])
+    parts = [code.encode(), json.dumps({k: slugs.get(k) for k in sorted(names)}).encode(), repr(player).encode(),
+             repr(view.error).encode()]
+    try:
+        for path in sorted(Path(view.session.dir).iterdir()):
+            if path.is_file() and path.stat().st_size <= PAGE_INPUT_LIMIT and path.name not in (PAGE_STAMP, DOWNLOADS_STAMP):
+                parts.append(path.name.encode() + b"\0" + path.read_bytes())
     except OSError:
         return None
     return digest(*parts)
@@ -160,6 +187,7 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     written += _write_tree(eroot, event_pages)
 
     root = docs_dir / SESSIONS_DIR
+    code = site_code_digest()
     keys = {v.session.id: downloads_key(v) for v in views}
     fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, keys[v.session.id])}
     laid_out = downloads_in_parallel([v for v in views if v.session.id not in fresh])
@@ -173,7 +201,15 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
             keep |= {audio.name, f".{audio.name}.source"}
             written.append(audio)
         player = choose_player(v.session, has_local_audio=audio is not None)
-        files = {"index.md": render_session(v, slugs=slugs, player=player)}
+        pkey = page_key(v, slugs=slugs, player=player, code=code)
+        files: dict[str, str] = {}
+        if pkey and _read_text(folder / PAGE_STAMP) == pkey and (folder / "index.md").is_file():
+            keep |= {"index.md", PAGE_STAMP}  # rendered from the same inputs: not rendered again
+            written.append(folder / "index.md")
+        else:
+            files["index.md"] = render_session(v, slugs=slugs, player=player)
+            if pkey:
+                files[PAGE_STAMP] = pkey
         key = keys[v.session.id]
         names = _download_names(v)
         if v.session.id in fresh:
@@ -243,12 +279,67 @@ def _run_tool(args: list[str], what: str, path: Path, *, hint: str = "", ok: Cal
         raise RapporteurError(f"{what} failed: " + " | ".join(tail), path=path, hint=hint)
 
 
+GENERATED = ("index.md", SESSIONS_DIR, SPEAKERS_DIR, EVENTS_DIR)
+"""What ``render_site`` writes in docs/; everything else there (about, search, assets, overrides) is the theme's part."""
+SITE_STAMP = ".build.key"
+"""In site/: a fingerprint of what every page shares (mkdocs.yml, the hand-written docs, MkDocs and Material)."""
+
+
+def shared_inputs_key(root: Path) -> str:
+    """A fingerprint of what every built page depends on: a change here rebuilds the whole site."""
+    from importlib import metadata
+
+    docs = root / "docs"
+    files = [root / "mkdocs.yml"] + sorted(
+        p for p in docs.rglob("*") if p.is_file() and p.relative_to(docs).parts[0] not in GENERATED)
+    versions = []
+    for dist in ("mkdocs", "mkdocs-material"):
+        try:
+            versions.append(f"{dist}=={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            versions.append(dist)
+    return digest(" ".join(versions).encode(), *(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() for p in files))
+
+
+def prune_built(site_dir: Path, docs_dir: Path) -> int:
+    """Remove what an incremental build leaves behind in site/: the built pages and copied files of the
+    sessions, speakers and events whose source is gone from docs/.  Returns how many files went."""
+    removed = 0
+    for top in (SESSIONS_DIR, SPEAKERS_DIR, EVENTS_DIR):
+        for path in sorted((site_dir / top).rglob("*"), reverse=True):
+            rel = path.relative_to(site_dir)
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+                continue
+            if path.name == "index.html":
+                src = [docs_dir / rel.parent / "index.md", docs_dir / f"{rel.parent}.md"]
+            else:
+                src = [docs_dir / rel]
+            if not any(p.is_file() for p in src):
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, log: Callable[[str], None] = print) -> None:
-    """``mkdocs build`` into site/, then the Pagefind index into site/pagefind/."""
-    _run_tool(["mkdocs", "build", "--quiet", "--config-file", str(mkdocs_config)], "mkdocs build", mkdocs_config)
-    site_dir = Path(mkdocs_config).resolve().parent / "site"
+    """``mkdocs build`` into site/, then the Pagefind index into site/pagefind/.
+
+    Incremental when it can be: if site/ was built from the same shared inputs (``shared_inputs_key``),
+    ``mkdocs build --dirty`` rebuilds only the pages whose Markdown changed (render_site rewrites only
+    what changed), and ``prune_built`` removes what was deleted: the result is the cold build's, file
+    for file.  Otherwise site/ is built from scratch."""
+    root = Path(mkdocs_config).resolve().parent
+    site_dir = root / "site"
+    key = shared_inputs_key(root)
+    dirty = _read_text(site_dir / SITE_STAMP) == key and (site_dir / "index.html").is_file()
+    _run_tool(["mkdocs", "build", "--quiet", *(["--dirty"] if dirty else []), "--config-file", str(mkdocs_config)],
+              "mkdocs build", mkdocs_config)
+    if dirty:
+        prune_built(site_dir, root / "docs")
+    write_text_atomic(site_dir / SITE_STAMP, key)
     build_search_index(site_dir, log=log)
-    log(f"site built into {site_dir}/")
+    log(f"site built into {site_dir}/" + (" (pages whose Markdown changed)" if dirty else ""))
 
 
 PAGEFIND_ARGS = ("--quiet", "--exclude-selectors", ".headerlink")
@@ -262,6 +353,7 @@ def build_search_index(site_dir: Path, *, log: Callable[[str], None] = print) ->
     files each page's words under that language's index.
     """
     mark_page_languages(site_dir)
+    shutil.rmtree(Path(site_dir) / "pagefind", ignore_errors=True)  # Pagefind adds to what it finds there
     _run_tool(
         ["pagefind", *PAGEFIND_ARGS, "--site", str(site_dir)],
         "pagefind",
