@@ -214,12 +214,30 @@ def _run_tool(args: list[str], what: str, path: Path, *, hint: str = "", ok: Cal
         raise RapporteurError(f"{what} failed: " + " | ".join(tail), path=path, hint=hint)
 
 
-def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, log: Callable[[str], None] = print) -> None:
-    """``mkdocs build`` into site/, then the Pagefind index into site/pagefind/."""
-    _run_tool(["mkdocs", "build", "--quiet", "--config-file", str(mkdocs_config)], "mkdocs build", mkdocs_config)
+ENGINES = ("mkdocs", "zensical")
+"""The site generators that build docs/ from mkdocs.yml: Material for MkDocs (default) and its successor Zensical."""
+
+
+def engine_command(engine: str, mkdocs_config: Path) -> list[str]:
+    """The ``python -m`` arguments that build site/ from ``mkdocs_config`` with ``engine``.
+
+    The one place that knows how each engine is invoked; both read mkdocs.yml as it is
+    and write ``site_dir`` (site/) beside it."""
+    if engine == "mkdocs":
+        return ["mkdocs", "build", "--quiet", "--config-file", str(mkdocs_config)]
+    if engine == "zensical":
+        return ["zensical", "build", "--clean", "--config-file", str(mkdocs_config)]
+    raise RapporteurError(f"unknown site engine {engine!r}", hint=f"choose one of: {', '.join(ENGINES)}")
+
+
+def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
+               log: Callable[[str], None] = print) -> None:
+    """Build site/ with ``engine`` (``mkdocs build`` by default), then the Pagefind index into site/pagefind/."""
+    hint = "install it with: pip install 'rapporteur[zensical]'" if engine == "zensical" else ""
+    _run_tool(engine_command(engine, mkdocs_config), f"{engine} build", mkdocs_config, hint=hint)
     site_dir = Path(mkdocs_config).resolve().parent / "site"
     build_search_index(site_dir, log=log)
-    log(f"site built into {site_dir}/")
+    log(f"site built into {site_dir}/ with {engine}")
 
 
 PAGEFIND_ARGS = ("--quiet", "--exclude-selectors", ".headerlink")
