@@ -3,6 +3,7 @@
 #   make                 set up (first run), process every session under recordings/, build site/
 #   make test            run the test suite (offline)
 #   make MODEL=small     choose the Whisper model (default: base, bundled and offline)
+#   make SITE_ENGINE=zensical  build site/ with Zensical instead of Material for MkDocs
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -16,6 +17,7 @@ BIN        := $(VENV)/bin
 INSTALLED  := $(VENV)/.installed
 RAPPORTEUR := $(BIN)/rapporteur
 MODEL      ?=
+SITE_ENGINE ?= mkdocs  # or zensical (Material's successor; pip install -e '.[zensical]')
 THREADS    ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?= --site
@@ -79,7 +81,7 @@ docs: .build/docs.stamp ## render the site's Markdown into docs/
 
 # mkdocs builds the pages; Pagefind (extended binary from the pagefind_bin_extended wheel: it segments Chinese and Japanese) indexes them into site/pagefind/
 site/index.html: .build/docs.stamp mkdocs.yml $(shell find docs -type f 2>/dev/null)
-	$(RAPPORTEUR) build --skip-render
+	$(RAPPORTEUR) build --skip-render --engine $(strip $(SITE_ENGINE))
 	@touch $@
 
 site: site/index.html ## build the static site into site/

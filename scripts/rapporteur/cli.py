@@ -134,7 +134,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     if not args.skip_render:
         render_archive(Path(args.recordings), Path(args.docs), log=_log)
-    build_site(Path(args.config_file), log=_log)
+    build_site(Path(args.config_file), engine=args.engine, log=_log)
     return 0
 
 
@@ -291,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--docs", default="docs")
     p.add_argument("--config-file", default="mkdocs.yml")
     p.add_argument("--skip-render", action="store_true", help="build from docs/ as it is")
+    p.add_argument("--engine", choices=("mkdocs", "zensical"), default="mkdocs",
+                   help="site generator: Material for MkDocs (default) or Zensical (pip install 'rapporteur[zensical]')")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("validate", help="check session.yaml files (and corrections.yaml, glossary.yaml)")

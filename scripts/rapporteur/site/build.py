@@ -279,14 +279,30 @@ def _run_tool(args: list[str], what: str, path: Path, *, hint: str = "", ok: Cal
         raise RapporteurError(f"{what} failed: " + " | ".join(tail), path=path, hint=hint)
 
 
+ENGINES = ("mkdocs", "zensical")
+"""The site generators that build docs/ from mkdocs.yml: Material for MkDocs (default) and its successor Zensical."""
+
+
+def engine_command(engine: str, mkdocs_config: Path, *, dirty: bool = False) -> list[str]:
+    """The ``python -m`` arguments that build site/ from ``mkdocs_config`` with ``engine``.
+
+    The one place that knows how each engine is invoked; both read mkdocs.yml as it is
+    and write ``site_dir`` (site/) beside it.  ``dirty``: only the pages whose Markdown changed (mkdocs only)."""
+    if engine == "mkdocs":
+        return ["mkdocs", "build", "--quiet", *(["--dirty"] if dirty else []), "--config-file", str(mkdocs_config)]
+    if engine == "zensical":
+        return ["zensical", "build", "--clean", "--config-file", str(mkdocs_config)]
+    raise RapporteurError(f"unknown site engine {engine!r}", hint=f"choose one of: {', '.join(ENGINES)}")
+
+
 GENERATED = ("index.md", SESSIONS_DIR, SPEAKERS_DIR, EVENTS_DIR)
 """What ``render_site`` writes in docs/; everything else there (about, search, assets, overrides) is the theme's part."""
 SITE_STAMP = ".build.key"
 """In site/: a fingerprint of what every page shares (mkdocs.yml, the hand-written docs, MkDocs and Material)."""
 
 
-def shared_inputs_key(root: Path) -> str:
-    """A fingerprint of what every built page depends on: a change here rebuilds the whole site."""
+def shared_inputs_key(root: Path, engine: str = "mkdocs") -> str:
+    """A fingerprint of what every built page depends on (with the engine): a change here rebuilds the whole site."""
     from importlib import metadata
 
     docs = root / "docs"
@@ -298,7 +314,7 @@ def shared_inputs_key(root: Path) -> str:
             versions.append(f"{dist}=={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             versions.append(dist)
-    return digest(" ".join(versions).encode(), *(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() for p in files))
+    return digest(" ".join([engine, *versions]).encode(), *(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() for p in files))
 
 
 def prune_built(site_dir: Path, docs_dir: Path) -> int:
@@ -322,24 +338,25 @@ def prune_built(site_dir: Path, docs_dir: Path) -> int:
     return removed
 
 
-def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, log: Callable[[str], None] = print) -> None:
-    """``mkdocs build`` into site/, then the Pagefind index into site/pagefind/.
+def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
+               log: Callable[[str], None] = print) -> None:
+    """Build site/ with ``engine`` (``mkdocs build`` by default), then the Pagefind index into site/pagefind/.
 
     Incremental when it can be: if site/ was built from the same shared inputs (``shared_inputs_key``),
     ``mkdocs build --dirty`` rebuilds only the pages whose Markdown changed (render_site rewrites only
     what changed), and ``prune_built`` removes what was deleted: the result is the cold build's, file
-    for file.  Otherwise site/ is built from scratch."""
+    for file.  Otherwise (and always with Zensical) site/ is built from scratch."""
     root = Path(mkdocs_config).resolve().parent
     site_dir = root / "site"
-    key = shared_inputs_key(root)
-    dirty = _read_text(site_dir / SITE_STAMP) == key and (site_dir / "index.html").is_file()
-    _run_tool(["mkdocs", "build", "--quiet", *(["--dirty"] if dirty else []), "--config-file", str(mkdocs_config)],
-              "mkdocs build", mkdocs_config)
+    key = shared_inputs_key(root, engine)
+    dirty = engine == "mkdocs" and _read_text(site_dir / SITE_STAMP) == key and (site_dir / "index.html").is_file()
+    hint = "install it with: pip install 'rapporteur[zensical]'" if engine == "zensical" else ""
+    _run_tool(engine_command(engine, mkdocs_config, dirty=dirty), f"{engine} build", mkdocs_config, hint=hint)
     if dirty:
         prune_built(site_dir, root / "docs")
     write_text_atomic(site_dir / SITE_STAMP, key)
     build_search_index(site_dir, log=log)
-    log(f"site built into {site_dir}/" + (" (pages whose Markdown changed)" if dirty else ""))
+    log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else ""))
 
 
 PAGEFIND_ARGS = ("--quiet", "--exclude-selectors", ".headerlink")
