@@ -2,7 +2,9 @@
 
 One broken session never stops the archive: it is rendered with its error
 (one line, no traceback) and reported, and the rest are built.  ``render_site``
-writes with ``write_text_atomic``, so unchanged pages keep their mtime.  Search
+writes with ``write_text_atomic``, so unchanged pages keep their mtime, and renders a
+session's page again only when its inputs change (``page_key``); ``build_site`` then runs
+``mkdocs build --dirty`` (only the changed pages) when what every page shares is unchanged.  Search
 is Pagefind, run on the built site (its extended binary ships in the ``pagefind_bin_extended``
 wheel: nothing is downloaded).  Serving is serve.py.
 """
