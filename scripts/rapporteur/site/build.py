@@ -39,8 +39,9 @@ _SESSION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 DOWNLOADS_STAMP = ".downloads.key"
 PAGE_STAMP = ".page.key"
 """Fingerprint of what a session's page was rendered from: unchanged, the page is not rendered again."""
-PAGE_INPUT_LIMIT = 64 << 20
-"""Session files larger than this (the recording, its decoded audio) are not page inputs."""
+PAGE_INPUTS = (".yaml", ".yml", ".json", ".txt", ".vtt", ".srt", ".rttm", ".md", ".error", ".source")
+"""The session folder's files a page can be made from, by suffix (a dotfile's name is its suffix here):
+its records and texts, never its media."""
 """Fingerprint of what a session's downloads were made from (their caption layout is the slow part)."""
 PARALLEL_DOWNLOADS_FROM = 4
 """Lay out the downloads of this many sessions or more in worker processes (one per core):
@@ -100,7 +101,7 @@ def page_key(view: SessionView, *, slugs: dict[str, str], player: object, code: 
              repr(view.error).encode()]
     try:
         for path in sorted(Path(view.session.dir).iterdir()):
-            if path.is_file() and path.stat().st_size <= PAGE_INPUT_LIMIT and path.name not in (PAGE_STAMP, DOWNLOADS_STAMP):
+            if (path.suffix or path.name) in PAGE_INPUTS and path.is_file():
                 parts.append(path.name.encode() + b"\0" + path.read_bytes())
     except OSError:
         return None
