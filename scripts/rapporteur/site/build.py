@@ -37,12 +37,12 @@ from .views import SessionView, session_view
 _SESSION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 DOWNLOADS_STAMP = ".downloads.key"
+"""Fingerprint of what a session's downloads were made from (their caption layout is the slow part)."""
 PAGE_STAMP = ".page.key"
 """Fingerprint of what a session's page was rendered from: unchanged, the page is not rendered again."""
 PAGE_INPUTS = (".yaml", ".yml", ".json", ".txt", ".vtt", ".srt", ".rttm", ".md", ".error", ".source")
 """The session folder's files a page can be made from, by suffix (a dotfile's name is its suffix here):
 its records and texts, never its media."""
-"""Fingerprint of what a session's downloads were made from (their caption layout is the slow part)."""
 PARALLEL_DOWNLOADS_FROM = 4
 """Lay out the downloads of this many sessions or more in worker processes (one per core):
 caption layout is most of a cold build (300 ninety-minute sessions: ~0.3 s each)."""
@@ -87,10 +87,11 @@ def downloads_key(view: SessionView) -> str | None:
 
 
 def site_code_digest() -> str:
-    """A fingerprint of the code and templates that render pages (everything in site/)."""
-    here = Path(__file__).parent
-    files = sorted(p for p in here.rglob("*") if p.is_file() and p.suffix != ".pyc")
-    return digest(*(str(p.relative_to(here)).encode() + b"\0" + p.read_bytes() for p in files))
+    """A fingerprint of the code and templates that render pages: everything in site/, and core/ (the
+    records, session.yaml and text rules the pages are read and made with)."""
+    package = Path(__file__).parent.parent
+    files = sorted(p for d in ("site", "core") for p in (package / d).rglob("*") if p.is_file() and p.suffix != ".pyc")
+    return digest(*(str(p.relative_to(package)).encode() + b"\0" + p.read_bytes() for p in files))
 
 
 def page_key(view: SessionView, *, slugs: dict[str, str], player: object, code: str) -> str | None:
