@@ -16,7 +16,7 @@ from typing import Sequence
 
 from .markup import render
 from .pages import (SPEAKERS_DIR, Appearance, front_matter, latest_field, name_initial, person_key, session_href,
-                    session_sort_key, slugify, speaker_href, speaker_slugs)
+                    session_sort_key, slugify, speaker_href, speaker_slugs, unique_slug)
 from .views import SessionView, duration, speakers_in_order
 
 EVENTS_DIR = "events"
@@ -67,12 +67,7 @@ def event_groups(views: Sequence[SessionView]) -> list[EventGroup]:
     groups = []
     for (event, year), members in ordered:
         title = group_title(event, year)
-        base = slugify(title)
-        slug, n = base, 2
-        while slug in used:
-            slug, n = f"{base}-{n}", n + 1
-        used.add(slug)
-        groups.append(EventGroup(title=title, slug=slug, views=tuple(sorted(members, key=session_sort_key, reverse=True))))
+        groups.append(EventGroup(title=title, slug=unique_slug(slugify(title), used), views=tuple(sorted(members, key=session_sort_key, reverse=True))))
     return groups
 
 

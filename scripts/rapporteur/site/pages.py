@@ -126,16 +126,17 @@ def display_names(views: Sequence[SessionView]) -> dict[str, str]:
 def speaker_slugs(views: Sequence[SessionView]) -> dict[str, str]:
     """Casefolded name → speaker page slug, for every named person on a roster or in a transcript."""
     names = display_names(views)
-    slugs: dict[str, str] = {}
     used: set[str] = {"index", *LETTER_SLUGS}
-    for key in sorted(names):
-        base = slugify(names[key])
-        slug, n = base, 2
-        while slug in used:
-            slug, n = f"{base}-{n}", n + 1
-        used.add(slug)
-        slugs[key] = slug
-    return slugs
+    return {key: unique_slug(slugify(names[key]), used) for key in sorted(names)}
+
+
+def unique_slug(base: str, used: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3`` … : the first not in ``used``, which it is added to."""
+    slug, n = base, 2
+    while slug in used:
+        slug, n = f"{base}-{n}", n + 1
+    used.add(slug)
+    return slug
 
 
 LETTER_SLUGS = tuple(f"letter-{c}" for c in "abcdefghijklmnopqrstuvwxyz") + ("letter-other",)
