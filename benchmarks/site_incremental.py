@@ -31,17 +31,9 @@ def _build(work: Path) -> float:
 
 
 def run(n: int, work: Path) -> dict:
-    import shutil
-
     import make_archive
 
-    if work.exists():
-        shutil.rmtree(work)
-    (work / "docs").mkdir(parents=True)
-    shutil.copy(site_scale.ROOT / "mkdocs.yml", work / "mkdocs.yml")
-    for item in ("about.md", "search.md", "assets", "overrides"):
-        src = site_scale.ROOT / "docs" / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / "docs" / item)
+    site_scale.new_project(work)
     make_archive.main([str(work / "recordings"), "--sessions", str(n)])
     out = {"sessions": n, "cold_s": _build(work), "unchanged_s": _build(work)}
     session = sorted((work / "recordings").iterdir())[n // 2]

@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE))
 
 import make_archive  # noqa: E402
 
-from rapporteur.site.build import PAGEFIND_ARGS, RangeRequestHandler, render_archive  # noqa: E402
+from rapporteur.site.build import GENERATED, PAGEFIND_ARGS, RangeRequestHandler, render_archive  # noqa: E402
 
 QUERIES = [make_archive.PLANTED, "think", "Mensah", "kimiza toniruzo"]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,14 +40,20 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def build(n: int, work: Path) -> dict:
+def new_project(work: Path) -> Path:
+    """An empty archive project in ``work`` (made anew): this repository's mkdocs.yml and hand-written docs/."""
     if work.exists():
         shutil.rmtree(work)
     (work / "docs").mkdir(parents=True)
     shutil.copy(ROOT / "mkdocs.yml", work / "mkdocs.yml")
-    for item in ("about.md", "search.md", "assets", "overrides"):
-        src = ROOT / "docs" / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / "docs" / item)
+    for src in (ROOT / "docs").iterdir():
+        if src.name not in GENERATED:
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, work / "docs" / src.name)
+    return work
+
+
+def build(n: int, work: Path) -> dict:
+    new_project(work)
     make_archive.main([str(work / "recordings"), "--sessions", str(n)])
     out: dict = {"sessions": n}
     t = time.perf_counter()
