@@ -117,7 +117,7 @@ class CountingHandler(RangeRequestHandler):
                 SENT.append((self.path, self.wfile.n - before))
 
 
-def measure_queries(site: Path) -> list[dict]:
+def measure_queries(site: Path, queries: list[str] = QUERIES) -> list[dict]:
     import functools
     import http.server
 
@@ -129,7 +129,7 @@ def measure_queries(site: Path) -> list[dict]:
     results = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        for q in QUERIES:
+        for q in queries:
             ctx = browser.new_context()  # a cold cache per query
             page = ctx.new_page()
             SENT.clear()
@@ -146,6 +146,7 @@ def measure_queries(site: Path) -> list[dict]:
             first = time.perf_counter() - t0
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(300)
+            page.wait_for_load_state("networkidle")  # a phrase found nowhere is searched again as words
             query = list(sizes[ready:])
             engine = [(u, b) for u, b in query if "/pagefind/index/" not in u and "/pagefind/fragment/" not in u]
             chunks = [(u, b) for u, b in query if "/pagefind/index/" in u]
@@ -163,6 +164,9 @@ def measure_queries(site: Path) -> list[dict]:
                 "search_setup_bytes": sum(s for _, s in sizes[loaded:ready]),
                 "page_bytes": sum(s for _, s in sizes[:loaded]),
                 "results_shown": page.locator(".pagefind-ui__result").count(),
+                "top_subresults": page.locator(".pagefind-ui__result").evaluate_all(
+                    "rs => rs.slice(0, 5).flatMap(r => [...r.querySelectorAll('.pagefind-ui__result-nested a')]"
+                    ".slice(0, 3).map(a => a.getAttribute('href')))"),
                 "top_subresult": page.locator(".pagefind-ui__result-nested a").first.get_attribute("href")
                 if page.locator(".pagefind-ui__result-nested a").count() else None,
             })

@@ -182,12 +182,25 @@ def test_search_finds_the_turn_and_opens_it(watched, base_url):
     result = page.locator(".pagefind-ui__result", has=sub).inner_text()
     assert "Making AI rules work together across borders — IGF 2025 (demo) · 2025-06-24" in result
     # filters exist for speaker, event and year
+    page.wait_for_function("document.querySelectorAll('.pagefind-ui__filter-name').length >= 3")
     filters = page.locator(".pagefind-ui__filter-name").all_inner_texts()
     assert {"speaker", "event", "year"} <= {f.strip().lower() for f in filters}
     sub.click()
     page.wait_for_url(f"**/{PAGE}#{PHRASE_TURN}")
     page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 0.5")
     assert page.locator(".turn.playing .turn-head").get_attribute("id") == PHRASE_TURN
+    assert watched.errors == [] and watched.external == []
+
+
+def test_words_remembered_out_of_order_still_find_the_sessions(watched, base_url):
+    # three words or more are searched first as a phrase; found nowhere as one, they are searched as words
+    page = watched.page
+    page.goto(base_url + "search/", wait_until="networkidle")
+    scrambled = " ".join(reversed(PHRASE.split()))
+    page.locator(".pagefind-ui__search-input").fill(scrambled)
+    page.locator(".pagefind-ui__result").first.wait_for(timeout=10_000)
+    assert page.locator(".pagefind-ui__result").count() == 2
+    assert page.locator(".pagefind-ui__search-input").input_value().strip() == scrambled  # the box keeps what was typed
     assert watched.errors == [] and watched.external == []
 
 

@@ -359,6 +359,38 @@
     el.parentNode.insertBefore(label, el);
   }
 
+  /* A remembered quote is typed without quotation marks.  Pagefind alone ranks the words one by one
+     (a 90-minute transcript holds most of them somewhere), so a query of three words or more is
+     searched first as a phrase; when no page holds the phrase, the words are searched as they are. */
+  var PHRASE_MIN_WORDS = 3;
+  var notPhrases = {};
+
+  function asPhrase(term) {
+    var t = (term || "").trim();
+    if (t.indexOf('"') >= 0 || notPhrases[t] || t.split(/\s+/).length < PHRASE_MIN_WORDS) return null;
+    return '"' + t + '"';
+  }
+
+  function phraseFirst(bundleUrl, rerun) {
+    var engine = null;  // the very module Pagefind UI imports (same URL): its loaded index is shared
+    return function (term) {
+      var phrase = asPhrase(term);
+      if (!phrase) return term;
+      var t = term.trim();
+      engine = engine || import(bundleUrl + "pagefind.js");
+      engine
+        .then(function (pf) { return pf.search(phrase); })
+        .then(function (found) {
+          if (found && found.results && found.results.length === 0 && !notPhrases[t]) {
+            notPhrases[t] = true;
+            rerun(t + " ");  // the phrase is nowhere: the words as they are (a new term, or the UI would not search)
+          }
+        })
+        .catch(function () {});
+      return phrase;
+    };
+  }
+
   function searchPage(el) {
     var css = doc.createElement("link");
     css.rel = "stylesheet";
@@ -378,6 +410,7 @@
         showImages: false,
         pageSize: 5,  // each shown session costs its fragment (~40 kB for 90 minutes): 5 keep a query near 300 kB
         excerptLength: 24,
+        processTerm: phraseFirst(new URL("pagefind/", root).href, function (term) { if (ui) ui.triggerSearch(term); }),
         processResult: function (result) {
           if (result.meta && result.meta.context) {  // event and date beside the session's title
             result.meta.title = result.meta.title + " — " + result.meta.context;
