@@ -75,6 +75,7 @@ def test_floor_participants_stay_unnamed_unless_they_introduce_themselves():
     named, info = name_speakers(make_turns(script), session())
     assert named.speakers["S4"] == "Kwame Boateng"
     assert info["S4"]["evidence"][0]["rule"] == "self-introduction (not on the roster)"
+    assert info["S4"]["on_roster"] is False and "on_roster" not in info["S1"]  # marked, roster names are not
     assert named.speakers["S5"] == "Participant" and info["S5"]["source"] == "unnamed"
     assert "Tomás Ibáñez" not in named.speakers.values()
 

@@ -601,6 +601,8 @@ def name_speakers(
                 entry["evidence"].append({"turn_id": "", "start": 0.0, "text": "", "rule": weak[gr][1], "weight": 0.0})
             if gr in split:
                 entry["split"] = True
+            if people and name not in {p.name for p in people}:
+                entry["on_roster"] = False  # a floor speaker named from their own words, spelled as heard
         else:
             base = options.unnamed if people else "Speaker"  # no roster: plain "Speaker N"
             name = base if (people and not unnamed) else f"{base} {len(unnamed) + 1}"
