@@ -582,6 +582,7 @@ def name_speakers(
         lab: {"name": name, "confidence": 1.0, "source": "speaker_map", "evidence": []} for lab, name in fixed.items()
     }
     unnamed: dict[str, str] = {}
+    roster = {p.name for p in people}
     for gr in groups:
         gr_votes = [v for v in votes if v.label == gr]
         if gr in gname:
@@ -601,7 +602,7 @@ def name_speakers(
                 entry["evidence"].append({"turn_id": "", "start": 0.0, "text": "", "rule": weak[gr][1], "weight": 0.0})
             if gr in split:
                 entry["split"] = True
-            if people and name not in {p.name for p in people}:
+            if people and name not in roster:
                 entry["on_roster"] = False  # a floor speaker named from their own words, spelled as heard
         else:
             base = options.unnamed if people else "Speaker"  # no roster: plain "Speaker N"
