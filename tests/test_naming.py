@@ -140,3 +140,94 @@ def test_own_organisation_names_a_speaker_nobody_called_by_name():
     named, _ = name_speakers(make_turns(floor), session(speakers=roster))
     assert named.speakers["S3"] == "Participant"
     assert named.speakers["S0"] == "Ngozi Okonkwo"
+
+
+# ------------------------------------------------------------ sessions of real size (issue 12)
+
+BIG_ROSTER = (
+    Person(name="Ngozi Adeyemi-Clarke", role="moderator"),
+    Person(name="Marcus Oyelaran", role="co-chair"),
+    Person(name="Tomasz Wójcik", role="online moderator"),
+    Person(name="Ansgar Koene", role="speaker", affiliation="Global AI Ethics"),
+    Person(name="Karim Benali-Aoun", role="speaker"),
+    Person(name="Aigerim Bekova", role="speaker"),
+    Person(name="Hiroshi Tanabe", role="rapporteur"),
+)
+QUESTION = ("what does accountability look like when the systems are built in one country, trained on data "
+            "from a second and deployed by a ministry in a third, and who is there to hear a complaint")
+
+
+def test_several_moderator_roles_online_moderator_named_from_relaying_the_chat():
+    script = [
+        ("S0", "Good morning and welcome. My name is Ngozi Adeyemi-Clarke and I will moderate with my co-chair."),
+        ("S1", "Thank you, Ngozi. I am Marcus Oyelaran and I keep the time."),
+        ("S0", "Let us begin. Ansgar, the floor is yours."),
+        ("S3", "Thank you. Rules need teeth and people who can use them."),
+        ("S0", "Tomasz, do we have questions online?"),
+        ("S2", "Yes. We have a question from the chat, from Lucía in Buenos Aires. She asks who audits the audits."),
+        ("S3", "Auditors should be audited in public."),
+        ("S2", "Another question came in online from Kyiv, on open source models."),
+        ("S3", "Open models make audits possible."),
+        ("S1", "We are out of time. Thank you all."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    assert named.speakers["S0"] == "Ngozi Adeyemi-Clarke"
+    assert named.speakers["S1"] == "Marcus Oyelaran"  # a co-chair is a moderator too, and not the moderator
+    assert named.speakers["S2"] == "Tomasz Wójcik"  # named by what an online moderator does
+    assert any(e["rule"].startswith("online moderator") for e in info["S2"]["evidence"])
+    assert named.speakers["S3"] == "Ansgar Koene"
+    # the lead's own "do we have questions online?" is a request, not a relay
+    from rapporteur.naming import moderator_kind, reads_online_questions
+    assert not reads_online_questions("Tomasz, do we have questions online?")
+    assert reads_online_questions("We have a question from the chat. It is for Ansgar.")
+    assert [moderator_kind(p) for p in BIG_ROSTER] == ["lead", "lead", "online", "", "", "", ""]
+
+
+def test_a_name_given_by_another_speaker_long_before_the_turn_ends():
+    """The moderator invites a panellist by name and organisation, then asks a long question: the name is
+    far from the end of the turn and still names the next speaker; so does a floor speaker's "my question
+    is for …"."""
+    script = [
+        ("S0", "Good morning. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
+        ("S0", f"I would now like to invite Dr. Ansgar Koene from Global AI Ethics to share a perspective. {QUESTION}?"),
+        ("S3", "Thank you. " + QUESTION.replace("what", "That is", 1) + "."),
+        ("S5", f"Thank you. My name is Kwame Boateng, a student. My question is for Ms. Bekova. {QUESTION}?"),
+        ("S4", "This is a question I hear every week, and the answer starts with the complaint."),
+        ("S0", "Thank you all, and goodbye."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    assert named.speakers["S3"] == "Ansgar Koene"
+    assert named.speakers["S4"] == "Aigerim Bekova"
+    assert named.speakers["S5"] == "Kwame Boateng" and info["S5"]["on_roster"] is False
+    assert [e["rule"] for e in info["S3"]["evidence"]] == ["hand-off to the next speaker"]
+
+
+def test_a_misspelt_roster_name_takes_the_rosters_spelling():
+    script = [
+        ("S0", "Good morning. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
+        ("S0", "Our first speaker joins us from Almaty. Ms. Beckover, the floor is yours."),
+        ("S5", "Thank you, Ngozi. Can you hear me? We have drafted a law on algorithmic decisions."),
+        ("S0", "Thank you. Mr. Voycheek, can you hear us?"),  # "Wójcik", spelt far apart, sounds alike
+        ("S2", "Yes, we can hear you. There are no questions online yet."),
+        ("S4", "Thank you. My name is Clarwin Benardley-Heyran and I work on data protection."),  # Karim Benali-Aoun
+        ("S0", "Thank you all, and goodbye."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    assert named.speakers["S5"] == "Aigerim Bekova"
+    assert named.speakers["S2"] == "Tomasz Wójcik"
+    assert named.speakers["S4"] == "Karim Benali-Aoun" and "on_roster" not in info["S4"]
+    assert info["S4"]["evidence"][0]["rule"] == "self-introduction (the roster's name, misheard)"
+    assert similarity("Voycheek", "Wójcik") >= 0.8 and similarity("Vision", "Wójcik") < 0.6
+
+
+def test_one_slip_at_a_sentence_end_does_not_merge_two_voices_that_take_turns():
+    """The moderator and a panellist alternate; once the diarizer gives the moderator's last words to the
+    panellist's turn, so the panellist's turn starts mid-sentence.  Still two people."""
+    exchange = [("S0", "Good morning. My name is Ngozi Adeyemi-Clarke. Ansgar, the floor is yours.")]
+    for k in range(5):
+        exchange.append(("S3", f"Thank you, Ngozi. Point {k} is that rules need teeth."))
+        exchange.append(("S0", "Thank you. And what about enforcement" + ("" if k == 2 else "?")))
+    exchange[7] = ("S3", "in the courts? Courts are slow but they are public.")
+    named, info = name_speakers(make_turns(exchange, gap=0.2), session(speakers=BIG_ROSTER))
+    assert named.speakers["S0"] == "Ngozi Adeyemi-Clarke" and named.speakers["S3"] == "Ansgar Koene"
+    assert "same_person_as" not in info["S3"]

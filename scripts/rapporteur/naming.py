@@ -23,6 +23,7 @@ import bisect
 import dataclasses
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping, Sequence
@@ -33,7 +34,11 @@ from .core.records import Turn, Turns
 from .core.session import Person, Session
 from .core.text import NAME_STOPWORDS, ends_sentence, norm, phonetic, similarity  # noqa: F401  (norm, phonetic: re-exported)
 
-MODERATOR_ROLES = ("moderator", "chair")
+MODERATOR_WORDS = frozenset({"moderator", "moderation", "chair", "chairperson", "cochair", "comoderator", "host",
+                             "emcee", "mc", "facilitator"})
+"""A role holding one of these words leads the session ("moderator", "co-chair", "online moderator", "emcee")."""
+ONLINE_WORDS = frozenset({"online", "remote", "virtual"})
+"""… and with one of these it leads the online room: it reads the questions from the chat."""
 TITLES = {
     "dr", "doctor", "ms", "mrs", "mr", "mister", "miss", "madam", "madame", "professor", "prof",
     "ambassador", "excellency", "he", "minister", "sir", "dame", "honourable", "honorable", "hon",
@@ -48,13 +53,21 @@ SELF_BEFORE = (("my", "name", "is"), ("name", "is"), ("i", "am"), ("im",), ("thi
 HANDOFF_BEFORE = (
     ("floor", "to"), ("give", "the", "floor"), ("pass", "to"), ("over", "to"), ("turn", "to"), ("invite",),
     ("call", "on"), ("hear", "from"), ("ask",), ("question", "for"), ("question", "to"), ("next",),
+    ("question", "is", "for"), ("question", "goes", "to"),
     ("speaker", "is"), ("welcome",), ("introduce",),
 )
+INVITE_BEFORE = (
+    ("floor", "to"), ("give", "the", "floor"), ("pass", "to"), ("over", "to"), ("turn", "to"), ("invite",),
+    ("call", "on"), ("hear", "from"), ("question", "for"), ("question", "to"), ("questions", "for"),
+    ("question", "is", "for"), ("question", "is", "to"), ("question", "goes", "to"), ("questions", "are", "for"),
+)
+"""Cues that name the next speaker wherever the name stands in the turn ("I would like to invite X from Y
+to share …", then a long question; "My question is for Professor X. …")."""
 HANDOFF_AFTER = (
     ("over", "to", "you"), ("the", "floor", "is", "yours"), ("floor", "is", "yours"), ("please",),
     ("go", "ahead"), ("your", "turn"), ("you", "have", "the", "floor"), ("the", "floor"),
 )
-ROLE_WORDS = {"chair": MODERATOR_ROLES, "chairperson": MODERATOR_ROLES, "moderator": MODERATOR_ROLES}
+ROLE_WORDS = frozenset({"chair", "chairperson", "moderator"})
 FIRST_PERSON = {"i", "im", "we", "our", "my", "us", "ive", "weve", "were"}
 
 
@@ -76,6 +89,26 @@ class NamingOptions:
     """Words at the start of a turn searched for thanks to the previous speaker."""
     unnamed: str = "Participant"
     """Display name of a speaker nobody named ("Participant", "Participant 2" …)."""
+
+
+# ------------------------------------------------------------------ roles
+
+
+def moderator_kind(person: Person) -> str:
+    """"lead" (moderator, chair, co-chair, host, emcee …), "online" (online or remote moderator) or "" (neither)."""
+    kind = ""
+    for role in person.roles:
+        words = {norm(w) for w in re.split(r"[\s/]+", role.lower())} | {norm(role)}
+        if words & MODERATOR_WORDS:
+            if not words & ONLINE_WORDS:
+                return "lead"
+            kind = "online"
+    return kind
+
+
+def moderators(people: Sequence[Person], kind: str) -> list[str]:
+    """The names of the roster's people of one ``moderator_kind``, in roster order."""
+    return [p.name for p in people if moderator_kind(p) == kind]
 
 
 # ------------------------------------------------------------------ names
@@ -181,19 +214,21 @@ _AMBASSADOR = re.compile(r"(?i)\b(mission|embassy|ambassador|permanent represent
 
 
 def role_mentions(tokens: Sequence[Token], people: Sequence[Person]) -> list[Mention]:
-    """"Chair" / "Moderator" for the roster's moderator; "Ambassador" for the one diplomat."""
+    """"Chair" / "Moderator" for the roster's one lead moderator, "online moderator" for its one online
+    moderator; "Ambassador" for the one diplomat."""
     out = []
     for i, t in enumerate(tokens):
         if i + 1 < len(tokens) and tokens[i + 1].raw[:1].isupper() and tokens[i + 1].norm not in STOPWORDS:
             continue  # "Ambassador Smith": the name that follows decides
+        online = i > 0 and tokens[i - 1].norm in ONLINE_WORDS
         if t.norm == "ambassador":
             who = [p.name for p in people if _AMBASSADOR.search(p.affiliation or "")]
         elif t.norm in ROLE_WORDS:
-            who = [p.name for p in people if p.role in ROLE_WORDS[t.norm]]
+            who = moderators(people, "online" if online else "lead")
         else:
             continue
         if len(who) == 1:
-            out.append(Mention(who[0], i, i + 1, 0.8, "role"))
+            out.append(Mention(who[0], i - 1 if online else i, i + 1, 0.8, "role"))
     return out
 
 
@@ -211,6 +246,18 @@ def self_introduced_name(text: str) -> tuple[str, int] | None:
         if words and (len(words) >= 2 or "name" in m.group(0).lower()):
             return " ".join(words), m.start(1)
     return None
+
+
+def sounds_like(name: str, people: Sequence[Person], *, spelling: float = 0.5, sound: float = 0.7) -> str:
+    """The roster person whose full name a self-introduced ``name`` is a mishearing of ("" for none): spelt
+    at least ``spelling`` alike and sounding at least ``sound`` alike, the closest when several are."""
+    best, best_score = "", 0.0
+    for p in people:
+        spell = SequenceMatcher(None, norm(name), norm(p.name)).ratio()
+        heard = SequenceMatcher(None, phonetic(name), phonetic(p.name)).ratio()
+        if spell >= spelling and heard >= sound and spell + heard > best_score:
+            best, best_score = p.name, spell + heard
+    return best
 
 
 def affiliation_forms(people: Sequence[Person]) -> dict[str, str]:
@@ -329,6 +376,12 @@ def split_links(turns: Sequence[Turn], max_gap: float = 0.6) -> list[tuple[str, 
     return out
 
 
+SPLIT_SHARE = 0.4
+"""Two labels are one person when at least this share of the times one follows the other, a sentence runs
+across the change: one slip of the diarizer at a sentence's end must not merge two voices that take turns
+for an hour."""
+
+
 def label_groups(turns: Sequence[Turn]) -> tuple[dict[str, str], list[tuple[str, str, Turn]]]:
     """Label → group id (labels of one person joined by '+'), and the links that joined them."""
     parent: dict[str, str] = {t.label: t.label for t in turns}
@@ -339,7 +392,11 @@ def label_groups(turns: Sequence[Turn]) -> tuple[dict[str, str], list[tuple[str,
             x = parent[x]
         return x
 
-    links = split_links(turns)
+    adjacent: Counter[tuple[str, str]] = Counter(
+        tuple(sorted((a.label, b.label))) for a, b in zip(turns, turns[1:]) if a.label != b.label)
+    found = split_links(turns)
+    per_pair = Counter(tuple(sorted((a, b))) for a, b, _ in found)
+    links = [(a, b, t) for a, b, t in found if per_pair[tuple(sorted((a, b)))] >= SPLIT_SHARE * adjacent[tuple(sorted((a, b)))]]
     for a, b, _ in links:
         ra, rb = find(a), find(b)
         if ra != rb:
@@ -393,6 +450,7 @@ def collect_votes(
             and not any(ends_sentence(t.raw, closers=False) for t in toks[max(0, m.i - 4) : m.i])
         ]
         tail_from = max(0, len(toks) - options.handoff_words)
+        unthanked = [x for x in mentions if x not in thanked]
         for m in mentions:
             snip = _snippet(toks, m.i, m.j)
             at = toks[m.i].start
@@ -410,9 +468,13 @@ def collect_votes(
                 for target in targets:
                     votes.append(Vote(target, m.person, 2.0 * m.score / len(thanked), "thanks to the previous speaker", turn, at, snip))
                 continue
-            if nxt is None or m.i < tail_from:
+            if nxt is None:
                 continue
-            last = m is [x for x in mentions if x not in thanked][-1]
+            last = m is unthanked[-1]
+            if m.i < tail_from:
+                if last and m.kind != "role" and matches_before(toks, m.i, INVITE_BEFORE, 3):
+                    votes.append(Vote(nxt.label, m.person, 1.5 * m.score, "hand-off to the next speaker", nxt, at, snip))
+                continue
             last_start = _sentence_start(toks, len(toks) - 1)
             # "Rajesh, you work with engineers. Over to you.": the last two sentences
             in_last_two = last_start == 0 or _sentence_start(toks, last_start - 1) <= m.i
@@ -451,32 +513,67 @@ def collect_votes(
             name, _ = intro
             if not any(similarity(name, p.name) >= options.min_similarity for p in people):
                 early = nth <= 1
-                votes.append(Vote(me, name, 3.0 if early else 1.5, "self-introduction (not on the roster)", turn, turn.start, turn.text[:120]))
+                heard = sounds_like(name, people)
+                if heard:  # "My name is Clarwin Benardley" for Karim Benali-Aoun: the roster's spelling
+                    votes.append(Vote(me, heard, 2.0 if early else 1.0, "self-introduction (the roster's name, misheard)",
+                                      turn, turn.start, turn.text[:120]))
+                else:
+                    votes.append(Vote(me, name, 3.0 if early else 1.5, "self-introduction (not on the roster)", turn,
+                                      turn.start, turn.text[:120]))
     votes.extend(_moderator_votes(turns, people, votes, g))
     return votes
 
 
+_ONLINE_PLACE = re.compile(r"(?i)\b(chat|online|remote(?:ly)?|zoom|virtual(?:ly)?)\b")
+_READS = re.compile(r"(?i)\b(questions?|comments?|asks?|asked|asking|writes|wrote|wants to know)\b")
+
+
+def reads_online_questions(text: str) -> bool:
+    """A sentence that relays the online room ("We have a question from the chat, from …"), not one that
+    asks for it ("Tomasz, do we have questions online?")."""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if not sentence.rstrip().endswith("?") and _ONLINE_PLACE.search(sentence) and _READS.search(sentence):
+            return True
+    return False
+
+
 def _moderator_votes(turns: Sequence[Turn], people: Sequence[Person], votes: Sequence[Vote], g) -> list[Vote]:
-    """The roster's moderator probably opens, closes and hands the floor to others."""
-    mods = [p.name for p in people if p.role in MODERATOR_ROLES]
-    if len(mods) != 1 or not turns:
+    """The roster's lead moderator probably opens, closes and hands the floor to others; its online
+    moderator relays the questions from the chat.  With several lead moderators (co-chairs) each cue is
+    shared between them, so that other evidence decides which is which."""
+    if not turns:
         return []
-    mod = mods[0]
     out: list[Vote] = []
-    first, last = turns[0], turns[-1]
-    out.append(Vote(g(first.label), mod, 1.0, "moderator opens the session", first, first.start, " ".join(first.text.split()[:12])))
-    out.append(Vote(g(last.label), mod, 1.0, "moderator closes the session", last, last.start, " ".join(last.text.split()[:12])))
-    givers: dict[str, list[Turn]] = {}
-    for v in votes:
-        if v.rule == "hand-off to the next speaker":
-            idx = next((i for i, t in enumerate(turns) if t is v.turn), None)
-            giver = next((t for t in reversed(turns[:idx or 0]) if g(t.label) != v.label), None)
-            if giver is not None:
-                givers.setdefault(g(giver.label), []).append(giver)
-    if givers:
-        who, ts = max(givers.items(), key=lambda kv: len(kv[1]))
-        if len(ts) >= 2:
-            out.append(Vote(who, mod, 1.0, f"moderator: hands the floor over ({len(ts)} times)", ts[0], ts[0].start, ""))
+    leads = moderators(people, "lead")
+    if leads:
+        share = 1.0 / len(leads)
+        first, last = turns[0], turns[-1]
+        for mod in leads:
+            out.append(Vote(g(first.label), mod, share, "moderator opens the session", first, first.start,
+                            " ".join(first.text.split()[:12])))
+            out.append(Vote(g(last.label), mod, share, "moderator closes the session", last, last.start,
+                            " ".join(last.text.split()[:12])))
+        givers: dict[str, list[Turn]] = {}
+        index = {id(t): i for i, t in enumerate(turns)}
+        for v in votes:
+            if v.rule == "hand-off to the next speaker":
+                idx = index.get(id(v.turn), 0)
+                giver = next((t for t in reversed(turns[:idx]) if g(t.label) != v.label), None)
+                if giver is not None:
+                    givers.setdefault(g(giver.label), []).append(giver)
+        ranked = sorted(givers.items(), key=lambda kv: -len(kv[1]))[: len(leads)]
+        for who, ts in ranked:
+            if len(ts) >= 2:
+                for mod in leads:
+                    out.append(Vote(who, mod, share, f"moderator: hands the floor over ({len(ts)} times)", ts[0],
+                                    ts[0].start, ""))
+    online = moderators(people, "online")
+    if online:
+        relays = [t for t in turns if reads_online_questions(t.text)]
+        for t in relays:
+            for mod in online:
+                out.append(Vote(g(t.label), mod, 1.5 / len(online), "online moderator: relays a question from online",
+                                t, t.start, " ".join(t.text.split()[:14])))
     return out
 
 

@@ -109,7 +109,11 @@ def similarity(a: str, b: str) -> float:
         return 1.0
     spell = SequenceMatcher(None, na, nb).ratio()
     pa, pb = phonetic(a), phonetic(b)
-    sound = SequenceMatcher(None, pa, pb).ratio() if len(pa) >= 3 and len(pb) >= 3 and spell >= 0.6 else 0.0
+    if len(pa) < 3 or len(pb) < 3 or spell < 0.4:
+        return spell
+    sound = SequenceMatcher(None, pa, pb).ratio()
+    if spell < 0.6 and (sound < 0.85 or min(len(pa), len(pb)) < 4):
+        sound = 0.0  # spelt far apart ("Voycheek" for "Wójcik"): only a close sound counts
     return max(spell, sound * 0.95)
 
 
