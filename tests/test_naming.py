@@ -177,10 +177,12 @@ def test_several_moderator_roles_online_moderator_named_from_relaying_the_chat()
     assert any(e["rule"].startswith("online moderator") for e in info["S2"]["evidence"])
     assert named.speakers["S3"] == "Ansgar Koene"
     # the lead's own "do we have questions online?" is a request, not a relay
-    from rapporteur.naming import moderator_kind, reads_online_questions
+    from rapporteur.naming import reads_online_questions
     assert not reads_online_questions("Tomasz, do we have questions online?")
     assert reads_online_questions("We have a question from the chat. It is for Ansgar.")
-    assert [moderator_kind(p) for p in BIG_ROSTER] == ["lead", "lead", "online", "", "", "", ""]
+    assert [p.moderates for p in BIG_ROSTER] == ["lead", "lead", "online", "", "", "", ""]
+    assert Person(name="x", role="online moderator, rapporteur").moderates == "online"
+    assert Person(name="x", role="Master of ceremonies, host").moderates == "lead"
 
 
 def test_a_name_given_by_another_speaker_long_before_the_turn_ends():

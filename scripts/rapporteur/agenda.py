@@ -254,7 +254,7 @@ def _people(turns: Turns, roster: Sequence[Person]) -> list[str]:
 
 
 def moderator_labels(turns: Turns, roster: Sequence[Person]) -> set[str]:
-    mods = {p.name for p in roster if p.role in ("moderator", "chair", "online moderator")}
+    mods = {p.name for p in roster if p.moderates}
     labels = {t.label for t in turns.turns if t.speaker in mods}
     if not labels and turns.turns:  # no names: the person with the most turns chairs
         labels = {Counter(t.label for t in turns.turns).most_common(1)[0][0]}

@@ -283,7 +283,7 @@ def _unnamed_turn_speaker(c: CaptionTurn, start: float, end: float, named: Turns
     who = _speaker_at(named, start, end, not_=addressed)
     if who:
         return who
-    mods = [p.name for p in people if p.role in ("moderator", "chair")]
+    mods = [p.name for p in people if p.moderates == "lead"]
     if addressed and len(mods) == 1 and mods[0] not in addressed:
         return mods[0]
     return ""

@@ -31,14 +31,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from .core.records import Turn, Turns
-from .core.session import Person, Session
+from .core.session import ONLINE_WORDS, Person, Session
 from .core.text import NAME_STOPWORDS, ends_sentence, norm, phonetic, similarity  # noqa: F401  (norm, phonetic: re-exported)
 
-MODERATOR_WORDS = frozenset({"moderator", "moderation", "chair", "chairperson", "cochair", "comoderator", "host",
-                             "emcee", "mc", "facilitator"})
-"""A role holding one of these words leads the session ("moderator", "co-chair", "online moderator", "emcee")."""
-ONLINE_WORDS = frozenset({"online", "remote", "virtual"})
-"""… and with one of these it leads the online room: it reads the questions from the chat."""
 TITLES = {
     "dr", "doctor", "ms", "mrs", "mr", "mister", "miss", "madam", "madame", "professor", "prof",
     "ambassador", "excellency", "he", "minister", "sir", "dame", "honourable", "honorable", "hon",
@@ -94,21 +89,9 @@ class NamingOptions:
 # ------------------------------------------------------------------ roles
 
 
-def moderator_kind(person: Person) -> str:
-    """"lead" (moderator, chair, co-chair, host, emcee …), "online" (online or remote moderator) or "" (neither)."""
-    kind = ""
-    for role in person.roles:
-        words = {norm(w) for w in re.split(r"[\s/]+", role.lower())} | {norm(role)}
-        if words & MODERATOR_WORDS:
-            if not words & ONLINE_WORDS:
-                return "lead"
-            kind = "online"
-    return kind
-
-
 def moderators(people: Sequence[Person], kind: str) -> list[str]:
-    """The names of the roster's people of one ``moderator_kind``, in roster order."""
-    return [p.name for p in people if moderator_kind(p) == kind]
+    """The names of the roster's people who moderate in one way (``Person.moderates``: lead or online), in roster order."""
+    return [p.name for p in people if p.moderates == kind]
 
 
 # ------------------------------------------------------------------ names

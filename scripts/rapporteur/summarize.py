@@ -419,7 +419,7 @@ class _Context:
 
 def _context(turns: Turns, session: Session) -> _Context:
     people = {p.name: p for p in session.speakers}
-    mods = {p.name for p in session.speakers if p.role in ("moderator", "chair", "online moderator")}
+    mods = {p.name for p in session.speakers if p.moderates}
     if turns.turns and not mods & {t.speaker for t in turns.turns}:  # unnamed voices: whoever takes most turns chairs
         labels = moderator_labels(turns, session.speakers)
         mods |= {(t.speaker or t.label) for t in turns.turns if t.label in labels}
@@ -458,7 +458,7 @@ def _participants_claim(ctx: _Context, affiliations: bool = True) -> Claim | Non
         aff = ctx.people[n].affiliation if affiliations else ""
         return f"{n} ({aff})" if aff else n
 
-    mods = [n for n in named if n in ctx.moderators and ctx.people[n].role != "online moderator"]
+    mods = [n for n in named if n in ctx.moderators and ctx.people[n].moderates != "online"]
     others = [n for n in named if n not in mods]
     fmt = (ctx.session.format or "").lower()
     noun = next((w for w in ("round table", "workshop", "panel", "open forum", "town hall", "keynote", "lightning talk")

@@ -28,6 +28,11 @@ ROLES = (
     "chair",
     "participant",
 )
+MODERATOR_WORDS = frozenset({"moderator", "moderation", "chair", "chairperson", "cochair", "comoderator", "host",
+                             "emcee", "mc", "facilitator"})
+"""A role holding one of these words leads the session ("moderator", "co-chair", "online moderator", "emcee")."""
+ONLINE_WORDS = frozenset({"online", "remote", "virtual"})
+"""… and with one of these it leads the online room."""
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
@@ -206,6 +211,19 @@ class Person:
     @property
     def roles(self) -> tuple[str, ...]:
         return tuple(r.strip() for r in self.role.split(",") if r.strip())
+
+    @property
+    def moderates(self) -> str:
+        """"lead" (moderator, chair, co-chair, host, emcee, facilitator …), "online" (online or remote
+        moderator: relays the questions from the chat) or "" (neither)."""
+        kind = ""
+        for role in self.roles:
+            words = set(re.findall(r"[a-z]+", role.lower().replace("-", "")))
+            if words & MODERATOR_WORDS:
+                if not words & ONLINE_WORDS:
+                    return "lead"
+                kind = "online"
+        return kind
 
 
 @dataclass(frozen=True, kw_only=True)
