@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rapporteur.naming import NamingOptions, find_mentions, name_forms, name_speakers, similarity, tokens_of
@@ -78,6 +79,13 @@ def test_floor_participants_stay_unnamed_unless_they_introduce_themselves():
     assert info["S4"]["on_roster"] is False and "on_roster" not in info["S1"]  # marked, roster names are not
     assert named.speakers["S5"] == "Participant" and info["S5"]["source"] == "unnamed"
     assert "Tomás Ibáñez" not in named.speakers.values()
+    # what turns.json keeps: the mark survives writing and reading the record (it once broke the stage)
+    import json
+
+    from rapporteur.core import records
+    entries = {lab: records.naming_entry_from_dict(e) for lab, e in info.items()}
+    back = records.turns_from_dict(json.loads(records.to_json(replace(named, naming=entries))))
+    assert back.naming["S4"].on_roster is False and back.naming["S1"].on_roster is None
 
 
 def test_two_labels_share_a_name_only_when_a_sentence_runs_across_them():

@@ -141,6 +141,8 @@ class NamingEntry:
     """True: a second label given a name already taken (a diarizer split the links did not catch)."""
     same_person_as: tuple[str, ...] | None = None
     """Other labels judged to be the same person."""
+    on_roster: bool | None = None
+    """False: a name that is not on the session's roster, from the speaker's own self-introduction (spelled as heard)."""
 
 
 @dataclass(frozen=True, kw_only=True)
