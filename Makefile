@@ -29,7 +29,7 @@ STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
 DERIVED    := %/transcript.json %/diarization.json %/diarization.rttm %/turns.json %/agenda.json %/summary.json \
               %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source %/.lock %/.checkpoint-transcript.json %/captions.source
 
-.PHONY: all help setup sessions docs site test test-fast serve clean distclean bench
+.PHONY: all help setup sessions docs site test test-fast serve clean distclean bench bench-panels
 
 all: site/index.html ## build everything: set up, process sessions, build the site (default)
 	@errors=$$(ls recordings/*/.error 2>/dev/null); \
@@ -107,9 +107,15 @@ test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 test-fast: $(INSTALLED) $(TEST_EXTRAS) ## run only the fast tests
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-bench: $(INSTALLED) $(TEST_EXTRAS) ## benchmark (~35 min): stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md; summary quality (length, repetition, pronouns, misheard words) → benchmarks/summaries.md
+bench: $(INSTALLED) $(TEST_EXTRAS) bench-panels ## benchmark (~2 h): the evaluation corpus panels beside plain faster-whisper → benchmarks/panels.md; stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md; summary quality → benchmarks/summaries.md
 	$(BIN)/python benchmarks/summary_eval.py $(SUMMARY_BENCH_ARGS)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+CORPUS ?= .build/corpus
+PANELS ?= all
+bench-panels: $(INSTALLED) $(TEST_EXTRAS) ## the 45-min corpus panels (PANELS=id,id or all), each through the pipeline and plain faster-whisper → benchmarks/panels.md
+	@test -d $(CORPUS)/panels || PYTHONPATH=scripts nice -n 19 $(BIN)/python -m rapporteur.eval.corpus build $(CORPUS) --no-clips
+	PYTHONPATH=scripts $(BIN)/python benchmarks/panels.py $(CORPUS) --panels $(PANELS)
 
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)
 	rm -rf site .build docs/index.md docs/events docs/sessions docs/speakers

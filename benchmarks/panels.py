@@ -254,6 +254,19 @@ def run_folder(folder: Path, scratch: Path) -> dict[str, Any]:
     return row
 
 
+def rescore_folder(folder: Path, scratch: Path, before: dict[str, Any] | None) -> dict[str, Any]:
+    """Redo the stages after ASR and diarization (attribute, agenda) with today's code and evaluate again;
+    wall times and peak memory stay those of the full run in ``before`` (the same row of the results)."""
+    for stage in ("attribute", "agenda"):
+        subprocess.run([sys.executable, "-c", "import sys; from rapporteur.cli import main; sys.exit(main(sys.argv[1:]))",
+                        stage, str(folder), "--force", "--quiet"], check=True, capture_output=True)
+    row = evaluate(folder, json.loads((scratch / f"{folder.name}.faster-whisper.json").read_text(encoding="utf-8")))
+    for key in ("wall_s", "rtf", "peak_rss_mb", "clip_start"):
+        if before and key in before:
+            row[key] = before[key]
+    return row
+
+
 def pool_clips(panel: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The clip rows of one panel pooled: word-weighted rates, summed gaps, times and counts."""
     def pooled(side: str) -> dict[str, Any]:
@@ -334,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("outdir", type=Path, help="the corpus folder (python -m rapporteur.eval.corpus build OUTDIR)")
     ap.add_argument("--panels", default="", help="comma-separated panel ids to run whole")
     ap.add_argument("--clips", default="", help="comma-separated panel ids whose clips to run")
+    ap.add_argument("--rescore", default="", help="comma-separated panel ids run whole before: redo naming and agenda "
+                    "with today's code and evaluate again (keeps the run's times)")
     ap.add_argument("--clip-count", type=int, default=0, help="run only the first N clips of each --clips panel")
     ap.add_argument("--results", type=Path, default=HERE / "panels", help="results stem (.json and .md)")
     ap.add_argument("--merge", nargs="*", type=Path, default=None,
@@ -361,8 +376,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 w["wall_s"] = {"pipeline": "–", "faster_whisper": "–", "ratio": "–"}
                 w["peak_rss_mb"] = {"pipeline": "–", "faster_whisper": "–"}
                 new_rows.append(w)
-    for pid in [p for p in args.panels.split(",") if p]:
+    panels = [p for p in args.panels.split(",") if p]
+    if panels == ["all"]:
+        panels = sorted(d.name for d in (args.outdir / "panels").iterdir() if (d / "corpus.json").is_file())
+    for pid in panels:
         row = run_folder(args.outdir / "panels" / pid, scratch)
+        new_rows.append(row)
+        print(json.dumps(row), flush=True)
+    for pid in [p for p in args.rescore.split(",") if p]:
+        before = next((r for r in results["rows"] if r["session"] == pid), None)
+        row = rescore_folder(args.outdir / "panels" / pid, scratch, before)
         new_rows.append(row)
         print(json.dumps(row), flush=True)
     for pid in [p for p in args.clips.split(",") if p]:
@@ -382,7 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["date"] = time.strftime("%Y-%m-%d")
     cmd = "PYTHONPATH=scripts .venv/bin/python benchmarks/panels.py OUTDIR " + " ".join(
         a for a in (f"--panels {args.panels}" if args.panels else "", f"--clips {args.clips}" if args.clips else "",
-                    f"--clip-count {args.clip_count}" if args.clip_count else "") if a)
+                    f"--clip-count {args.clip_count}" if args.clip_count else "",
+                    f"--rescore {args.rescore}" if args.rescore else "") if a)
     results["commands"] = sorted(set(results.get("commands", [])) | {
         "PYTHONPATH=scripts nice -n 19 .venv/bin/python -m rapporteur.eval.corpus build OUTDIR"}
         | ({cmd} if args.merge is None else set()))
