@@ -425,6 +425,7 @@ def collect_votes(
             if t.label != me and t.label not in previous:
                 previous.append(t.label)
         nxt = turns[k + 1] if k + 1 < len(turns) else None
+        continues = nxt is not None and nxt.text.lstrip()[:1].islower() and not ends_sentence(turn.text, closers=False)
         mentions = find_mentions(toks, forms, options) + role_mentions(toks, people)
         mentions.sort(key=lambda m: m.i)
         thanked = [
@@ -451,8 +452,8 @@ def collect_votes(
                 for target in targets:
                     votes.append(Vote(target, m.person, 2.0 * m.score / len(thanked), "thanks to the previous speaker", turn, at, snip))
                 continue
-            if nxt is None:
-                continue
+            if nxt is None or continues:
+                continue  # "Our rapporteur, Li Wei, | will publish …": one sentence the diarizer cut, no hand-off
             last = m is unthanked[-1]
             if m.i < tail_from:
                 if last and m.kind != "role" and matches_before(toks, m.i, INVITE_BEFORE, 3):
@@ -623,14 +624,20 @@ def name_speakers(
         for a, c in zip(rows, cols):
             if c < len(candidates) and m[a, c] >= options.min_score:
                 gname[groups[a]] = candidates[c]
-    # a diarizer split the links did not catch: strong evidence of its own for a name already given
+    # a diarizer split the links did not catch: strong evidence of its own for a name already given, or
+    # some evidence for the name of a group it shares a sentence with (too few such links to join them)
+    near: dict[str, set[str]] = {}
+    for a, b, _ in split_links(auto_turns):
+        near.setdefault(group[a], set()).add(group[b])
+        near.setdefault(group[b], set()).add(group[a])
     split: set[str] = set()
     for gr in groups:
         if gr in gname or not candidates:
             continue
         best = max(candidates, key=lambda p: scores[gr][p])
         negative = any(v.label == gr and v.person == best and v.weight < 0 for v in votes)
-        if scores[gr][best] >= options.split_score and not negative:
+        linked = any(gname.get(other) == best for other in near.get(gr, ()))
+        if scores[gr][best] >= (options.min_score if linked else options.split_score) and not negative:
             gname[gr] = best
             split.add(gr)
 
