@@ -107,16 +107,6 @@ def gaps(regions: Sequence[tuple[float, float]], words: Sequence[tuple[float, fl
     return out
 
 
-def speaker_at(turns: Sequence[Any], t: float) -> str:
-    """The reference speaker at time ``t`` (the nearest turn when between turns), as evaluate.py does."""
-    import bisect
-
-    starts = [x.start for x in turns]
-    i = bisect.bisect_right(starts, t) - 1
-    cands = [turns[j] for j in (i, i + 1) if 0 <= j < len(turns)]
-    return min(cands, key=lambda x: 0.0 if x.start <= t <= x.end else min(abs(t - x.start), abs(t - x.end))).label
-
-
 def evaluate(folder: Path, fw: dict[str, Any], window: tuple[float, float] | None = None) -> dict[str, Any]:
     """Metrics of one processed folder; with ``window``, only what lies in [t0, t1) of it (turns by their
     start, words by their midpoint), to compare a long run with the clips that cover the same span."""
@@ -126,7 +116,7 @@ def evaluate(folder: Path, fw: dict[str, Any], window: tuple[float, float] | Non
     from rapporteur.core.records import SpeechTurn
     from rapporteur.eval.corpus import PlacedTurn, spliced_text
     from rapporteur.eval.agenda import start_errors
-    from rapporteur.eval.evaluate import attribution_accuracy, reference_turns
+    from rapporteur.eval.evaluate import SpeakerAt, attribution_accuracy, reference_turns
     from rapporteur.eval.metrics import der, wer
     from rapporteur.eval.synth import load_reference
 
@@ -211,12 +201,12 @@ def evaluate(folder: Path, fw: dict[str, Any], window: tuple[float, float] | Non
         row["floor_named"] = f"{len(names & floor & set(long_voices))}/{len(floor & set(long_voices))}"
         row["turn_speakers"] = sorted(names)
         # words under the right NAME (labels that are not a true name count as wrong)
-        rt = sorted(reference_turns(ref), key=lambda x: x.start)
+        speaker_at = SpeakerAt(ref.turns)
         tot = good = 0
         for t in turns.turns:
             for w in t.words:
                 tot += 1
-                good += t.speaker == speaker_at(rt, (w.start + w.end) / 2)
+                good += t.speaker == speaker_at((w.start + w.end) / 2, w.text)
         row["words_right_name"] = round(good / max(tot, 1), 4)
     if agenda is not None:
         truth_starts = {a["title"]: a["start"] for a in truth["agenda"]}

@@ -227,3 +227,20 @@ def test_der_agrees_with_pyannote_metrics(collar):
         theirs = metric(annotation(ref), annotation(hyp), detailed=True)
         assert ours.total == pytest.approx(theirs["total"], abs=0.02 * len(ref) + 0.05)
         assert ours.rate == pytest.approx(theirs["diarization error rate"], abs=0.01)
+
+
+def test_speaker_at_a_back_channel_inside_a_long_turn():
+    """A "yes" from the moderator inside a panellist's two-minute intervention: the panellist's words after
+    it are still the panellist's; the word "yes" itself is the moderator's; between turns, the nearest."""
+    from rapporteur.eval.evaluate import SpeakerAt
+    from rapporteur.eval.synth import ReferenceTurn
+
+    at = SpeakerAt([
+        ReferenceTurn(speaker="Panellist", start=10.0, end=130.0, text="a long intervention"),
+        ReferenceTurn(speaker="Moderator", start=40.0, end=40.5, text="Yes."),
+        ReferenceTurn(speaker="Moderator", start=131.0, end=140.0, text="Thank you."),
+    ])
+    assert at(40.2, "yes") == "Moderator"
+    assert at(40.2, "intervention") == "Panellist"
+    assert at(90.0, "long") == "Panellist" and at(129.0) == "Panellist"
+    assert at(130.8) == "Moderator" and at(5.0) == "Panellist"

@@ -365,6 +365,10 @@ across the change: one slip of the diarizer at a sentence's end must not merge t
 for an hour."""
 
 
+FRAGMENT_SECONDS = 5.0
+"""A label with less speech than this in all is fragments the diarizer cut off other voices."""
+
+
 def label_groups(turns: Sequence[Turn]) -> tuple[dict[str, str], list[tuple[str, str, Turn]]]:
     """Label → group id (labels of one person joined by '+'), and the links that joined them."""
     parent: dict[str, str] = {t.label: t.label for t in turns}
@@ -380,6 +384,17 @@ def label_groups(turns: Sequence[Turn]) -> tuple[dict[str, str], list[tuple[str,
     found = split_links(turns)
     per_pair = Counter(tuple(sorted((a, b))) for a, b, _ in found)
     links = [(a, b, t) for a, b, t in found if per_pair[tuple(sorted((a, b)))] >= SPLIT_SHARE * adjacent[tuple(sorted((a, b)))]]
+    # a label of mere fragments (a word at the onset of several voices) joins the one label it shares most
+    # sentences with; it never joins two voices to each other
+    spoken: Counter[str] = Counter()
+    for t in turns:
+        spoken[t.label] += t.end - t.start
+    fragments = {lab for lab, s in spoken.items() if s < FRAGMENT_SECONDS}
+    for frag in fragments:
+        partners = Counter(b if a == frag else a for a, b, _ in links if frag in (a, b))
+        if partners:
+            best = max(partners, key=lambda lab: (partners[lab], spoken[lab]))
+            links = [x for x in links if frag not in x[:2] or best in x[:2]]
     for a, b, _ in links:
         ra, rb = find(a), find(b)
         if ra != rb:

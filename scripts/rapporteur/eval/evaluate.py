@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from ..core.folder import SessionFolder
 from ..errors import RapporteurError
 from .metrics import der, wer
 from ..core.records import Diarization, SpeechTurn, Transcript, Turns
-from .synth import SynthReference, load_reference
+from .synth import ReferenceTurn, SynthReference, load_reference
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,18 +60,41 @@ def reference_turns(ref: SynthReference) -> list[SpeechTurn]:
     return [SpeechTurn(start=t.start, end=t.end, label=t.speaker) for t in ref.turns]
 
 
-def _speaker_at(turns: list[SpeechTurn], t: float) -> str:
-    """The reference speaker at time ``t`` (the nearest turn when between turns)."""
-    starts = [x.start for x in turns]
-    i = bisect.bisect_right(starts, t) - 1
-    candidates = [turns[j] for j in (i, i + 1) if 0 <= j < len(turns)]
-    best = min(candidates, key=lambda x: 0.0 if x.start <= t <= x.end else min(abs(t - x.start), abs(t - x.end)))
-    return best.label
+class SpeakerAt:
+    """The reference speaker at a moment.  Reference turns may nest (a back-channel "yes" inside an
+    intervention): a moment inside several turns belongs to the longest of them, unless the word
+    said there is one of the shorter turn's words; a moment between turns to the nearest one."""
+
+    def __init__(self, turns: Sequence[ReferenceTurn]) -> None:
+        self.turns = sorted(turns, key=lambda x: x.start)
+        self.starts = [x.start for x in self.turns]
+        self.longest = max((x.end - x.start for x in self.turns), default=0.0)
+
+    def __call__(self, t: float, word: str = "") -> str:
+        if not self.turns:
+            return ""
+        i = bisect.bisect_right(self.starts, t) - 1
+        inside = []
+        j = i
+        while j >= 0 and self.starts[j] >= t - self.longest:
+            if self.turns[j].end >= t:
+                inside.append(self.turns[j])
+            j -= 1
+        if inside:
+            said = _plain(word)
+            short = [x for x in inside if said and said in _plain(x.text).split()]
+            return min(short or inside, key=lambda x: x.end - x.start if short else -(x.end - x.start)).speaker
+        near = [self.turns[k] for k in (i, i + 1) if 0 <= k < len(self.turns)]
+        return min(near, key=lambda x: min(abs(t - x.start), abs(t - x.end))).speaker
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^\w\s']", " ", text.lower()).strip()
 
 
 def attribution_accuracy(ref: SynthReference, turns: Turns, label_map: dict[str, str] | None) -> tuple[float, bool]:
     """Share of words whose turn's speaker is the reference speaker at the word's midpoint."""
-    rturns = sorted(reference_turns(ref), key=lambda x: x.start)
+    speaker_at = SpeakerAt(ref.turns)
     roster = {t.speaker for t in ref.turns}
     named = any(t.speaker in roster for t in turns.turns)
     total = good = 0
@@ -77,7 +102,7 @@ def attribution_accuracy(ref: SynthReference, turns: Turns, label_map: dict[str,
         who = turn.speaker if named else (label_map or {}).get(turn.label, "")
         for w in turn.words:
             total += 1
-            good += who == _speaker_at(rturns, (w.start + w.end) / 2)
+            good += who == speaker_at((w.start + w.end) / 2, w.text)
     return (good / total if total else 0.0), named
 
 
