@@ -181,3 +181,28 @@ def test_start_errors_count_unplaced_items():
     placed = [Placement(title="A", start=12.0, method="topic", confidence=0.5),
               Placement(title="B", start=None, method="unplaced", confidence=0.0)]
     assert start_errors(placed, {"A": 10.0, "B": 30.0, "C": 5.0}) == [("A", 10.0, 12.0, 2.0), ("B", 30.0, None, 30.0)]
+
+
+def test_the_session_opens_after_the_rooms_chatter_and_rounds_are_found_by_their_words():
+    """Chatter before the start ("Can you hear me?") is not the opening; "Let us take a second round" starts
+    the second round even when a later hand-off ("Let me turn to …") sounds more like a transition."""
+    chatter = [("John Okafor", "Can you hear me at the back? Is this microphone on?", 0.0),
+               ("Kenji Sato", "We will start in two minutes. There are free seats in the front.", 6.0),
+               ("Helen Brooks", "Could someone close the door, please?", 8.0)]
+    body = [
+        ("Helen Brooks", "Good afternoon, everyone, and welcome to this workshop on openness and security.", 20.0),
+        ("Helen Brooks", "Let us start with a first round. Maria, the floor is yours."),
+        ("Maria Lopez", "Thank you Helen. " + LONG),
+        ("Helen Brooks", "Thank you. Let us take a second round. I would like each of you to respond to what you heard."),
+        ("John Okafor", "I would like to build on what Maria said. " + LONG),
+        ("Helen Brooks", "Let me turn to Maria Lopez once more."),
+        ("Maria Lopez", LONG),
+        ("Helen Brooks", "We are almost out of time. Thank you all.", 1.0),
+    ]
+    turns = make_turns(chatter + body)
+    titles = ["Opening and introductions", "First round", "Second round: responses", "Closing remarks"]
+    placed = place_items([AgendaEntry(title=t) for t in titles], None, turns, roster=ROSTER)
+    expect = [_starts(turns, "Good afternoon"), _starts(turns, "Let us start"), turns.turns[6].start,
+              _starts(turns, "We are almost")]
+    assert [p.start for p in placed] == pytest.approx(expect, abs=0.01)
+    assert "the session opens" in placed[0].evidence

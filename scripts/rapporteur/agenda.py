@@ -131,6 +131,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def stem(word: str) -> str:
     w = word.lower().replace("'s", "")
+    if w.endswith(("onse", "onses")):  # response, responses → respond (the noun as its verb)
+        return w[: w.rindex("onse")] + "ond"
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s"):
         if len(w) - len(suffix) >= 4 and w.endswith(suffix):
             return w[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
@@ -162,13 +164,27 @@ _CUES = {
         r"to sum up|to summari[sz]e|in summary|session is (now )?closed)\b", re.I),
 }
 _TRANSITION = re.compile(
-    r"\b(let(')?s|let us)( now)? (move|turn|go|shift|come|start|begin|open|hear)\b|\bmov(e|ing) on\b|"
+    r"\b(let(')?s|let us)( now)? (move|turn|go|shift|come|start|begin|open|hear|take)\b|\bmov(e|ing) on\b|"
+    r"\b(first|second|third|fourth|next|final|last) round\b|"
     r"\b(next|main|first|second|third|last|final) (question|topic|item|part|segment|speaker)\b|"
     r"\bturn(ing)? to\b|\bnow (i|we)('d| would) like\b|\bi would (now )?like to\b", re.I)
 _HANDOVER = re.compile(
     r"\b(invite|the floor is yours|give (us )?(the floor|your)|over to you|pass (it )?(on )?to|hand over|"
     r"please|welcome|you first|let me start with you|would you like|call on|our (keynote|next) speaker)\b", re.I)
+_SESSION_OPENS = re.compile(
+    r"\b(welcome (you )?(all |everyone |back )?to (this|the|our|today)|good (morning|afternoon|evening),? (everyone|all|ladies|dear)|"
+    r"ladies and gentlemen|(declare|call) (this|the) (session|meeting|workshop) (to order|open))\b", re.I)
+"""What the chair says when the session proper begins (after the room's chatter: "Can you hear me?")."""
+OPENING_REACH = 600.0
+"""Seconds from the recording's start in which that sentence is looked for."""
 _PERSON_TITLE = re.compile(r"\b(remarks|keynote|address|statement|presentation|speech|intervention|talk)\b", re.I)
+
+
+def phrase_said(title_toks: Sequence[str], toks: Sequence[str]) -> bool:
+    """Two of the title's words in a row, in its order, in the sentence ("Second round" in "Let us take a
+    second round")."""
+    pairs = set(zip(title_toks, title_toks[1:]))
+    return any(p in pairs for p in zip(toks, toks[1:]))
 
 
 def item_kind(title: str) -> str:
@@ -349,6 +365,9 @@ class _Scorer:
         if person:
             drop = {stem(v.casefold()) for v in person.split()}
             title_toks = [t for t in title_toks if t not in drop]
+        opener = next((j for j, x in enumerate(self.s) if x.start > OPENING_REACH or _SESSION_OPENS.search(x.text)), 0)
+        if self.s and self.s[opener].start > OPENING_REACH:
+            opener = 0
         for j, x in enumerate(self.s):
             if x.turn < 0:
                 feats[j].append(_Feature(0.4, f"{x.end - x.start + 1.0:.0f} s without transcribed words"))
@@ -370,8 +389,10 @@ class _Scorer:
             pause = x.start - self.s[j - 1].end if j else x.start
             if pause >= 0.8:
                 feats[j].append(_Feature(0.15, f"{pause:.1f} s pause"))
-            if k == 0 and j == 0:
-                feats[j].append(_Feature(2.0, "first speech of the session"))
+            if k == 0 and j == opener:
+                feats[j].append(_Feature(2.0, "the session opens" if j else "first speech of the session"))
+            if phrase_said(title_toks, self.toks[j]):
+                feats[j].append(_Feature(0.8, "the title's words as said"))
         scores = np.array([sum(f.score for f in fs) for fs in feats], dtype=float)
         return scores, feats, method
 
