@@ -322,3 +322,31 @@ def test_filling_is_on_by_default_and_part_of_the_fingerprint():
     stretch = TranscribeOptions(batch_size=4, language=None).for_stretch("fr")
     assert (stretch.condition_on_previous_text, stretch.vad_filter, stretch.batch_size, stretch.language,
             stretch.fill_gaps, stretch.temperature_fallback) == (False, False, 1, "fr", 0.0, False)
+
+
+def test_a_stretch_the_prompt_makes_whisper_recite_is_heard_again_without_it(speech):
+    """Primed with the roster, Whisper may recite the names over a stretch it cannot make out (improbable,
+    crammed words); the stretch is then decoded once more without the prompt, and what is heard there kept."""
+    import types
+
+    calls = []
+
+    class Reciting:
+        name = "fake"
+
+        def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
+            calls.append(prompt)
+            n = len(audio) / 16000
+            if prompt:  # "Xochitl Ramírez Huerta, Xochitl Ramírez Huerta, …" in a few improbable, crammed words
+                words = [(0.2 + 0.05 * i, 0.25 + 0.05 * i, " Xochitl,", 0.05) for i in range(8)]
+            else:
+                words = [(0.3 + i * (n - 0.6) / 6, 0.3 + (i + 0.8) * (n - 0.6) / 6, f" word{i}", 0.9) for i in range(6)]
+            return types.SimpleNamespace(segments=[seg(words)], language="en", language_probability=1.0)
+
+    audio = np.concatenate([np.zeros(16000, np.float32), speech, np.zeros(16000, np.float32)])
+    opts = replace_fill(TranscribeOptions(language="en"))
+    filled = fill_skipped_speech(audio, [], Reciting(), opts, language="en", prompt="Panel. Xochitl Ramírez Huerta.",
+                                 hotwords=None)
+    texts = [w.text for s in filled for w in s.words]
+    assert calls and calls[0] and None in calls  # with the prompt first, then without
+    assert " word0" in texts and " Xochitl," not in texts

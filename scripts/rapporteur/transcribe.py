@@ -564,8 +564,9 @@ def fill_skipped_speech(
     pad: float = 0.3,
 ) -> tuple[Segment, ...]:
     """No stretch of detected speech of ``options.fill_gaps`` seconds or more left without words: each is
-    decoded again on its own (``TranscribeOptions.for_stretch``, with the prompt), ``pad`` seconds of
-    audio either side, and its words put in (``fill_unheard``)."""
+    decoded again on its own (``TranscribeOptions.for_stretch``, with the prompt; again without it when what
+    comes out does not look heard over half the stretch), ``pad`` seconds of audio either side, and its words put in
+    (``fill_unheard``)."""
     from .diarize.vad import silero_regions
 
     regions = silero_regions(audio, min_silence_ms=300, pad_ms=50)
@@ -576,9 +577,22 @@ def fill_skipped_speech(
 
     def decode(a: float, b: float) -> list[Segment]:
         lo, hi = max(0, int((a - pad) * SAMPLE_RATE)), min(len(audio), int((b + pad) * SAMPLE_RATE))
-        result = backend.transcribe(audio[lo:hi], stretch_options, prompt=prompt, hotwords=hotwords,
-                                    progress=null_progress)
-        return [shift_segment(s, lo / SAMPLE_RATE, s.id) for s in result.segments]
+
+        def heard(p: str | None, h: str | None) -> list[Segment]:
+            result = backend.transcribe(audio[lo:hi], stretch_options, prompt=p, hotwords=h, progress=null_progress)
+            return [shift_segment(s, lo / SAMPLE_RATE, s.id) for s in result.segments]
+
+        def covered(segments: Sequence[Segment]) -> float:
+            return sum(min(w.end, b) - max(w.start, a) for s in segments if not segment_anomaly(s.words)
+                       for w in s.words if w.end > a and w.start < b)
+
+        found = heard(prompt, hotwords)
+        if (prompt or hotwords) and covered(found) < 0.5 * (b - a):
+            # primed with the roster, Whisper may recite it ("Xochitl Ramírez Huerta, Xochitl Ramírez …")
+            # over a stretch it cannot make out: then the stretch is heard without the prompt as well
+            bare = heard(None, None)
+            found = bare if covered(bare) > covered(found) else found
+        return found
 
     return fill_unheard(segments, stretches, decode)
 
