@@ -225,10 +225,12 @@ def evaluate(folder: Path, fw: dict[str, Any], window: tuple[float, float] | Non
 
 
 def run_folder(folder: Path, scratch: Path) -> dict[str, Any]:
+    """The whole pipeline on ``folder`` (every stage redone: a folder run before is measured afresh) and plain
+    faster-whisper on its recording, one after the other; then the metrics."""
     scratch.mkdir(parents=True, exist_ok=True)
     env_py = [sys.executable]
     pipe = measure([*env_py, "-c", "import sys; from rapporteur.cli import main; sys.exit(main(sys.argv[1:]))",
-                    "run", str(folder), "--quiet"], scratch / f"{folder.name}.pipeline.log")
+                    "run", str(folder), "--force", "--quiet"], scratch / f"{folder.name}.pipeline.log")
     fw_json = scratch / f"{folder.name}.faster-whisper.json"
     fw = measure([*env_py, __file__, "--fw", str(folder / "recording.ogg"), str(fw_json)],
                  scratch / f"{folder.name}.fw.log")
