@@ -342,9 +342,8 @@ def prune_built(site_dir: Path, docs_dir: Path) -> int:
     return removed
 
 
-def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
-               log: Callable[[str], None] = print) -> None:
-    """Build site/ with ``engine`` (``mkdocs build`` by default), then the Pagefind index into site/pagefind/.
+def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs") -> bool:
+    """Build site/'s pages with ``engine`` (``mkdocs build`` by default); True when it was incremental.
 
     Incremental when it can be: if site/ was built from the same shared inputs (``shared_inputs_key``),
     ``mkdocs build --dirty`` rebuilds only the pages whose Markdown changed (render_site rewrites only
@@ -359,6 +358,14 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
     if dirty:
         prune_built(site_dir, root / "docs")
     write_text_atomic(site_dir / SITE_STAMP, key)
+    return dirty
+
+
+def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
+               log: Callable[[str], None] = print) -> None:
+    """Build site/ (``build_pages``), then the Pagefind index into site/pagefind/ (``build_search_index``)."""
+    site_dir = Path(mkdocs_config).resolve().parent / "site"
+    dirty = build_pages(mkdocs_config, engine=engine)
     build_search_index(site_dir, log=log)
     log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else ""))
 
