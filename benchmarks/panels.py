@@ -362,7 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             panel = r["session"].removesuffix(" (clips)")
             fw_json = scratch / f"{panel}.faster-whisper.json"
             if fw_json.is_file() and (args.outdir / "panels" / panel / "turns.json").is_file():
-                span = (r["per_clip"][0]["clip_start"], r["per_clip"][-1]["clip_start"] + r["per_clip"][-1]["minutes"] * 60)
+                last = r["per_clip"][-1]  # its exact length (a row's minutes are rounded to 0.1 min)
+                length = json.loads((args.outdir / "clips" / panel / last["session"] / "corpus.json").read_text(
+                    encoding="utf-8"))["duration"]
+                span = (r["per_clip"][0]["clip_start"], last["clip_start"] + length)
                 w = evaluate(args.outdir / "panels" / panel, json.loads(fw_json.read_text(encoding="utf-8")), span)
                 w["session"] = f"{panel} (whole run, {span[0] / 60:.1f}-{span[1] / 60:.1f} min)"
                 w["wall_s"] = {"pipeline": "–", "faster_whisper": "–", "ratio": "–"}
