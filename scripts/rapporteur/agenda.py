@@ -19,6 +19,7 @@ shifts in the transcript and labelled.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 from collections import Counter
@@ -295,6 +296,9 @@ class _Scorer:
         self.people = _people(turns, roster)
         self.mod_labels = moderator_labels(turns, roster)
         self.turn_words = [len(t.words) or len(t.text.split()) for t in turns.turns]
+        # where the session proper opens: the chair's welcome early on, else the first sentence
+        early = itertools.takewhile(lambda x: x.start <= OPENING_REACH, sents)
+        self.opener = next((j for j, x in enumerate(early) if _SESSION_OPENS.search(x.text)), 0)
 
     def substantial(self, ti: int) -> bool:
         if ti < 0:
@@ -365,9 +369,6 @@ class _Scorer:
         if person:
             drop = {stem(v.casefold()) for v in person.split()}
             title_toks = [t for t in title_toks if t not in drop]
-        opener = next((j for j, x in enumerate(self.s) if x.start > OPENING_REACH or _SESSION_OPENS.search(x.text)), 0)
-        if self.s and self.s[opener].start > OPENING_REACH:
-            opener = 0
         for j, x in enumerate(self.s):
             if x.turn < 0:
                 feats[j].append(_Feature(0.4, f"{x.end - x.start + 1.0:.0f} s without transcribed words"))
@@ -389,7 +390,7 @@ class _Scorer:
             pause = x.start - self.s[j - 1].end if j else x.start
             if pause >= 0.8:
                 feats[j].append(_Feature(0.15, f"{pause:.1f} s pause"))
-            if k == 0 and j == opener:
+            if k == 0 and j == self.opener:
                 feats[j].append(_Feature(2.0, "the session opens" if j else "first speech of the session"))
             if phrase_said(title_toks, self.toks[j]):
                 feats[j].append(_Feature(0.8, "the title's words as said"))

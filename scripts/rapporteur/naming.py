@@ -333,6 +333,11 @@ def _sentence_start(tokens: Sequence[Token], i: int) -> int:
     return k
 
 
+def runs_on(earlier: str, later: str) -> bool:
+    """The later text continues the earlier one's sentence ("Our rapporteur, Li Wei," | "will publish …")."""
+    return later.lstrip()[:1].islower() and not ends_sentence(earlier, closers=False)
+
+
 def split_links(turns: Sequence[Turn], max_gap: float = 0.6) -> list[tuple[str, str, Turn]]:
     """Label changes inside a sentence: the diarizer cut one person's speech in two.
 
@@ -348,7 +353,7 @@ def split_links(turns: Sequence[Turn], max_gap: float = 0.6) -> list[tuple[str, 
         if ends_sentence(a.text, closers=False) or b.start - a.end > max_gap:
             continue
         pair = tuple(sorted((a.label, b.label)))
-        if b.text.lstrip()[:1].islower():
+        if runs_on(a.text, b.text):
             strong.append((pair[0], pair[1], b))
         else:
             weak.setdefault(pair, []).append(b)
@@ -369,8 +374,11 @@ FRAGMENT_SECONDS = 5.0
 """A label with less speech than this in all is fragments the diarizer cut off other voices."""
 
 
-def label_groups(turns: Sequence[Turn]) -> tuple[dict[str, str], list[tuple[str, str, Turn]]]:
-    """Label → group id (labels of one person joined by '+'), and the links that joined them."""
+def label_groups(
+    turns: Sequence[Turn], found: Sequence[tuple[str, str, Turn]]
+) -> tuple[dict[str, str], list[tuple[str, str, Turn]]]:
+    """Label → group id (labels of one person joined by '+'), and which of the split links ``found``
+    (``split_links(turns)``) joined them."""
     parent: dict[str, str] = {t.label: t.label for t in turns}
 
     def find(x: str) -> str:
@@ -381,7 +389,6 @@ def label_groups(turns: Sequence[Turn]) -> tuple[dict[str, str], list[tuple[str,
 
     adjacent: Counter[tuple[str, str]] = Counter(
         tuple(sorted((a.label, b.label))) for a, b in zip(turns, turns[1:]) if a.label != b.label)
-    found = split_links(turns)
     per_pair = Counter(tuple(sorted((a, b))) for a, b, _ in found)
     links = [(a, b, t) for a, b, t in found if per_pair[tuple(sorted((a, b)))] >= SPLIT_SHARE * adjacent[tuple(sorted((a, b)))]]
     # a label of mere fragments (a word at the onset of several voices) joins the one label it shares most
@@ -440,7 +447,7 @@ def collect_votes(
             if t.label != me and t.label not in previous:
                 previous.append(t.label)
         nxt = turns[k + 1] if k + 1 < len(turns) else None
-        continues = nxt is not None and nxt.text.lstrip()[:1].islower() and not ends_sentence(turn.text, closers=False)
+        continues = nxt is not None and runs_on(turn.text, nxt.text)
         mentions = find_mentions(toks, forms, options) + role_mentions(toks, people)
         mentions.sort(key=lambda m: m.i)
         thanked = [
@@ -605,7 +612,8 @@ def name_speakers(
     people = list(session.speakers)
     fixed = {lab: session.speaker_map[lab] for lab in order if lab in session.speaker_map}
     auto_turns = [t for t in turns.turns if t.label not in fixed]
-    group, links = label_groups(auto_turns)
+    found = split_links(auto_turns)
+    group, links = label_groups(auto_turns, found)
     # mapped labels keep their own identity; they still take part as neighbours
     g_all = {**{lab: lab for lab in fixed}, **group}
     votes = [v for v in collect_votes(turns.turns, people, options, g_all) if v.label not in fixed]
@@ -642,7 +650,7 @@ def name_speakers(
     # a diarizer split the links did not catch: strong evidence of its own for a name already given, or
     # some evidence for the name of a group it shares a sentence with (too few such links to join them)
     near: dict[str, set[str]] = {}
-    for a, b, _ in split_links(auto_turns):
+    for a, b, _ in found:
         near.setdefault(group[a], set()).add(group[b])
         near.setdefault(group[b], set()).add(group[a])
     split: set[str] = set()

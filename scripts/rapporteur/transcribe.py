@@ -587,11 +587,12 @@ def fill_skipped_speech(
                        for w in s.words if w.end > a and w.start < b)
 
         found = heard(prompt, hotwords)
-        if (prompt or hotwords) and covered(found) < 0.5 * (b - a):
+        got = covered(found)
+        if (prompt or hotwords) and got < 0.5 * (b - a):
             # primed with the roster, Whisper may recite it ("Xochitl Ramírez Huerta, Xochitl Ramírez …")
             # over a stretch it cannot make out: then the stretch is heard without the prompt as well
             bare = heard(None, None)
-            found = bare if covered(bare) > covered(found) else found
+            return bare if covered(bare) > got else found
         return found
 
     return fill_unheard(segments, stretches, decode)

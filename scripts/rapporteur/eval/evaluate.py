@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from ..core import folder as files
 from ..core.folder import SessionFolder
 from ..errors import RapporteurError
-from .metrics import der, wer
+from .metrics import der, normalize_text, wer
 from ..core.records import Diarization, SpeechTurn, Transcript, Turns
 from .synth import ReferenceTurn, SynthReference, load_reference
 
@@ -63,11 +62,13 @@ def reference_turns(ref: SynthReference) -> list[SpeechTurn]:
 class SpeakerAt:
     """The reference speaker at a moment.  Reference turns may nest (a back-channel "yes" inside an
     intervention): a moment inside several turns belongs to the longest of them, unless the word
-    said there is one of the shorter turn's words; a moment between turns to the nearest one."""
+    said there is one of a shorter turn's words (then the shortest such); a moment between turns
+    belongs to the nearest one."""
 
     def __init__(self, turns: Sequence[ReferenceTurn]) -> None:
         self.turns = sorted(turns, key=lambda x: x.start)
         self.starts = [x.start for x in self.turns]
+        self.words = [set(normalize_text(x.text)) for x in self.turns]
         self.longest = max((x.end - x.start for x in self.turns), default=0.0)
 
     def __call__(self, t: float, word: str = "") -> str:
@@ -75,21 +76,18 @@ class SpeakerAt:
             return ""
         i = bisect.bisect_right(self.starts, t) - 1
         inside = []
-        j = i
-        while j >= 0 and self.starts[j] >= t - self.longest:
+        for j in range(i, -1, -1):  # back to the earliest turn that can still reach t
+            if self.starts[j] < t - self.longest:
+                break
             if self.turns[j].end >= t:
-                inside.append(self.turns[j])
-            j -= 1
+                inside.append(j)
         if inside:
-            said = _plain(word)
-            short = [x for x in inside if said and said in _plain(x.text).split()]
-            return min(short or inside, key=lambda x: x.end - x.start if short else -(x.end - x.start)).speaker
+            said = set(normalize_text(word))
+            length = lambda j: self.turns[j].end - self.turns[j].start  # noqa: E731
+            short = [j for j in inside if said & self.words[j]]
+            return self.turns[min(short, key=length) if short else max(inside, key=length)].speaker
         near = [self.turns[k] for k in (i, i + 1) if 0 <= k < len(self.turns)]
         return min(near, key=lambda x: min(abs(t - x.start), abs(t - x.end))).speaker
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[^\w\s']", " ", text.lower()).strip()
 
 
 def attribution_accuracy(ref: SynthReference, turns: Turns, label_map: dict[str, str] | None) -> tuple[float, bool]:
