@@ -57,8 +57,9 @@ def espeak(text: str, target: Path, voice: str = "en-us") -> Path:
     return target
 
 
-def build_test_site(root: Path, session_dirs, *, strict: bool = False) -> Path:
-    """Render the given session folders and build a full site (mkdocs + Pagefind) under ``root``."""
+def build_test_site(root: Path, session_dirs, *, strict: bool = False, **search) -> Path:
+    """Render the given session folders and build a full site (mkdocs + Pagefind) under ``root``
+    (``search``: build_search_index's options)."""
     import os
     import sys
 
@@ -76,7 +77,7 @@ def build_test_site(root: Path, session_dirs, *, strict: bool = False) -> Path:
     proc = subprocess.run(cmd, cwd=root, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
-    build_search_index(root / "site", log=lambda _: None)
+    build_search_index(root / "site", log=lambda _: None, **search)
     return root / "site"
 
 

@@ -80,7 +80,8 @@ def test_built_pages_are_indexed_under_their_language(site):
     assert "<html lang=\"en\"" in (site / "index.html").read_text(encoding="utf-8")  # the rest stays in the site's language
     entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert {"zh", "fr", "en"} <= set(entry["languages"])
-    assert entry["languages"]["zh"]["page_count"] == 1 and entry["languages"]["fr"]["page_count"] == 1
+    # each short session: its page and one search record of its turns (search.py), in its language's index
+    assert entry["languages"]["zh"]["page_count"] == 2 and entry["languages"]["fr"]["page_count"] == 2
 
 
 @pytest.mark.browser

@@ -361,34 +361,133 @@
 
   /* A remembered quote is typed without quotation marks.  Pagefind alone ranks the words one by one
      (a 90-minute transcript holds most of them somewhere), so a query of three words or more is
-     searched first as a phrase; when no page holds the phrase, the words are searched as they are. */
+     searched first as a phrase; when no record holds the phrase, the words are searched as they are.
+     The archive's common words (pagefind/common-words.json, see scripts/rapporteur/site/search.py) are
+     not in the transcripts' search records: they are left out of the query too, so that their index
+     chunks (hundreds of kB each) are never fetched and the phrase of the other words is still a phrase. */
   var PHRASE_MIN_WORDS = 3;
+  var EXCERPT_WORDS = 24;
+  var UNSPACED = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;  // scripts written without spaces between words
   var notPhrases = {};
+  var commonWords = {};  // language → {word: true}
+  var searchLang = "en";
+  var lastWords = [];  // the words of the last query (core), to show the turns that hold them
 
-  function asPhrase(term) {
-    var t = (term || "").trim();
-    if (t.indexOf('"') >= 0 || notPhrases[t] || t.split(/\s+/).length < PHRASE_MIN_WORDS) return null;
-    return '"' + t + '"';
+  function searchWords(text) { return (text || "").split(/\s+/).filter(Boolean); }
+  // as search.core: lower-cased, without the punctuation around it
+  function core(word) { return word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "").toLowerCase(); }
+
+  function queryOf(term) {
+    var typed = searchWords((term || "").replace(/"/g, " "));
+    var common = commonWords[searchLang] || {};
+    var kept = typed.filter(function (w) { return !common[core(w)]; });
+    lastWords = typed.map(core).filter(Boolean);
+    return { typed: typed, kept: kept.length ? kept : typed };
   }
 
   function phraseFirst(bundleUrl, rerun) {
     var engine = null;  // the very module Pagefind UI imports (same URL): its loaded index is shared
     return function (term) {
-      var phrase = asPhrase(term);
-      if (!phrase) return term;
-      var t = term.trim();
+      var q = queryOf(term);
+      var t = q.kept.join(" ");
+      if (q.typed.length < PHRASE_MIN_WORDS || q.kept.length < 2 || notPhrases[t]) return t;
+      var phrase = '"' + t + '"';
       engine = engine || import(bundleUrl + "pagefind.js");
       engine
         .then(function (pf) { return pf.search(phrase); })
         .then(function (found) {
           if (found && found.results && found.results.length === 0 && !notPhrases[t]) {
             notPhrases[t] = true;
-            rerun(t + " ");  // the phrase is nowhere: the words as they are (a new term, or the UI would not search)
+            rerun(term.trim() + " ");  // the phrase is nowhere: the words as they are (a new term, or the UI would not search)
           }
         })
         .catch(function () {});
       return phrase;
     };
+  }
+
+  function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; });
+  }
+
+  /* A transcript record (several turns, search.py) shows the turns that hold the query best: the
+     longest run of the query's words said in a row, then the most of its words; each with its own
+     excerpt, the words of the query marked. */
+  function bestTurns(moments, pageUrl, n) {
+    var wanted = {}, common = commonWords[searchLang] || {};
+    lastWords.forEach(function (w) { wanted[w] = true; });
+    function hit(w) {  // the word, a longer word it begins (Pagefind finds those too), or in CJK text within
+      if (wanted[w]) return true;
+      for (var q in wanted) {
+        var at = w.indexOf(q);
+        if (at === 0 && q.length >= 3 || at >= 0 && UNSPACED.test(q)) return true;
+      }
+      return false;
+    }
+    return moments.map(function (m, i) {
+      var toks = searchWords(m[3]), cores = toks.map(core), best = 0, at = 0, count = 0, locs = [];
+      for (var a = 0; a < cores.length; a++) {
+        if (hit(cores[a]) && !common[cores[a]]) { count++; locs.push(a); }
+        for (var k = 0; k < lastWords.length; k++) {  // the query's words said in a row from here
+          var len = 0;
+          while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) len++;
+          if (len > best) { best = len; at = a; }
+        }
+      }
+      if (!best && locs.length) at = locs[0];
+      var from = Math.max(0, at - 6), words = toks.slice(from, from + EXCERPT_WORDS);
+      var excerpt = words.map(function (w, j) {
+        var i = from + j, said = hit(cores[i]) && (!common[cores[i]] || (i >= at && i < at + best));
+        return said ? "<mark>" + escapeHtml(w) + "</mark>" : escapeHtml(w);
+      }).join(" ");
+      return {
+        i: i, run: best, count: count,
+        sub: { title: escapeHtml(m[1] + " " + m[2]), url: pageUrl + "#" + m[0], anchor: "#" + m[0], locations: locs, weighted_locations: [],
+               excerpt: (from > 0 ? "… " : "") + excerpt + (from + EXCERPT_WORDS < toks.length ? " …" : "") },
+      };
+    })
+      .filter(function (x, i) { return x.count > 0 || i === 0; })  // the record's first turn at least
+      .sort(function (a, b) { return b.run - a.run || b.count - a.count || a.i - b.i; })
+      .slice(0, n)
+      .map(function (x) { return x.sub; });
+  }
+
+  function showResult(result) {
+    if (result.meta && result.meta.context) {  // event and date beside the session's title
+      result.meta.title = result.meta.title + " — " + result.meta.context;
+      delete result.meta.context;
+    }
+    if (result.meta && result.meta.moments) {
+      var moments = [];
+      try { moments = JSON.parse(result.meta.moments); } catch (e) { moments = []; }
+      delete result.meta.moments;
+      var page = result.url.split("#")[0];
+      var subs = bestTurns(moments, page, 3);
+      result.url = page;
+      result.excerpt = subs.length ? subs[0].excerpt : "";  // never Pagefind's: the record's text is not escaped
+      result.sub_results = subs;
+      return result;
+    }
+    result.sub_results = bestMoments(result.sub_results || [], 3);
+    return result;
+  }
+
+  /* Pagefind UI, while it waits for the typing to pause, fetches the index chunks of the words as typed
+     (before processTerm), common words too.  Instead its box's input events are held here and passed on
+     once the typing pauses; the UI then searches at once (debounceTimeoutMs: 0), without that preload. */
+  var TYPING_PAUSE_MS = 300;
+  function holdTyping(el) {
+    var timer = null, passing = false;
+    el.addEventListener("input", function (ev) {
+      var box = ev.target;
+      if (passing || !box.classList || !box.classList.contains("pagefind-ui__search-input")) return;
+      ev.stopImmediatePropagation();
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        passing = true;
+        try { box.dispatchEvent(new Event("input", { bubbles: true })); } finally { passing = false; }
+      }, TYPING_PAUSE_MS);
+    }, true);
   }
 
   function searchPage(el) {
@@ -401,6 +500,7 @@
     var ui = null;
     function start(lang) {
       doc.documentElement.lang = lang;  // what Pagefind picks its index (and its UI's words) by
+      searchLang = lang;
       if (ui) { ui.destroy(); el.innerHTML = ""; }
       ui = new window.PagefindUI({
         element: el,
@@ -408,27 +508,31 @@
         baseUrl: root.pathname,
         showSubResults: true,
         showImages: false,
-        pageSize: 5,  // each shown session costs its fragment (~40 kB for 90 minutes): 5 keep a query near 300 kB
+        pageSize: 5,  // each shown result costs its fragment (a few kB: a transcript is indexed in blocks of turns)
         excerptLength: 24,
+        debounceTimeoutMs: 0,  // debounced by holdTyping: Pagefind UI's own debounce preloads the words as typed
         processTerm: phraseFirst(new URL("pagefind/", root).href, function (term) { if (ui) ui.triggerSearch(term); }),
-        processResult: function (result) {
-          if (result.meta && result.meta.context) {  // event and date beside the session's title
-            result.meta.title = result.meta.title + " — " + result.meta.context;
-            delete result.meta.context;
-          }
-          result.sub_results = bestMoments(result.sub_results || [], 3);
-          return result;
-        },
+        processResult: showResult,
       });
       return ui;
     }
+    holdTyping(el);
     var script = doc.createElement("script");
     script.src = new URL("pagefind/pagefind-ui.js", root).href;
     script.onload = function () {
-      fetch(new URL("pagefind/pagefind-entry.json", root).href)
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .catch(function () { return null; })
-        .then(function (entry) {
+      function json(name) {
+        return fetch(new URL("pagefind/" + name, root).href)
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .catch(function () { return null; });
+      }
+      Promise.all([json("pagefind-entry.json"), json("common-words.json")])
+        .then(function (got) {
+          var entry = got[0];
+          Object.keys(got[1] || {}).forEach(function (l) {
+            var set = {};
+            (got[1][l] || []).forEach(function (w) { set[w] = true; });
+            commonWords[l] = set;
+          });
           var langs = (entry && entry.languages) || {};
           var lang = params.get("lang");
           if (!lang || !langs[lang]) lang = siteLang;

@@ -5,8 +5,8 @@ One broken session never stops the archive: it is rendered with its error
 writes with ``write_text_atomic``, so unchanged pages keep their mtime, and renders a
 session's page again only when its inputs change (``page_key``); ``build_site`` then runs
 ``mkdocs build --dirty`` (only the changed pages) when what every page shares is unchanged.  Search
-is Pagefind, run on the built site (its extended binary ships in the ``pagefind_bin_extended``
-wheel: nothing is downloaded).  Serving is serve.py.
+is Pagefind over the built site, transcripts as records of turns (search.py; its extended binary ships
+in the ``pagefind_bin_extended`` wheel: nothing is downloaded).  Serving is serve.py.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from ..core.fsutil import digest, write_text_atomic
 from ..errors import RapporteurError
 from . import exports, markup, views
 from .exports import DOWNLOADS, get_writer
-from .language import mark_page_languages
 from .listing import EVENTS_DIR, event_groups, render_event, render_events_index, render_home, render_speaker_index
 from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_session, speaker_appearances, speaker_pages,
                     speaker_slugs)
 from .player import choose_player, ensure_site_audio
+from .search import build_search_index
 from .serve import RangeRequestHandler, make_server, serve  # noqa: F401 (the CLI's and benchmarks' names)
 from .views import SessionView, session_view
 
@@ -368,27 +368,3 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
     dirty = build_pages(mkdocs_config, engine=engine)
     build_search_index(site_dir, log=log)
     log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else ""))
-
-
-PAGEFIND_ARGS = ("--quiet", "--exclude-selectors", ".headerlink")
-"""Pagefind's options: Material's ¶ permalinks are not text."""
-
-
-def build_search_index(site_dir: Path, *, log: Callable[[str], None] = print) -> None:
-    """Run Pagefind on a built site: writes ``site_dir/pagefind/`` (index, UI script and CSS).
-
-    Session pages held in another language first get it as their ``<html lang>``: Pagefind
-    files each page's words under that language's index.
-    """
-    mark_page_languages(site_dir)
-    shutil.rmtree(Path(site_dir) / "pagefind", ignore_errors=True)  # Pagefind adds to what it finds there
-    _run_tool(
-        ["pagefind", *PAGEFIND_ARGS, "--site", str(site_dir)],
-        "pagefind",
-        site_dir,
-        hint="check that `pagefind[extended]` is installed",
-        ok=lambda: (Path(site_dir) / "pagefind" / "pagefind-ui.js").is_file(),
-    )
-    log(f"search index built into {site_dir}/pagefind/")
-
-

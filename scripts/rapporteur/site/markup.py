@@ -37,7 +37,12 @@ def filter_text(value: str) -> str:
     """A Pagefind filter value.  Pagefind decodes entities in it and its UI shows
     filter values as HTML, so markup characters become look-alikes that are not
     markup (the name itself is shown exactly everywhere else)."""
-    return escape_md(value.translate(_FILTER_SAFE))
+    return escape_md(filter_value(value))
+
+
+def filter_value(value: str) -> str:
+    """A Pagefind filter value as given to Pagefind (a search record's): markup characters as look-alikes."""
+    return value.translate(_FILTER_SAFE)
 
 
 def escape_html(text: str) -> str:

@@ -1,0 +1,310 @@
+"""The search index: Pagefind over the built site, each transcript indexed as small records of turns.
+
+Pagefind's own unit is a page, and its fragment (what the browser fetches to show a result) holds the
+page's whole text: a 90-minute transcript costs 20-40 kB per result shown.  And a word said in every
+session ("the", "of", "we") has one index chunk of all its positions, which grows with the archive
+(~280 kB at 300 sessions) and is fetched by every query that holds it.  So:
+
+- every page is indexed as built, but without its transcript turns (``.turn``): the session's title,
+  summary, agenda and people, the speaker and event pages;
+- each transcript is indexed again as records of consecutive turns (``BLOCK_WORDS`` words or so), one
+  record per block, with the session's filters (the block's speakers, event, year) and sort key.  A
+  record's meta holds its turns (anchor, time, speaker, text): the search page shows the turns that hold
+  the query from it, a fragment of a few kB;
+- the archive's *common words*, those said ``COMMON_FROM`` times or more in its transcripts in one
+  language, are left out of the records' indexed text, and the search page leaves them out of the query
+  (``common-words.json`` beside the index).  A remembered quote is then searched as a phrase of its other
+  words, and the chunks of the common words are never fetched.
+
+The words are cut the same way here (``words``/``core``) and in docs/assets/rapporteur.js
+(``searchWords``): at white space, each word's letters and digits compared lower-cased.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..errors import RapporteurError
+from .language import mark_page_languages
+from .markup import filter_value
+
+BUNDLE = "pagefind"
+"""site/pagefind/: Pagefind's index and UI."""
+COMMON_WORDS_FILE = "common-words.json"
+"""In the bundle: language → the words left out of the transcript records and of queries."""
+BLOCK_WORDS = 1500
+"""About this many words of consecutive turns make one search record (a turn is never split)."""
+COMMON_FROM = 20_000
+"""A word said this many times in the archive's transcripts (in one language) is a common word:
+Pagefind puts ~20,000 word positions in one index chunk (~30 kB), so a word said more often has a
+chunk of its own that grows with the archive."""
+EXCLUDE_SELECTORS = (".headerlink", ".turn")
+"""Not indexed with the page: Material's ¶ permalinks, and the transcript turns (indexed as records)."""
+
+_TURN = re.compile(
+    r'<div class="turn\b[^"]*"[^>]*?\sdata-speaker="(?P<speaker>[^"]*)"[^>]*>\s*'
+    r'<h4 class="turn-head" id="(?P<anchor>[^"]+)"[^>]*>(?P<head>.*?)</h4>(?P<body>.*?)</div>', re.S)
+_TIME = re.compile(r'<a class="turn-time"[^>]*>([^<]*)</a>')
+_NAME = re.compile(r'<(?:a|span) class="turn-speaker"[^>]*>(.*?)</(?:a|span)>', re.S)
+_NOTE = re.compile(r'<p class="turn-note".*?</p>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
+_HEADERLINK = re.compile(r'<a class="headerlink".*?</a>', re.S)
+_FILTER = re.compile(r'<span data-pagefind-(filter|meta|sort)="(event|year|context|date)">(.*?)</span>', re.S)
+_BODY = re.compile(r'<div data-pagefind-body lang="([a-zA-Z0-9-]{2,12})"')
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def core(word: str) -> str:
+    """A word as compared with the common words: lower-cased, without the punctuation around it."""
+    return _EDGES.sub("", word).lower()
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One transcript turn as the search page shows it."""
+    anchor: str
+    time: str
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscriptPage:
+    """A built session page's transcript and what its search records share."""
+    url: str
+    language: str
+    title: str
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    sort: dict[str, str] = field(default_factory=dict)
+    moments: tuple[Moment, ...] = ()
+
+
+def read_transcript(page: str, url: str) -> TranscriptPage | None:
+    """The transcript of a built session page (its turns in ``turn.html``'s markup), or None without one."""
+    moments = []
+    for m in _TURN.finditer(page):
+        time, name = _TIME.search(m.group("head")), _NAME.search(m.group("head"))
+        text = _text(_NOTE.sub(" ", m.group("body")))
+        if text:
+            moments.append(Moment(m.group("anchor"), _text(time.group(1)) if time else "",
+                                  _text(name.group(1)) if name else html.unescape(m.group("speaker")), text))
+    if not moments:
+        return None
+    body = _BODY.search(page)
+    h1 = _H1.search(page)
+    filters: dict[str, list[str]] = {}
+    meta: dict[str, str] = {"title": _text(_HEADERLINK.sub("", h1.group(1))) if h1 else url}  # text; escaped in records
+    sort: dict[str, str] = {}
+    for kind, name, value in _FILTER.findall(page):
+        value = _text(value)
+        if kind == "filter":
+            filters.setdefault(name, []).append(value)
+        elif kind == "meta":
+            meta[name] = value
+        else:
+            sort[name] = value
+    return TranscriptPage(url, body.group(1) if body else "en", meta["title"], filters, meta, sort, tuple(moments))
+
+
+def count_words(pages: Iterable[TranscriptPage]) -> dict[str, Counter]:
+    """Language → how often each word (``core``) is said in these transcripts."""
+    counts: dict[str, Counter] = {}
+    for page in pages:
+        c = counts.setdefault(page.language, Counter())
+        for moment in page.moments:
+            c.update(core(w) for w in words(moment.text))
+    return counts
+
+
+def common_words(counts: dict[str, Counter], threshold: int = COMMON_FROM) -> dict[str, list[str]]:
+    """Language → its common words (said ``threshold`` times or more), sorted; languages without any left out."""
+    common = {lang: sorted(w for w, n in c.items() if n >= threshold and w) for lang, c in counts.items()}
+    return {lang: ws for lang, ws in common.items() if ws}
+
+
+def without_common(text: str, common: frozenset[str]) -> str:
+    """``text`` without its common words (what a record indexes, and what a query searches)."""
+    return " ".join(w for w in words(text) if core(w) not in common)
+
+
+def blocks(moments: tuple[Moment, ...], size: int = BLOCK_WORDS) -> Iterator[tuple[Moment, ...]]:
+    """Consecutive turns of about ``size`` words (a longer turn is a block of its own)."""
+    block: list[Moment] = []
+    n = 0
+    for moment in moments:
+        block.append(moment)
+        n += len(words(moment.text))
+        if n >= size:
+            yield tuple(block)
+            block, n = [], 0
+    if block:
+        yield tuple(block)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A Pagefind custom record: the arguments of ``PagefindIndex.add_custom_record``."""
+    url: str
+    content: str
+    language: str
+    meta: dict[str, str]
+    filters: dict[str, list[str]]
+    sort: dict[str, str]
+
+
+def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: int = BLOCK_WORDS) -> list[Record]:
+    """The search records of one transcript: a record per block of turns (see the module's docstring)."""
+    out = []
+    for block in blocks(page.moments, size):
+        content = without_common(" ".join(m.text for m in block), common)
+        if not content:
+            continue
+        filters = {k: v for k, v in page.filters.items() if k != "speaker"}
+        filters["speaker"] = list(dict.fromkeys(filter_value(m.speaker) for m in block))
+        # Pagefind's UI shows a record's title and meta as HTML (as Pagefind keeps them from a page); the turns'
+        # text is escaped by the search page
+        meta = {k: html.escape(v, quote=False) for k, v in page.meta.items()}
+        meta["moments"] = json.dumps([[m.anchor, m.time, m.speaker, m.text] for m in block], ensure_ascii=False)
+        out.append(Record(f"{page.url}#{block[0].anchor}", content, page.language, meta, filters, dict(page.sort)))
+    return out
+
+
+def _page_url(site_dir: Path, path: Path) -> str:
+    rel = path.relative_to(site_dir).as_posix()
+    return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+
+
+def transcripts(site_dir: Path) -> list[TranscriptPage]:
+    """Every built session page's transcript under ``site_dir/sessions/``."""
+    found = []
+    for path in sorted((site_dir / "sessions").glob("*/index.html")):
+        page = read_transcript(path.read_text(encoding="utf-8"), _page_url(site_dir, path))
+        if page is not None:
+            found.append(page)
+    return found
+
+
+class _Service:
+    """``pagefind --service``: base64 JSON messages, each ended by a comma, on its stdin and stdout (the
+    protocol of Pagefind's own Python API, whose client reads one answer per 0.1 s: 2,700 records took
+    4.5 minutes).  Requests are written as fast as the service takes them; a thread reads the answers."""
+
+    def __init__(self) -> None:
+        from pagefind.service import get_executable
+
+        binary = get_executable()
+        if binary is None:
+            raise RapporteurError("the Pagefind binary is not installed", hint="pip install 'pagefind[extended]'")
+        self._log = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=self._log)
+        self._answers: dict[int, dict] = {}
+        self._done = threading.Condition()
+        self._next = 0
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        out = self._proc.stdout
+        assert out is not None
+        buf = b""
+        while chunk := out.read1(1 << 16):
+            buf += chunk
+            *messages, buf = buf.split(b",")
+            for message in messages:
+                answer = json.loads(base64.b64decode(message))
+                with self._done:
+                    self._answers[answer.get("message_id") or 0] = answer["payload"]
+                    self._done.notify_all()
+        with self._done:
+            self._answers[-1] = {"type": "Error", "message": "the Pagefind service stopped"}
+            self._done.notify_all()
+
+    def send(self, payload: dict) -> int:
+        self._next += 1
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(base64.b64encode(json.dumps({"message_id": self._next, "payload": payload}).encode())
+                               + b",")
+        return self._next
+
+    def wait(self, ids: Iterable[int]) -> list[dict]:
+        assert self._proc.stdin is not None
+        self._proc.stdin.flush()
+        answers = []
+        for i in ids:
+            with self._done:
+                self._done.wait_for(lambda: i in self._answers or -1 in self._answers)
+                answer = self._answers.pop(i, None) or self._answers[-1]
+            if answer.get("type") == "Error":
+                self._log.seek(0)
+                said = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+                raise RapporteurError("pagefind failed: " + " ".join([answer.get("message", ""), *said])[:300])
+            answers.append(answer)
+        return answers
+
+    def close(self) -> None:
+        if self._proc.stdin:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+        self._log.close()
+
+
+def _index(site_dir: Path, all_records: list[Record]) -> None:
+    service = _Service()
+    try:
+        [made] = service.wait([service.send({"type": "NewIndex", "config": {"exclude_selectors": list(EXCLUDE_SELECTORS)}})])
+        index = made["index_id"]
+        sent = [service.send({"type": "AddDir", "index_id": index, "path": str(site_dir)})]
+        sent += [service.send({"type": "AddRecord", "index_id": index, "url": r.url, "content": r.content,
+                               "language": r.language, "meta": r.meta, "filters": r.filters, "sort": r.sort})
+                 for r in all_records]
+        service.wait(sent)
+        service.wait([service.send({"type": "WriteFiles", "index_id": index, "output_path": str(site_dir / BUNDLE)})])
+    finally:
+        service.close()
+
+
+def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
+                       log: Callable[[str], None] = print) -> dict[str, list[str]]:
+    """Index a built site: writes ``site_dir/pagefind/`` (index, UI, ``common-words.json``); returns the common words.
+
+    Session pages held in another language first get it as their ``<html lang>``: Pagefind
+    files each page's words under that language's index."""
+    site_dir = Path(site_dir)
+    mark_page_languages(site_dir)
+    shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)  # Pagefind adds to what it finds there
+    pages = transcripts(site_dir)
+    common = common_words(count_words(pages), common_from)
+    sets = {lang: frozenset(ws) for lang, ws in common.items()}
+    all_records = [r for p in pages for r in records(p, sets.get(p.language, frozenset()), block_words)]
+    _index(site_dir, all_records)
+    if not (site_dir / BUNDLE / "pagefind-ui.js").is_file():
+        raise RapporteurError("pagefind wrote no index", path=site_dir, hint="check that `pagefind[extended]` is installed")
+    (site_dir / BUNDLE / COMMON_WORDS_FILE).write_text(json.dumps(common, ensure_ascii=False, sort_keys=True),
+                                                      encoding="utf-8")
+    log(f"search index built into {site_dir}/{BUNDLE}/ ({len(pages)} transcripts as {len(all_records)} records)")
+    return common

@@ -1,0 +1,108 @@
+"""The search index of transcripts (site/search.py): records of turns, common words left out.
+
+Pure parts on hand-made markup; the built demo site (a threshold so low that the demo has common words)
+in headless Chromium: a remembered phrase with common words in it still lands on its turn, shows the
+words as said, and fetches no index chunk for its common words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import build_test_site, serve_site
+from rapporteur.site import search
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"
+CHROMIUM = Path("/usr/bin/chromium")
+
+TURN = ('<div class="turn speaker-0" data-phrase="x" data-speaker="{label}">\n'
+        '<h4 class="turn-head" id="{anchor}" data-start="1.000" data-end="2.000"><a class="turn-time" href="#{anchor}">'
+        '{time}</a> <a class="turn-speaker" href="../../speakers/x/">{name}</a> <button type="button" class="turn-copy">'
+        '</button></h4>\n<p>{text}</p>\n</div>\n')
+
+
+def page(*turns) -> str:
+    body = "".join(TURN.format(label=f"S{i}", anchor=f"t{i}000", time=f"00:00:0{i}", name=n, text=t)
+                   for i, (n, t) in enumerate(turns))
+    return ('<html lang="en"><body><div data-pagefind-body lang="fr"><h1 id="x">Title &amp; more<a class="headerlink" '
+            'href="#x">&para;</a></h1><span data-pagefind-filter="event">IGF 2024</span>'
+            '<span data-pagefind-filter="year">2024</span><span data-pagefind-sort="date">2024-12-16</span>'
+            f'<span data-pagefind-meta="context">IGF 2024 · 2024-12-16</span>{body}</div></body></html>')
+
+
+def test_a_built_page_is_read_back_turn_by_turn():
+    got = search.read_transcript(page(("Ana Díaz", "Hello &lt;b&gt; world."), ("Li <Wei>", "The second turn.")), "/sessions/s/")
+    assert got is not None and got.language == "fr" and got.title == "Title & more"
+    assert [(m.anchor, m.time, m.speaker, m.text) for m in got.moments] == [
+        ("t0000", "00:00:00", "Ana Díaz", "Hello <b> world."), ("t1000", "00:00:01", "Li", "The second turn.")]
+    assert got.filters == {"event": ["IGF 2024"], "year": ["2024"]} and got.sort == {"date": "2024-12-16"}
+    assert search.read_transcript("<html><body><p>no turns</p></body></html>", "/x/") is None
+
+
+def test_common_words_are_the_ones_said_most_and_left_out_of_what_is_indexed():
+    text = "The cat and the dog. The end, and the rest."
+    t = search.TranscriptPage("/s/", "en", "T", moments=(search.Moment("t1", "00:00:01", "A", text),))
+    common = search.common_words(search.count_words([t]), threshold=2)
+    assert common == {"en": ["and", "the"]}  # "The", "the" and "the," are one word
+    assert search.without_common(text, frozenset(common["en"])) == "cat dog. end, rest."
+    assert search.common_words(search.count_words([t]), threshold=5) == {}
+
+
+def test_records_cover_every_turn_once_in_blocks_with_the_page_filters():
+    turns = [(f"Speaker {i % 3}", " ".join(["word"] * 40) + f" turn{i}") for i in range(10)]
+    got = search.read_transcript(page(*turns), "/sessions/s/")
+    records = search.records(got, frozenset({"word"}), size=100)
+    moments = [m for r in records for m in json.loads(r.meta["moments"])]
+    assert [m[0] for m in moments] == [f"t{i}000" for i in range(10)]  # each turn once, in order
+    assert all(len(json.loads(r.meta["moments"])) <= 3 for r in records) and len(records) == 4
+    assert records[0].url == "/sessions/s/#t0000" and len({r.url for r in records}) == len(records)
+    assert records[0].content == "turn0 turn1 turn2"  # the common word is not indexed, the turn's text is kept
+    assert "word word" in json.loads(records[0].meta["moments"])[0][3]
+    assert records[0].filters == {"event": ["IGF 2024"], "year": ["2024"], "speaker": ["Speaker 0", "Speaker 1", "Speaker 2"]}
+    assert records[0].meta["title"] == "Title &amp; more" and records[0].language == "fr"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
+def test_a_phrase_with_common_words_lands_on_its_turn_without_their_chunks(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not (DEMO / "turns.json").is_file():
+        pytest.skip("the demo session has no turns.json")
+    site = build_test_site(tmp_path, [DEMO], common_from=4)
+    common = set(json.loads((site / "pagefind" / "common-words.json").read_text(encoding="utf-8"))["en"])
+    phrase = "separate team in every country"  # David Mensah, the turn at 126.94 s
+    words = phrase.split()
+    assert common & set(words) and len(set(words) - common) >= 2, (common, words)
+    kept = " ".join(w for w in words if w not in common)
+    served = serve_site(site)
+    base = next(served)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+
+            def query(text: str) -> tuple[str, str, set[str]]:
+                ctx = browser.new_context()
+                page = ctx.new_page()
+                chunks: set[str] = set()
+                page.on("request", lambda r: "/pagefind/index/" in r.url and chunks.add(r.url.split("/")[-1]))
+                page.goto(base + "search/", wait_until="networkidle")
+                page.locator(".pagefind-ui__search-input").fill(text)
+                page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
+                page.wait_for_load_state("networkidle")
+                first = page.locator(".pagefind-ui__result-nested a").first.get_attribute("href")
+                excerpt = page.locator(".pagefind-ui__result-nested .pagefind-ui__result-excerpt").first.inner_text()
+                assert page.locator(".pagefind-ui__search-input").input_value() == text  # the box keeps what was typed
+                ctx.close()
+                return first, excerpt, chunks
+
+            first, excerpt, chunks = query(phrase)
+            assert first == "/sessions/demo-ai-governance-roundtable/#t126940"
+            assert phrase in excerpt.lower()  # the turn as said, common words and all
+            assert chunks == query(kept)[2]  # the common words' index chunks were not fetched
+            browser.close()
+    finally:
+        served.close()
