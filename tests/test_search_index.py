@@ -55,12 +55,16 @@ def test_records_cover_every_turn_once_in_blocks_with_the_page_filters():
     turns = [(f"Speaker {i % 3}", " ".join(["word"] * 40) + f" turn{i}") for i in range(10)]
     got = search.read_transcript(page(*turns), "/sessions/s/")
     records = search.records(got, frozenset({"word"}), size=100)
-    moments = [m for r in records for m in json.loads(r.meta["moments"])]
+    def turns(r):
+        return json.loads(bytes(ord(c) - 0x2800 for c in r.meta["moments"]).decode("utf-8"))
+
+    moments = [m for r in records for m in turns(r)]
     assert [m[0] for m in moments] == [f"t{i}000" for i in range(10)]  # each turn once, in order
-    assert all(len(json.loads(r.meta["moments"])) <= 3 for r in records) and len(records) == 4
+    assert all(len(turns(r)) <= 3 for r in records) and len(records) == 4
     assert records[0].url == "/sessions/s/#t0000" and len({r.url for r in records}) == len(records)
     assert records[0].content == "turn0 turn1 turn2"  # the common word is not indexed, the turn's text is kept
-    assert "word word" in json.loads(records[0].meta["moments"])[0][3]
+    assert "word word" in turns(records[0])[0][3]
+    assert set(records[0].meta["moments"]) <= {chr(0x2800 + b) for b in range(256)}  # no word Pagefind would index
     assert records[0].filters == {"event": ["IGF 2024"], "year": ["2024"], "speaker": ["Speaker 0", "Speaker 1", "Speaker 2"]}
     assert records[0].meta["title"] == "Title &amp; more" and records[0].language == "fr"
 

@@ -452,6 +452,13 @@
       .map(function (x) { return x.sub; });
   }
 
+  // search.unindexed: a record's turns, stored as UTF-8 bytes written as Braille patterns (not indexed)
+  function unBraille(s) {
+    var bytes = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) - 0x2800;
+    return new TextDecoder("utf-8").decode(bytes);
+  }
+
   function showResult(result) {
     if (result.meta && result.meta.context) {  // event and date beside the session's title
       result.meta.title = result.meta.title + " — " + result.meta.context;
@@ -459,7 +466,7 @@
     }
     if (result.meta && result.meta.moments) {
       var moments = [];
-      try { moments = JSON.parse(result.meta.moments); } catch (e) { moments = []; }
+      try { moments = JSON.parse(unBraille(result.meta.moments)); } catch (e) { moments = []; }
       delete result.meta.moments;
       var page = result.url.split("#")[0];
       var subs = bestTurns(moments, page, 3);

@@ -9,8 +9,8 @@ session ("the", "of", "we") has one index chunk of all its positions, which grow
   summary, agenda and people, the speaker and event pages;
 - each transcript is indexed again as records of consecutive turns (``BLOCK_WORDS`` words or so), one
   record per block, with the session's filters (the block's speakers, event, year) and sort key.  A
-  record's meta holds its turns (anchor, time, speaker, text): the search page shows the turns that hold
-  the query from it, a fragment of a few kB;
+  record's meta holds its turns (anchor, time, speaker, text; ``unindexed``): the search page shows the
+  turns that hold the query from it, a fragment of a few kB;
 - the archive's *common words*, those said ``COMMON_FROM`` times or more in its transcripts in one
   language, are left out of the records' indexed text, and the search page leaves them out of the query
   (``common-words.json`` beside the index).  A remembered quote is then searched as a phrase of its other
@@ -45,10 +45,13 @@ COMMON_WORDS_FILE = "common-words.json"
 """In the bundle: language → the words left out of the transcript records and of queries."""
 BLOCK_WORDS = 1500
 """About this many words of consecutive turns make one search record (a turn is never split)."""
-COMMON_FROM = 20_000
-"""A word said this many times in the archive's transcripts (in one language) is a common word:
-Pagefind puts ~20,000 word positions in one index chunk (~30 kB), so a word said more often has a
-chunk of its own that grows with the archive."""
+COMMON_FROM = 60_000
+"""A word said this many times in the archive's transcripts (in one language) is a common word.
+Pagefind puts ~20,000 word positions in one index chunk (~30 kB); a word said more often has a chunk of
+its own, ~1.3 bytes per time said (60,000 times: ~80 kB), fetched by every query with that word.  Lower
+keeps queries smaller but leaves more remembered quotes with too few other words to be a phrase: of 200
+six-word quotes of the generated archive (benchmarks/make_archive.py), projected to 3,000 sessions from the
+counts at 1,000, 83 % keep two words or more at 20,000, 89 % at 40,000, 95 % at 80,000."""
 EXCLUDE_SELECTORS = (".headerlink", ".turn")
 """Not indexed with the page: Material's ¶ permalinks, and the transcript turns (indexed as records)."""
 
@@ -148,6 +151,17 @@ def without_common(text: str, common: frozenset[str]) -> str:
     return " ".join(w for w in words(text) if core(w) not in common)
 
 
+_BRAILLE = {b: chr(0x2800 + b) for b in range(256)}
+
+
+def unindexed(text: str) -> str:
+    """``text`` as Pagefind stores but does not index it: its UTF-8 bytes as the 256 Braille patterns
+    (U+2800 + byte), which are no word characters.  Pagefind indexes every meta value's words, so a
+    record's turns in plain text would put every word of the archive into the index a second time
+    (the chunk of "to" was fetched by every query with a word that begins "to").  rapporteur.js decodes it."""
+    return text.encode("utf-8").decode("latin-1").translate(_BRAILLE)
+
+
 def blocks(moments: tuple[Moment, ...], size: int = BLOCK_WORDS) -> Iterator[tuple[Moment, ...]]:
     """Consecutive turns of about ``size`` words (a longer turn is a block of its own)."""
     block: list[Moment] = []
@@ -185,7 +199,7 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
         # Pagefind's UI shows a record's title and meta as HTML (as Pagefind keeps them from a page); the turns'
         # text is escaped by the search page
         meta = {k: html.escape(v, quote=False) for k, v in page.meta.items()}
-        meta["moments"] = json.dumps([[m.anchor, m.time, m.speaker, m.text] for m in block], ensure_ascii=False)
+        meta["moments"] = unindexed(json.dumps([[m.anchor, m.time, m.speaker, m.text] for m in block], ensure_ascii=False))
         out.append(Record(f"{page.url}#{block[0].anchor}", content, page.language, meta, filters, dict(page.sort)))
     return out
 
@@ -244,7 +258,7 @@ class _Service:
     def send(self, payload: dict) -> int:
         self._next += 1
         assert self._proc.stdin is not None
-        self._proc.stdin.write(base64.b64encode(json.dumps({"message_id": self._next, "payload": payload}).encode())
+        self._proc.stdin.write(base64.b64encode(json.dumps({"message_id": self._next, "payload": payload}, ensure_ascii=False).encode())
                                + b",")
         return self._next
 
