@@ -414,35 +414,36 @@
      longest run of the query's words said in a row, then the most of its words; each with its own
      excerpt, the words of the query marked. */
   function bestTurns(moments, pageUrl, n) {
-    var wanted = {}, common = commonWords[searchLang] || {};
-    lastWords.forEach(function (w) { wanted[w] = true; });
-    function hit(w) {  // the word, a longer word it begins (Pagefind finds those too), or in CJK text within
-      if (wanted[w]) return true;
-      for (var q in wanted) {
-        var at = w.indexOf(q);
-        if (at === 0 && q.length >= 3 || at >= 0 && UNSPACED.test(q)) return true;
+    var common = commonWords[searchLang] || {}, kept = lastWords.filter(function (w) { return !common[w]; });
+    function hit(w) {  // a word of the query that is not common, a longer word it begins (Pagefind finds those
+      for (var j = 0; j < kept.length; j++) {  // too), or in text written without spaces, within a word
+        var q = kept[j], at = w.indexOf(q);
+        if (w === q || at === 0 && q.length >= 3 || at >= 0 && UNSPACED.test(q)) return true;
       }
       return false;
     }
     return moments.map(function (m, i) {
-      var toks = searchWords(m[3]), cores = toks.map(core), best = 0, at = 0, count = 0, locs = [];
+      var toks = searchWords(m[3]), cores = toks.map(core), best = 0, at = 0, count = 0;
       for (var a = 0; a < cores.length; a++) {
-        if (hit(cores[a]) && !common[cores[a]]) { count++; locs.push(a); }
+        if (hit(cores[a])) count++;
         for (var k = 0; k < lastWords.length; k++) {  // the query's words said in a row from here
-          var len = 0;
-          while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) len++;
-          if (len > best) { best = len; at = a; }
+          var len = 0, rare = false;
+          while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) {
+            rare = rare || !common[cores[a + len]];
+            len++;
+          }
+          if (rare && len > best) { best = len; at = a; }  // a run of common words alone says nothing
         }
       }
-      if (!best && locs.length) at = locs[0];
+      if (!best) for (var h = 0; h < cores.length; h++) if (hit(cores[h])) { at = h; break; }
       var from = Math.max(0, at - 6), words = toks.slice(from, from + EXCERPT_WORDS);
       var excerpt = words.map(function (w, j) {
-        var i = from + j, said = hit(cores[i]) && (!common[cores[i]] || (i >= at && i < at + best));
+        var i = from + j, said = hit(cores[i]) || (i >= at && i < at + best);
         return said ? "<mark>" + escapeHtml(w) + "</mark>" : escapeHtml(w);
       }).join(" ");
       return {
         i: i, run: best, count: count,
-        sub: { title: escapeHtml(m[1] + " " + m[2]), url: pageUrl + "#" + m[0], anchor: "#" + m[0], locations: locs, weighted_locations: [],
+        sub: { title: escapeHtml(m[1] + " " + m[2]), url: pageUrl + "#" + m[0], anchor: "#" + m[0], locations: [], weighted_locations: [],
                excerpt: (from > 0 ? "… " : "") + excerpt + (from + EXCERPT_WORDS < toks.length ? " …" : "") },
       };
     })
