@@ -1,9 +1,10 @@
-"""An incremental site build equals a cold build: same files, same bytes, same search index.
+"""An incremental site build equals a cold build: same files, same bytes, same search results.
 
 `rapporteur build` twice on one archive: the second build renders only the pages whose
 inputs changed (site/build.py ``page_key``) and runs ``mkdocs build --dirty``; a session
 edited and another removed between the builds must leave site/ exactly as a cold build
-of the new archive makes it.
+of the new archive makes it.  Its search index is the archive's with a recent index of the changed
+pages (site/search.py): what the search finds is compared, record by record, and in a browser.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from rapporteur.site import search
 from rapporteur.site.build import build_site, render_archive
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,31 +43,35 @@ def _build(project: Path) -> list[str]:
 
 
 def _tree(site: Path) -> dict[str, bytes]:
-    """Every file of a built site, by path.  Pagefind writes its filter files (and so their hashed names
-    in pagefind-entry.json) in the order of a hash map, which differs between two runs on the same pages:
-    those are compared by their decompressed bytes in sorted order, under one name; the metadata file that names them is only required to exist.
-    The index chunks and the fragments (every page's searchable text) are compared byte for byte."""
-    tree: dict[str, bytes] = {}
-    unordered: dict[str, list[bytes]] = {"pagefind/filter/*": []}
-    for p in sorted(site.rglob("*")):
-        name = str(p.relative_to(site))
-        if not p.is_file():
-            continue
-        if name.endswith(".pf_meta"):  # the pages' fragment names (compared as files) and the filter files' hashed names
-            tree["pagefind/*.pf_meta"] = b""
-            continue
-        kind = "pagefind/filter/*" if name.startswith("pagefind/filter/") else ""
-        if kind:
-            unordered[kind].append(bytes(sorted(gzip.decompress(p.read_bytes()))))
-        elif name == "pagefind/pagefind-entry.json":
-            entry = json.loads(p.read_text())
-            for index in entry.get("languages", {}).values():
-                index.pop("hash", None)
-            tree[name] = json.dumps(entry, sort_keys=True).encode()
-        else:
-            tree[name] = p.read_bytes()
-    tree.update({kind: b"\0".join(sorted(parts)) for kind, parts in unordered.items()})
-    return tree
+    """Every file of a built site, by path, but the search bundle (compared by what it finds: ``_searched``)."""
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and p.relative_to(site).parts[0] != search.BUNDLE}
+
+
+def _fragments(bundle: Path, left_out=()) -> dict[str, dict]:
+    """URL (with its #anchor) → a bundle's fragment of it: a page's or a record's indexed text, filters and meta."""
+    out = {}
+    for path in (bundle / "fragment").glob("*.pf_fragment"):
+        if path.stem not in left_out:
+            data = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
+            assert data["url"] not in out, data["url"]
+            out[data["url"]] = {**data, "_id": path.stem}
+    return out
+
+
+def _searched(site: Path) -> dict[str, dict]:
+    """What the site's search finds: the archive index's fragments but those the recent index supersedes,
+    and the recent index's (as docs/assets/search/pagefind.js merges them)."""
+    bundle = site / search.BUNDLE
+    tier = bundle / search.RECENT_DIR / search.SUPERSEDED_FILE
+    if not tier.is_file():
+        return _fragments(bundle)
+    left_out = json.loads(tier.read_text(encoding="utf-8"))["superseded"]  # a shared fragment: the recent one
+    found = _fragments(bundle, set(left_out))
+    recent = _fragments(bundle / search.RECENT_DIR) if (bundle / search.RECENT_DIR / "fragment").is_dir() else {}
+    shared = json.loads(tier.read_text(encoding="utf-8"))["shared"]
+    assert {u for u in found if u in recent} == {u for u, d in recent.items() if d.get("_id") in shared}
+    return {**found, **recent}
 
 
 def _edit(recordings: Path) -> str:
@@ -88,6 +94,8 @@ def test_an_incremental_build_equals_a_cold_build(tmp_path):
     word = _edit(inc / "recordings")
     logs = _build(inc)
     assert any("pages whose Markdown changed" in line for line in logs), logs  # it was incremental
+    assert any("the archive index kept" in line for line in logs), logs  # and so was the search index
+    assert any("search index up to date" in line for line in _build(inc))  # nothing changed: nothing indexed
 
     cold = site_scale.new_project(tmp_path / "cold")
     shutil.copytree(inc / "recordings", cold / "recordings")
@@ -96,6 +104,69 @@ def test_an_incremental_build_equals_a_cold_build(tmp_path):
     assert sorted(set(after) ^ set(expected)) == [], sorted(set(after) ^ set(expected))
     differ = [name for name in expected if after[name] != expected[name]]
     assert not differ, differ[:10]
+    found, cold_found = _searched(inc / "site"), _searched(cold / "site")
+    assert sorted(set(found) ^ set(cold_found)) == []
+    assert [u for u in cold_found if found[u] != cold_found[u]] == []
     assert after != before
     edited = [name for name, data in after.items() if name.endswith("index.html") and word.encode() in data]
     assert edited, "the edited word is on the rebuilt page"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+_SEARCH = """async (q) => {
+  const pf = await import("/assets/search/pagefind.js");
+  await pf.options({ baseUrl: "/" });
+  const all = await pf.filters();  // loads the filters, as Pagefind UI does first: a search counts them then
+  const found = await pf.search(q, { filters: {} });  // as Pagefind UI searches
+  const data = await Promise.all(found.results.map((r) => r.data()));
+  return { urls: data.map((d) => d.url).sort(), filters: found.filters, all };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
+def test_after_an_edit_the_search_finds_what_a_cold_build_finds(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from conftest import serve_site
+
+    make_archive, site_scale = _benchmark("make_archive"), _benchmark("site_scale")
+    inc = site_scale.new_project(tmp_path / "inc")
+    make_archive.main([str(inc / "recordings"), "--sessions", "4"])
+    _build(inc)
+    sessions = sorted(p for p in (inc / "recordings").iterdir() if (p / "session.yaml").is_file())
+    removed_turns = json.loads((sessions[2] / "turns.json").read_text(encoding="utf-8"))["turns"]
+    gone = " ".join(removed_turns[3]["text"].split()[:6])  # said only in the session removed
+    edited = " ".join(json.loads((sessions[1] / "turns.json").read_text(encoding="utf-8"))["turns"][0]["text"].split()[:6])
+    word = _edit(inc / "recordings")
+    _build(inc)
+    cold = site_scale.new_project(tmp_path / "cold")
+    shutil.copytree(inc / "recordings", cold / "recordings")
+    _build(cold)
+    assert (inc / "site" / search.BUNDLE / search.RECENT_DIR / search.SUPERSEDED_FILE).is_file()
+    assert not (cold / "site" / search.BUNDLE / search.RECENT_DIR).exists()
+
+    queries = [word, f'"{gone}"', f'"{edited}"', "governance", "Mensah"]
+    results = {}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        for name, project in (("inc", inc), ("cold", cold)):
+            served = serve_site(project / "site")
+            base = next(served)
+            try:
+                page = browser.new_page()
+                page.goto(base + "search/", wait_until="networkidle")
+                results[name] = [page.evaluate(_SEARCH, q) for q in queries]
+                if name == "inc":  # the search page as a person uses it: the edited word leads to its session
+                    page.locator(".pagefind-ui__search-input").fill(word)
+                    page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
+                    href = page.locator(".pagefind-ui__result-nested a").first.get_attribute("href")
+                    assert href.startswith(f"/sessions/{sessions[1].name}/#t"), href
+                page.close()
+            finally:
+                served.close()
+        browser.close()
+    inc_found, cold_found = results["inc"], results["cold"]
+    assert inc_found[0]["urls"] and inc_found[1]["urls"] == [] and inc_found[2]["urls"]
+    for i, q in enumerate(queries):
+        for k in ("urls", "filters", "all"):
+            assert inc_found[i][k] == cold_found[i][k], (q, k, inc_found[i][k], cold_found[i][k])

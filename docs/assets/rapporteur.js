@@ -512,14 +512,14 @@
       if (ui) { ui.destroy(); el.innerHTML = ""; }
       ui = new window.PagefindUI({
         element: el,
-        bundlePath: new URL("pagefind/", root).pathname,
+        bundlePath: new URL("assets/search/", root).pathname,  // Pagefind's engine with the recent index merged in
         baseUrl: root.pathname,
         showSubResults: true,
         showImages: false,
         pageSize: 5,  // each shown result costs its fragment (a few kB: a transcript is indexed in blocks of turns)
         excerptLength: 24,
         debounceTimeoutMs: 0,  // debounced by holdTyping: Pagefind UI's own debounce preloads the words as typed
-        processTerm: phraseFirst(new URL("pagefind/", root).href, function (term) { if (ui) ui.triggerSearch(term); }),
+        processTerm: phraseFirst(new URL("assets/search/", root).href, function (term) { if (ui) ui.triggerSearch(term); }),
         processResult: showResult,
       });
       return ui;

@@ -23,6 +23,8 @@ The words are cut the same way here (``words``/``core``) and in docs/assets/rapp
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
 import html
 import json
 import re
@@ -30,11 +32,13 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from ..core.fsutil import write_text_atomic
 from ..errors import RapporteurError
 from .language import mark_page_languages
 from .markup import filter_value
@@ -52,6 +56,16 @@ its own, ~1.3 bytes per time said (60,000 times: ~80 kB), fetched by every query
 keeps queries smaller but leaves more remembered quotes with too few other words to be a phrase: of 200
 six-word quotes of the generated archive (benchmarks/make_archive.py), projected to 3,000 sessions from the
 counts at 1,000, 83 % keep two words or more at 20,000, 89 % at 40,000, 95 % at 80,000."""
+RECENT_DIR = "recent"
+"""In the bundle: the recent index, of the pages changed since the archive index was built."""
+SUPERSEDED_FILE = "superseded.json"
+"""In the recent index: the archive index's results (fragment ids) of pages changed or removed since."""
+STATE_FILE = ".state.json"
+"""In the bundle: what the archive index was built from (every page's fingerprint, the settings, the
+common words, the fragment ids of each page) and what the recent index holds."""
+RECENT_MOST = 150
+"""Index at most this many changed pages into the recent index; more, and the whole site is indexed
+again (a session edited changes its page and its people's pages; a year of new sessions is a new archive)."""
 EXCLUDE_SELECTORS = (".headerlink", ".turn")
 """Not indexed with the page: Material's ¶ permalinks, and the transcript turns (indexed as records)."""
 
@@ -287,38 +301,177 @@ class _Service:
         self._log.close()
 
 
-def _index(site_dir: Path, all_records: list[Record]) -> None:
+def _index(site_dir: Path, out: Path, all_records: list[Record], files: Iterable[tuple[str, str]] = (), *,
+           whole_site: bool = True) -> None:
+    """Write a Pagefind bundle into ``out``: the built site's pages (``whole_site``) or only ``files``
+    ((url, HTML) pairs), and ``all_records``."""
     service = _Service()
     try:
         [made] = service.wait([service.send({"type": "NewIndex", "config": {"exclude_selectors": list(EXCLUDE_SELECTORS)}})])
         index = made["index_id"]
-        sent = [service.send({"type": "AddDir", "index_id": index, "path": str(site_dir)})]
+        sent = [service.send({"type": "AddDir", "index_id": index, "path": str(site_dir)})] if whole_site else []
+        sent += [service.send({"type": "AddFile", "index_id": index, "url": url, "file_contents": text})
+                 for url, text in files]
         sent += [service.send({"type": "AddRecord", "index_id": index, "url": r.url, "content": r.content,
                                "language": r.language, "meta": r.meta, "filters": r.filters, "sort": r.sort})
                  for r in all_records]
         service.wait(sent)
-        service.wait([service.send({"type": "WriteFiles", "index_id": index, "output_path": str(site_dir / BUNDLE)})])
+        service.wait([service.send({"type": "WriteFiles", "index_id": index, "output_path": str(out)})])
     finally:
         service.close()
 
 
-def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
-                       log: Callable[[str], None] = print) -> dict[str, list[str]]:
-    """Index a built site: writes ``site_dir/pagefind/`` (index, UI, ``common-words.json``); returns the common words.
+def indexed_pages(site_dir: Path) -> dict[str, str]:
+    """URL → fingerprint of every built page Pagefind indexes (those with ``data-pagefind-body``)."""
+    found = {}
+    for path in sorted(site_dir.rglob("*.html")):
+        rel = path.relative_to(site_dir).parts
+        if rel[0] == BUNDLE:
+            continue
+        data = path.read_bytes()
+        if _BODY_MARK in data:
+            found[_page_url(site_dir, path)] = hashlib.sha256(data).hexdigest()[:20]
+    return found
 
+
+_BODY_MARK = b"data-pagefind-body"
+
+
+def fragment_ids(bundle: Path) -> dict[str, list[str]]:
+    """Page URL (without its #anchor) → the ids of the bundle's fragments of it (a page, its records):
+    what Pagefind's search results are identified by."""
+    ids: dict[str, list[str]] = {}
+    for path in sorted((bundle / "fragment").glob("*.pf_fragment")):
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(path.read_bytes(), 4096)
+        found = _FRAGMENT_URL.match(head)
+        if found:
+            url = json.loads(b'"' + found.group(1) + b'"').split("#")[0]
+            ids.setdefault(url, []).append(path.name[: -len(".pf_fragment")])
+    return ids
+
+
+def fragment_filters(bundle: Path, fragment: str) -> dict[str, list[str]]:
+    """The filters of one of the bundle's fragments (what the search page takes off a search's filter counts
+    when it leaves the fragment's result out)."""
+    data = gzip.decompress((bundle / "fragment" / f"{fragment}.pf_fragment").read_bytes())
+    return json.loads(data[len(b"pagefind_dcd"):]).get("filters", {})
+
+
+_FRAGMENT_URL = re.compile(rb'pagefind_dcd\{"url":"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """What to index on this build: nothing, a recent index of the pages changed since the archive index
+    (``changed``: new or edited, ``removed``: gone), or the whole site again."""
+    kind: str  # "none", "recent", "whole"
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def plan_index(state: dict | None, pages: dict[str, str], settings: dict, most: int = RECENT_MOST) -> IndexPlan:
+    """The index update that makes the search index that of ``pages`` (URL → fingerprint), given the
+    ``state`` the last build left (``IndexState``'s dict, None without one) and this build's ``settings``."""
+    if not state or state.get("settings") != settings:
+        return IndexPlan("whole")
+    archive: dict[str, str] = state["archive"]
+    changed = tuple(sorted(u for u, d in pages.items() if archive.get(u) != d))
+    removed = tuple(sorted(set(archive) - set(pages)))
+    if len(changed) + len(removed) > most:
+        return IndexPlan("whole")
+    if state.get("recent", {}) == {u: pages[u] for u in changed} and state.get("removed", []) == list(removed):
+        return IndexPlan("none", changed, removed)
+    return IndexPlan("recent", changed, removed)
+
+
+def _settings(common_from: int, block_words: int) -> dict:
+    from importlib import metadata
+
+    return {"version": 1, "common_from": common_from, "block_words": block_words,
+            "pagefind": metadata.version("pagefind"), "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}
+
+
+def _read_state(site_dir: Path) -> dict | None:
+    try:
+        state = json.loads((site_dir / BUNDLE / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (site_dir / BUNDLE / "pagefind-entry.json").is_file() or not isinstance(state, dict):
+        return None
+    return state
+
+
+def _write_json(path: Path, data: object) -> None:
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+
+def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
+                       incremental: bool = True, log: Callable[[str], None] = print) -> dict[str, list[str]]:
+    """Index a built site into ``site_dir/pagefind/`` (index, UI, ``common-words.json``); returns the common words.
+
+    The archive index is the whole site's.  When it exists and at most ``RECENT_MOST`` pages changed since
+    (``incremental``), only those are indexed, into the recent index ``pagefind/recent/``: the search page
+    (docs/assets/search/pagefind.js) merges it and leaves out the archive's results of those pages
+    (``recent/superseded.json``).  With no page changed since the last build, nothing is indexed.
     Session pages held in another language first get it as their ``<html lang>``: Pagefind
     files each page's words under that language's index."""
     site_dir = Path(site_dir)
     mark_page_languages(site_dir)
+    pages = indexed_pages(site_dir)
+    settings = _settings(common_from, block_words)
+    state = _read_state(site_dir) if incremental else None
+    plan = plan_index(state, pages, settings)
+    if plan.kind == "none":
+        log(f"search index up to date ({len(plan.changed) + len(plan.removed)} pages in the recent index)")
+        return state["common"]
+    if plan.kind == "recent":
+        return _index_recent(site_dir, state, pages, plan, log=log)
     shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)  # Pagefind adds to what it finds there
-    pages = transcripts(site_dir)
-    common = common_words(count_words(pages), common_from)
+    found = transcripts(site_dir)
+    common = common_words(count_words(found), common_from)
     sets = {lang: frozenset(ws) for lang, ws in common.items()}
-    all_records = [r for p in pages for r in records(p, sets.get(p.language, frozenset()), block_words)]
-    _index(site_dir, all_records)
+    all_records = [r for p in found for r in records(p, sets.get(p.language, frozenset()), block_words)]
+    _index(site_dir, site_dir / BUNDLE, all_records)
     if not (site_dir / BUNDLE / "pagefind-ui.js").is_file():
         raise RapporteurError("pagefind wrote no index", path=site_dir, hint="check that `pagefind[extended]` is installed")
-    (site_dir / BUNDLE / COMMON_WORDS_FILE).write_text(json.dumps(common, ensure_ascii=False, sort_keys=True),
-                                                      encoding="utf-8")
-    log(f"search index built into {site_dir}/{BUNDLE}/ ({len(pages)} transcripts as {len(all_records)} records)")
+    _write_json(site_dir / BUNDLE / COMMON_WORDS_FILE, common)
+    _write_json(site_dir / BUNDLE / STATE_FILE, {"settings": settings, "archive": pages, "common": common,
+                                                "fragments": fragment_ids(site_dir / BUNDLE), "recent": {}, "removed": []})
+    log(f"search index built into {site_dir}/{BUNDLE}/ ({len(found)} transcripts as {len(all_records)} records)")
     return common
+
+
+def _index_recent(site_dir: Path, state: dict, pages: dict[str, str], plan: IndexPlan, *,
+                  log: Callable[[str], None]) -> dict[str, list[str]]:
+    """Index the pages changed since the archive index into ``pagefind/recent/`` (see ``build_search_index``)."""
+    recent = site_dir / BUNDLE / RECENT_DIR
+    shutil.rmtree(recent, ignore_errors=True)
+    common: dict[str, list[str]] = state["common"]
+    sets = {lang: frozenset(ws) for lang, ws in common.items()}
+    files, all_records = [], []
+    for url in plan.changed:
+        text = _page_file(site_dir, url).read_text(encoding="utf-8")
+        files.append((url, text))
+        page = read_transcript(text, url) if url.startswith("/sessions/") else None
+        if page is not None:
+            all_records += records(page, sets.get(page.language, frozenset()), state["settings"]["block_words"])
+    if files:
+        _index(site_dir, recent, all_records, files, whole_site=False)
+    # a changed page's fragment can be the same as before (a session's page without its turns): both
+    # indexes then hold it under one id, and the search page shows it once ("shared")
+    now = {i for ids in fragment_ids(recent).values() for i in ids} if files else set()
+    before = {i for url in (*plan.changed, *plan.removed) for i in state["fragments"].get(url, [])}
+    _write_json(recent / SUPERSEDED_FILE, {
+        "index": bool(files),
+        "superseded": {i: fragment_filters(site_dir / BUNDLE, i) for i in sorted(before - now)},
+        "shared": {i: fragment_filters(site_dir / BUNDLE, i) for i in sorted(before & now)}})
+    _write_json(site_dir / BUNDLE / STATE_FILE, {**state, "recent": {u: pages[u] for u in plan.changed},
+                                                "removed": list(plan.removed)})
+    log(f"search index: {len(plan.changed)} changed and {len(plan.removed)} removed pages indexed into "
+        f"{site_dir}/{BUNDLE}/{RECENT_DIR}/ ({len(all_records)} records), the archive index kept")
+    return common
+
+
+def _page_file(site_dir: Path, url: str) -> Path:
+    rel = url.lstrip("/")
+    return site_dir / (rel + "index.html" if not rel or rel.endswith("/") else rel)
