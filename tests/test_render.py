@@ -321,7 +321,7 @@ def test_nav_stays_small():
     assert config["nav"] == [{"Home": "index.md"}, {"Events": "events/index.md"}, {"Speakers": "speakers/index.md"},
                              {"Search": "search.md"}, {"About": "about.md"}]
     assert config["theme"]["font"] is False
-    assert not config.get("plugins")  # no Material search: Pagefind replaces it
+    assert config["plugins"] == [{"search": {"enabled": False}}]  # no engine's search (Zensical's is on unless off): Pagefind
 
 
 # ----------------------------------------------------------------- render_site
