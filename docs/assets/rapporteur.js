@@ -364,7 +364,10 @@
      searched first as a phrase; when no record holds the phrase, the words are searched as they are.
      The archive's common words (pagefind/common-words.json, see scripts/rapporteur/site/search.py) are
      not in the transcripts' search records: they are left out of the query too, so that their index
-     chunks (hundreds of kB each) are never fetched and the phrase of the other words is still a phrase. */
+     chunks (hundreds of kB each) are never fetched.  What they said is in the records as common grams
+     (a common word and the next word, or the word before, as one word): the phrase searched is the
+     query's indexedWords, its words that are not common and its grams, cut as search.indexed_words cuts
+     a record.  A query of common words only is searched as the phrase of its grams. */
   var PHRASE_MIN_WORDS = 3;
   var EXCERPT_WORDS = 24;
   var UNSPACED = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;  // scripts written without spaces between words
@@ -377,27 +380,49 @@
   // as search.core: lower-cased, without the punctuation around it
   function core(word) { return word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "").toLowerCase(); }
 
+  function isCommon(w) { return (commonWords[searchLang] || {})[w] === true; }
+
+  // as search.gram: two words (core) said in a row as one word of letters and digits
+  function gram(a, b) {
+    if (UNSPACED.test(a) || UNSPACED.test(b)) return null;
+    return (a + b).replace(/[^\p{L}\p{N}]+/gu, "") || null;
+  }
+
+  // as search.indexed_words
+  function indexedWords(typed) {
+    var said = typed.map(function (w) { return [w, core(w)]; }).filter(function (x) { return x[1]; }), out = [];
+    for (var i = 0; i < said.length; i++) {
+      var c = said[i][1];
+      if (!isCommon(c)) out.push(said[i][0]);
+      if (i + 1 < said.length && (isCommon(c) || isCommon(said[i + 1][1]))) {
+        var g = gram(c, said[i + 1][1]);
+        if (g && !isCommon(g)) out.push(g);
+      }
+    }
+    return out;
+  }
+
   function queryOf(term) {
     var typed = searchWords((term || "").replace(/"/g, " "));
-    var common = commonWords[searchLang] || {};
-    var kept = typed.filter(function (w) { return !common[core(w)]; });
+    var kept = typed.filter(function (w) { return !isCommon(core(w)); });
     lastWords = typed.map(core).filter(Boolean);
-    return { typed: typed, kept: kept.length ? kept : typed };
+    return { typed: typed, kept: kept.length ? kept : typed, onlyCommon: !kept.length, tokens: indexedWords(typed) };
   }
 
   function phraseFirst(bundleUrl, rerun) {
     var engine = null;  // the very module Pagefind UI imports (same URL): its loaded index is shared
     return function (term) {
       var q = queryOf(term);
-      var t = q.kept.join(" ");
-      if (q.typed.length < PHRASE_MIN_WORDS || q.kept.length < 2 || notPhrases[t]) return t;
-      var phrase = '"' + t + '"';
+      var t = q.kept.join(" "), p = q.tokens.join(" ");
+      var asPhrase = q.tokens.length && (q.onlyCommon || q.typed.length >= PHRASE_MIN_WORDS && q.tokens.length >= 2);
+      if (!asPhrase || notPhrases[p]) return t;
+      var phrase = '"' + p + '"';
       engine = engine || import(bundleUrl + "pagefind.js");
       engine
         .then(function (pf) { return pf.search(phrase); })
         .then(function (found) {
-          if (found && found.results && found.results.length === 0 && !notPhrases[t]) {
-            notPhrases[t] = true;
+          if (found && found.results && found.results.length === 0 && !notPhrases[p]) {
+            notPhrases[p] = true;
             rerun(term.trim() + " ");  // the phrase is nowhere: the words as they are (a new term, or the UI would not search)
           }
         })
@@ -414,7 +439,7 @@
      longest run of the query's words said in a row, then the most of its words; each with its own
      excerpt, the words of the query marked. */
   function bestTurns(moments, pageUrl, n) {
-    var common = commonWords[searchLang] || {}, kept = lastWords.filter(function (w) { return !common[w]; });
+    var kept = lastWords.filter(function (w) { return !isCommon(w); });
     function hit(w) {  // a word of the query that is not common, a longer word it begins (Pagefind finds those
       for (var j = 0; j < kept.length; j++) {  // too), or in text written without spaces, within a word
         var q = kept[j], at = w.indexOf(q);
@@ -429,10 +454,11 @@
         for (var k = 0; k < lastWords.length; k++) {  // the query's words said in a row from here
           var len = 0, rare = false;
           while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) {
-            rare = rare || !common[cores[a + len]];
+            rare = rare || !isCommon(cores[a + len]);
             len++;
           }
-          if (rare && len > best) { best = len; at = a; }  // a run of common words alone says nothing
+          // a run of common words alone says nothing, unless the query is made of common words only
+          if ((rare || !kept.length && len >= 2) && len > best) { best = len; at = a; }
         }
       }
       if (!best) for (var h = 0; h < cores.length; h++) if (hit(cores[h])) { at = h; break; }
@@ -447,7 +473,7 @@
                excerpt: (from > 0 ? "… " : "") + excerpt + (from + EXCERPT_WORDS < toks.length ? " …" : "") },
       };
     })
-      .filter(function (x, i) { return x.count > 0 || i === 0; })  // the record's first turn at least
+      .filter(function (x, i) { return x.count > 0 || x.run > 0 || i === 0; })  // the record's first turn at least
       .sort(function (a, b) { return b.run - a.run || b.count - a.count || a.i - b.i; })
       .slice(0, n)
       .map(function (x) { return x.sub; });
