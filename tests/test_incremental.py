@@ -20,6 +20,7 @@ import pytest
 
 from rapporteur.site import search
 from rapporteur.site.build import build_site, render_archive
+from rapporteur.site.pages import speaker_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -170,3 +171,30 @@ def test_after_an_edit_the_search_finds_what_a_cold_build_finds(tmp_path):
     for i, q in enumerate(queries):
         for k in ("urls", "filters", "all"):
             assert inc_found[i][k] == cold_found[i][k], (q, k, inc_found[i][k], cold_found[i][k])
+
+
+def test_only_the_people_of_a_changed_session_get_their_pages_made_again(tmp_path, monkeypatch):
+    import os
+
+    import yaml
+
+    from rapporteur.site import build
+
+    make_archive = _benchmark("make_archive")
+    recordings, docs = tmp_path / "recordings", tmp_path / "docs"
+    make_archive.main([str(recordings), "--sessions", "6", "--minutes", "10"])
+    render_archive(recordings, docs, log=lambda _: None)
+    pages = sorted((docs / "speakers").glob("*/index.md"))
+    for p in pages:
+        os.utime(p, (1_000_000_000, 1_000_000_000))
+    session = sorted(recordings.iterdir())[2] / "session.yaml"
+    meta = yaml.safe_load(session.read_text(encoding="utf-8"))
+    meta["title"] = "Retitled session"
+    session.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    rendered = []
+    monkeypatch.setattr(build, "speaker_pages", lambda name, apps: rendered.append(name) or speaker_pages(name, apps))
+    render_archive(recordings, docs, log=lambda _: None)
+    made = {p.parent.name for p in pages if p.stat().st_mtime != 1_000_000_000}
+    listed = {p.parent.name for p in pages if "Retitled session" in p.read_text(encoding="utf-8")}
+    assert made == listed and listed  # the new title is on each page of its people, no other page was made again
+    assert len(made) < len(pages) and len(rendered) == len(made)  # the others were not even rendered

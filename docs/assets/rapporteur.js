@@ -364,10 +364,7 @@
      searched first as a phrase; when no record holds the phrase, the words are searched as they are.
      The archive's common words (pagefind/common-words.json, see scripts/rapporteur/site/search.py) are
      not in the transcripts' search records: they are left out of the query too, so that their index
-     chunks (hundreds of kB each) are never fetched.  What they said is in the records as common grams
-     (a common word and the next word, or the word before, as one word): the phrase searched is the
-     query's indexedWords, its words that are not common and its grams, cut as search.indexed_words cuts
-     a record.  A query of common words only is searched as the phrase of its grams. */
+     chunks (hundreds of kB each) are never fetched and the phrase of the other words is still a phrase. */
   var PHRASE_MIN_WORDS = 3;
   var EXCERPT_WORDS = 24;
   var UNSPACED = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;  // scripts written without spaces between words
@@ -380,49 +377,53 @@
   // as search.core: lower-cased, without the punctuation around it
   function core(word) { return word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "").toLowerCase(); }
 
-  function isCommon(w) { return (commonWords[searchLang] || {})[w] === true; }
-
-  // as search.gram: two words (core) said in a row as one word of letters and digits
-  function gram(a, b) {
-    if (UNSPACED.test(a) || UNSPACED.test(b)) return null;
-    return (a + b).replace(/[^\p{L}\p{N}]+/gu, "") || null;
-  }
-
-  // as search.indexed_words
-  function indexedWords(typed) {
-    var said = typed.map(function (w) { return [w, core(w)]; }).filter(function (x) { return x[1]; }), out = [];
-    for (var i = 0; i < said.length; i++) {
-      var c = said[i][1];
-      if (!isCommon(c)) out.push(said[i][0]);
-      if (i + 1 < said.length && (isCommon(c) || isCommon(said[i + 1][1]))) {
-        var g = gram(c, said[i + 1][1]);
-        if (g && !isCommon(g)) out.push(g);
-      }
-    }
-    return out;
-  }
+  function isCommon(w) { return (commonWords[searchLang] || {})[w] === true; }  // ("constructor" is no common word)
 
   function queryOf(term) {
     var typed = searchWords((term || "").replace(/"/g, " "));
     var kept = typed.filter(function (w) { return !isCommon(core(w)); });
     lastWords = typed.map(core).filter(Boolean);
-    return { typed: typed, kept: kept.length ? kept : typed, onlyCommon: !kept.length, tokens: indexedWords(typed) };
+    return { typed: typed, kept: kept.length ? kept : typed };
+  }
+
+  /* How much of the query, as typed (common words and all), a result says in a row: the search engine
+     (assets/search/pagefind.js) orders a phrase search's first results by it.  The phrase searched has no
+     common words, so at thousands of sessions two words of a quote, said in a row in many turns, find
+     them all; the one that says the whole quote comes first. */
+  function runOf(text) {
+    var cores = searchWords(text).map(core), best = 0;
+    for (var a = 0; a < cores.length; a++) {
+      for (var k = 0; k < lastWords.length && best < lastWords.length; k++) {
+        var len = 0;
+        while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) len++;
+        if (len > best) best = len;
+      }
+    }
+    return best;
+  }
+
+  function saysQuery(data) {
+    var moments = [];
+    if (data && data.meta && data.meta.moments) {
+      try { moments = JSON.parse(unBraille(data.meta.moments)); } catch (e) { moments = []; }
+    }
+    var texts = moments.length ? moments.map(function (m) { return m[3]; }) : [(data && data.content) || ""];
+    return { run: Math.max.apply(null, texts.map(runOf)), whole: lastWords.length };
   }
 
   function phraseFirst(bundleUrl, rerun) {
-    var engine = null;  // the very module Pagefind UI imports (same URL): its loaded index is shared
+    var engine = import(bundleUrl + "pagefind.js");  // the very module Pagefind UI imports (same URL): its loaded index is shared
+    engine.then(function (pf) { if (pf.rankWith) pf.rankWith(saysQuery); }).catch(function () {});
     return function (term) {
       var q = queryOf(term);
-      var t = q.kept.join(" "), p = q.tokens.join(" ");
-      var asPhrase = q.tokens.length && (q.onlyCommon || q.typed.length >= PHRASE_MIN_WORDS && q.tokens.length >= 2);
-      if (!asPhrase || notPhrases[p]) return t;
-      var phrase = '"' + p + '"';
-      engine = engine || import(bundleUrl + "pagefind.js");
+      var t = q.kept.join(" ");
+      if (q.typed.length < PHRASE_MIN_WORDS || q.kept.length < 2 || notPhrases[t]) return t;
+      var phrase = '"' + t + '"';
       engine
-        .then(function (pf) { return pf.search(phrase); })
+        .then(function (pf) { return pf.search(phrase, { unranked: true }); })
         .then(function (found) {
-          if (found && found.results && found.results.length === 0 && !notPhrases[p]) {
-            notPhrases[p] = true;
+          if (found && found.results && found.results.length === 0 && !notPhrases[t]) {
+            notPhrases[t] = true;
             rerun(term.trim() + " ");  // the phrase is nowhere: the words as they are (a new term, or the UI would not search)
           }
         })
@@ -457,8 +458,7 @@
             rare = rare || !isCommon(cores[a + len]);
             len++;
           }
-          // a run of common words alone says nothing, unless the query is made of common words only
-          if ((rare || !kept.length && len >= 2) && len > best) { best = len; at = a; }
+          if (rare && len > best) { best = len; at = a; }  // a run of common words alone says nothing
         }
       }
       if (!best) for (var h = 0; h < cores.length; h++) if (hit(cores[h])) { at = h; break; }
@@ -473,7 +473,7 @@
                excerpt: (from > 0 ? "… " : "") + excerpt + (from + EXCERPT_WORDS < toks.length ? " …" : "") },
       };
     })
-      .filter(function (x, i) { return x.count > 0 || x.run > 0 || i === 0; })  // the record's first turn at least
+      .filter(function (x, i) { return x.count > 0 || i === 0; })  // the record's first turn at least
       .sort(function (a, b) { return b.run - a.run || b.count - a.count || a.i - b.i; })
       .slice(0, n)
       .map(function (x) { return x.sub; });

@@ -70,6 +70,17 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def bytes_digest(*parts: bytes) -> str:
+    """A short fingerprint of byte strings (each length-prefixed), for the site's page keys.  ``digest``
+    hashes each part's repr: the escaped repr of a session's 100-kB turns.json was a tenth of a rebuild's
+    render time (the pipeline's artefacts keep ``digest``: their stored fingerprints stay valid)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()[:16]
+
+
 def digest(*parts: object) -> str:
     """A short stable fingerprint of the inputs that decide an artefact."""
     h = hashlib.sha256()

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..core.folder import TURNS, SessionFolder
-from ..core.fsutil import digest, write_text_atomic
+from ..core.fsutil import bytes_digest, write_text_atomic
 from ..errors import RapporteurError
 from . import exports, markup, views
 from .exports import DOWNLOADS, get_writer
 from .listing import EVENTS_DIR, event_groups, render_event, render_events_index, render_home, render_speaker_index
-from .pages import (SESSIONS_DIR, SPEAKERS_DIR, display_names, render_session, speaker_appearances, speaker_pages,
-                    speaker_slugs)
+from .pages import (SESSIONS_DIR, SPEAKERS_DIR, Appearance, display_names, render_session, speaker_appearances,
+                    speaker_pages, speaker_slugs)
 from .player import choose_player, ensure_site_audio
 from .search import build_search_index
 from .serve import RangeRequestHandler, make_server, serve  # noqa: F401 (the CLI's and benchmarks' names)
@@ -40,7 +40,7 @@ _SESSION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 DOWNLOADS_STAMP = ".downloads.key"
 """Fingerprint of what a session's downloads were made from (their caption layout is the slow part)."""
 PAGE_STAMP = ".page.key"
-"""Fingerprint of what a session's page was rendered from: unchanged, the page is not rendered again."""
+"""Fingerprint of what a session's page (or a person's pages) was rendered from: unchanged, not rendered again."""
 PAGE_INPUTS = (".yaml", ".yml", ".json", ".txt", ".vtt", ".srt", ".rttm", ".md", ".error", ".source")
 """The session folder's files a page can be made from, by suffix (a dotfile's name is its suffix here):
 its records and texts, never its media."""
@@ -84,7 +84,7 @@ def downloads_key(view: SessionView) -> str | None:
                  *(Path(m.__file__).read_bytes() for m in (exports, views, markup))]
     except OSError:
         return None
-    return digest(*parts)
+    return bytes_digest(*parts)
 
 
 def site_code_digest() -> str:
@@ -92,7 +92,7 @@ def site_code_digest() -> str:
     records, session.yaml and text rules the pages are read and made with)."""
     package = Path(__file__).parent.parent
     files = sorted(p for d in ("site", "core") for p in (package / d).rglob("*") if p.is_file() and p.suffix != ".pyc")
-    return digest(*(str(p.relative_to(package)).encode() + b"\0" + p.read_bytes() for p in files))
+    return bytes_digest(*(str(p.relative_to(package)).encode() + b"\0" + p.read_bytes() for p in files))
 
 
 def page_key(view: SessionView, *, slugs: dict[str, str], player: object, code: str) -> str | None:
@@ -107,7 +107,16 @@ def page_key(view: SessionView, *, slugs: dict[str, str], player: object, code: 
                 parts.append(path.name.encode() + b"\0" + path.read_bytes())
     except OSError:
         return None
-    return digest(*parts)
+    return bytes_digest(*parts)
+
+
+def speaker_key(name: str, slug: str, apps: Sequence[Appearance], pkeys: dict[str, str | None], code: str) -> str | None:
+    """A fingerprint of what a person's pages are made from: their name and slug, and the page keys
+    (``page_key``: folder files, site code, slugs) of the sessions they appear in, in order; None if one is unknown."""
+    ids = [a.view.session.id for a in apps]
+    if any(pkeys.get(i) is None for i in ids):
+        return None
+    return bytes_digest(code.encode(), name.encode(), slug.encode(), *(f"{i}\0{pkeys[i]}".encode() for i in ids))
 
 
 def session_downloads(view: SessionView) -> dict[str, str]:
@@ -193,6 +202,7 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
 
     root = docs_dir / SESSIONS_DIR
     code = site_code_digest()
+    pkeys: dict[str, str | None] = {}
     keys = {v.session.id: downloads_key(v) for v in views}
     fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, keys[v.session.id])}
     laid_out = downloads_in_parallel([v for v in views if v.session.id not in fresh])
@@ -206,7 +216,7 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
             keep |= {audio.name, f".{audio.name}.source"}
             written.append(audio)
         player = choose_player(v.session, has_local_audio=audio is not None)
-        pkey = page_key(v, slugs=slugs, player=player, code=code)
+        pkey = pkeys[v.session.id] = page_key(v, slugs=slugs, player=player, code=code)
         files: dict[str, str] = {}
         if pkey and _read_text(folder / PAGE_STAMP) == pkey and (folder / "index.md").is_file():
             keep |= {"index.md", PAGE_STAMP}  # rendered from the same inputs: not rendered again
@@ -238,7 +248,14 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     sroot = docs_dir / SPEAKERS_DIR
     entries = []
     for slug, apps in sorted(people.items()):
-        written += _write_tree(sroot / slug, speaker_pages(names[slug], apps))
+        folder = sroot / slug
+        skey = speaker_key(names[slug], slug, apps, pkeys, code)
+        if skey and _read_text(folder / PAGE_STAMP) == skey and (folder / "index.md").is_file():
+            written += sorted(folder.rglob("index.md"))  # made from the same sessions' pages: not rendered again
+        else:
+            pages = speaker_pages(names[slug], apps)
+            _write_tree(folder, {**pages, **({PAGE_STAMP: skey} if skey else {})})
+            written += [folder / path for path in pages]
         entries.append((names[slug], slug, apps))
     index_pages = render_speaker_index(entries)
     for path, text in index_pages.items():
@@ -319,7 +336,7 @@ def shared_inputs_key(root: Path, engine: str = "mkdocs") -> str:
             versions.append(f"{dist}=={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             versions.append(dist)
-    return digest(" ".join([engine, *versions]).encode(), *(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() for p in files))
+    return bytes_digest(" ".join([engine, *versions]).encode(), *(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() for p in files))
 
 
 def prune_built(site_dir: Path, docs_dir: Path) -> int:

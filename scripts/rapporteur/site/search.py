@@ -13,13 +13,8 @@ session ("the", "of", "we") has one index chunk of all its positions, which grow
   turns that hold the query from it, a fragment of a few kB;
 - the archive's *common words*, those said ``COMMON_FROM`` times or more in its transcripts in one
   language, are left out of the records' indexed text, and the search page leaves them out of the query
-  (``common-words.json`` beside the index), so the chunks of the common words are never fetched;
-- what they said is kept as *common grams* (as Lucene's CommonGrams does): two words said in a row of
-  which one or both are common are indexed as one word too ("the internet" → ``theinternet``), unless
-  that pair is itself said ``COMMON_FROM`` times (then it is a common word as well).  A gram is said
-  far less often than its words, so its chunk is small, and a remembered quote, searched as the phrase
-  of its ``indexed_words``, keeps what its common words said: at 3,000 sessions a six-word quote keeps
-  only two or three words that are not common, which many other turns say in a row too.
+  (``common-words.json`` beside the index).  A remembered quote is then searched as a phrase of its other
+  words, and the chunks of the common words are never fetched.
 
 The words are cut the same way here (``words``/``core``) and in docs/assets/rapporteur.js
 (``searchWords``): at white space, each word's letters and digits compared lower-cased.
@@ -166,62 +161,8 @@ def common_words(counts: dict[str, Counter], threshold: int = COMMON_FROM) -> di
 
 
 def without_common(text: str, common: frozenset[str]) -> str:
-    """``text`` without its common words."""
+    """``text`` without its common words (what a record indexes, and what a query searches)."""
     return " ".join(w for w in words(text) if core(w) not in common)
-
-
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-"""Scripts written without spaces between words: Pagefind cuts those into words itself, so no grams."""
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def gram(a: str, b: str) -> str | None:
-    """Two words (``core``) said in a row as one word of letters and digits, or None in unspaced scripts."""
-    if _UNSPACED.search(a) or _UNSPACED.search(b):
-        return None
-    return _NOT_WORD.sub("", a + b) or None
-
-
-def indexed_words(text: str, common: frozenset[str]) -> list[str]:
-    """What a record indexes of ``text``, and what the search page searches of a query (the same cut:
-    rapporteur.js ``indexedWords``): each word that is not common, each followed by the gram of it and
-    the next word when one of the two or both are common (the gram unless it is common itself).
-
-    Every token comes from one word and the next, so the tokens of any run of words are a run of the
-    tokens of the text it was said in: a quote searched as the phrase of its tokens finds its turn."""
-    said = [(w, c) for w in words(text) if (c := core(w))]
-    out = []
-    for i, (w, c) in enumerate(said):
-        if c not in common:
-            out.append(w)
-        if i + 1 < len(said) and (c in common or said[i + 1][1] in common):
-            g = gram(c, said[i + 1][1])
-            if g and g not in common:
-                out.append(g)
-    return out
-
-
-def common_grams(pages: Iterable[TranscriptPage], common: dict[str, list[str]], threshold: int = COMMON_FROM,
-                 ) -> dict[str, list[str]]:
-    """Language → the grams of two common words said ``threshold`` times or more ("of the"): left out too.
-    (A gram with a word that is not common is said less often than that word: never common.)"""
-    counts: dict[str, Counter] = {}
-    for page in pages:
-        sets = frozenset(common.get(page.language, ()))
-        if not sets:
-            continue
-        c = counts.setdefault(page.language, Counter())
-        for moment in page.moments:
-            cores = [k for w in words(moment.text) if (k := core(w))]
-            c.update(gram(a, b) for a, b in zip(cores, cores[1:]) if a in sets and b in sets)
-    return {lang: sorted(g for g, n in c.items() if g and n >= threshold) for lang, c in counts.items()}
-
-
-def archive_common(pages: list[TranscriptPage], threshold: int = COMMON_FROM) -> dict[str, list[str]]:
-    """Language → what the archive's records and queries leave out: its common words and common grams."""
-    common = common_words(count_words(pages), threshold)
-    grams = common_grams(pages, common, threshold)
-    return {lang: sorted(set(ws) | set(grams.get(lang, ()))) for lang, ws in common.items()}
 
 
 _BRAILLE = {b: chr(0x2800 + b) for b in range(256)}
@@ -264,7 +205,7 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
     """The search records of one transcript: a record per block of turns (see the module's docstring)."""
     out = []
     for block in blocks(page.moments, size):
-        content = " ".join(indexed_words(" ".join(m.text for m in block), common))
+        content = without_common(" ".join(m.text for m in block), common)
         if not content:
             continue
         filters = {k: v for k, v in page.filters.items() if k != "speaker"}
@@ -487,7 +428,7 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
         return _index_recent(site_dir, state, pages, plan, log=log)
     shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)  # Pagefind adds to what it finds there
     found = transcripts(site_dir)
-    common = archive_common(found, common_from)
+    common = common_words(count_words(found), common_from)
     sets = {lang: frozenset(ws) for lang, ws in common.items()}
     all_records = [r for p in found for r in records(p, sets.get(p.language, frozenset()), block_words)]
     _index(site_dir, site_dir / BUNDLE, all_records)
