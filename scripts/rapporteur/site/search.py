@@ -23,9 +23,12 @@ The words are cut the same way here (``words``/``core``) and in docs/assets/rapp
 from __future__ import annotations
 
 import base64
+import collections
+import functools
 import gzip
 import hashlib
 import html
+import itertools
 import json
 import re
 import shutil
@@ -83,8 +86,10 @@ _BODY = re.compile(r'<div data-pagefind-body lang="([a-zA-Z0-9-]{2,12})"')
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def core(word: str) -> str:
-    """A word as compared with the common words: lower-cased, without the punctuation around it."""
+    """A word as compared with the common words: lower-cased, without the punctuation around it (cached:
+    an archive says its words millions of times over)."""
     return _EDGES.sub("", word).lower()
 
 
@@ -233,6 +238,10 @@ def transcripts(site_dir: Path) -> list[TranscriptPage]:
     return found
 
 
+WINDOW = 64
+"""Messages sent to the Pagefind service before its answer to the oldest is awaited."""
+
+
 class _Service:
     """``pagefind --service``: base64 JSON messages, each ended by a comma, on its stdin and stdout (the
     protocol of Pagefind's own Python API, whose client reads one answer per 0.1 s: 2,700 records took
@@ -276,6 +285,16 @@ class _Service:
                                + b",")
         return self._next
 
+    def send_all(self, payloads: Iterable[dict], window: int = WINDOW) -> None:
+        """Send every payload, with at most ``window`` unanswered (the service reads its input as fast as
+        it comes and keeps what it has not processed yet: tens of thousands of records need not wait there)."""
+        pending: collections.deque[int] = collections.deque()
+        for payload in payloads:
+            pending.append(self.send(payload))
+            if len(pending) >= window:
+                self.wait([pending.popleft()])
+        self.wait(pending)
+
     def wait(self, ids: Iterable[int]) -> list[dict]:
         assert self._proc.stdin is not None
         self._proc.stdin.flush()
@@ -309,13 +328,12 @@ def _index(site_dir: Path, out: Path, all_records: list[Record], files: Iterable
     try:
         [made] = service.wait([service.send({"type": "NewIndex", "config": {"exclude_selectors": list(EXCLUDE_SELECTORS)}})])
         index = made["index_id"]
-        sent = [service.send({"type": "AddDir", "index_id": index, "path": str(site_dir)})] if whole_site else []
-        sent += [service.send({"type": "AddFile", "index_id": index, "url": url, "file_contents": text})
-                 for url, text in files]
-        sent += [service.send({"type": "AddRecord", "index_id": index, "url": r.url, "content": r.content,
-                               "language": r.language, "meta": r.meta, "filters": r.filters, "sort": r.sort})
-                 for r in all_records]
-        service.wait(sent)
+        whole = [service.send({"type": "AddDir", "index_id": index, "path": str(site_dir)})] if whole_site else []
+        pages = ({"type": "AddFile", "index_id": index, "url": url, "file_contents": text} for url, text in files)
+        records = ({"type": "AddRecord", "index_id": index, "url": r.url, "content": r.content, "language": r.language,
+                    "meta": r.meta, "filters": r.filters, "sort": r.sort} for r in all_records)
+        service.send_all(itertools.chain(pages, records))  # while the service reads the site's pages
+        service.wait(whole)
         service.wait([service.send({"type": "WriteFiles", "index_id": index, "output_path": str(out)})])
     finally:
         service.close()
