@@ -59,7 +59,7 @@ def _edit(session: Path) -> None:
 
 def _add(recordings: Path, like: Path) -> None:
     """A new session, made of ``like``'s records under another id and title (a maintainer's new session)."""
-    new = recordings / ("zz-" + like.name)
+    new = next(recordings / f"zz{k}-{like.name}" for k in range(1, 1000) if not (recordings / f"zz{k}-{like.name}").exists())
     shutil.copytree(like, new)
     yaml_file = new / "session.yaml"
     meta = yaml.safe_load(yaml_file.read_text(encoding="utf-8"))

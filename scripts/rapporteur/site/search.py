@@ -453,6 +453,8 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
     if not (site_dir / BUNDLE / "pagefind-ui.js").is_file():
         raise RapporteurError("pagefind wrote no index", path=site_dir, hint="check that `pagefind[extended]` is installed")
     _write_json(site_dir / BUNDLE / COMMON_WORDS_FILE, common)
+    # no recent index yet: said so, so that the search page's fetch of it finds a file (no 404 in its console)
+    _write_json(site_dir / BUNDLE / RECENT_DIR / SUPERSEDED_FILE, {"index": False, "superseded": {}, "shared": {}})
     _write_json(site_dir / BUNDLE / STATE_FILE, {"settings": settings, "archive": pages, "common": common,
                                                 "fragments": fragment_ids(site_dir / BUNDLE), "recent": {}, "removed": []})
     log(f"search index built into {site_dir}/{BUNDLE}/ ({len(found)} transcripts as {len(all_records)} records)")
