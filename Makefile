@@ -29,7 +29,7 @@ STAMPS     := $(SESSIONS:%=.build/sessions/%.stamp)
 DERIVED    := %/transcript.json %/diarization.json %/diarization.rttm %/turns.json %/agenda.json %/summary.json \
               %/info.json %/audio.wav %/media.% %/.error %/.media.sha256 %/.audio.source %/.lock %/.checkpoint-transcript.json %/captions.source
 
-.PHONY: all help setup sessions docs site test test-fast serve clean distclean bench bench-panels
+.PHONY: all help setup sessions docs site test test-fast serve clean distclean bench bench-panels bench-archive
 
 all: site/index.html ## build everything: set up, process sessions, build the site (default)
 	@errors=$$(ls recordings/*/.error 2>/dev/null); \
@@ -110,6 +110,13 @@ test-fast: $(INSTALLED) $(TEST_EXTRAS) ## run only the fast tests
 bench: $(INSTALLED) $(TEST_EXTRAS) bench-panels ## benchmark (~2 h): the evaluation corpus panels beside plain faster-whisper → benchmarks/panels.md; stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md; summary quality → benchmarks/summaries.md
 	$(BIN)/python benchmarks/summary_eval.py $(SUMMARY_BENCH_ARGS)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+ARCHIVE_SESSIONS ?= 3000
+bench-archive: $(INSTALLED) $(TEST_EXTRAS) ## the site of a generated archive (~45 min, ~16 GB of memory at 3,000): cold build → benchmarks/site-scale-$(ARCHIVE_SESSIONS).md, remembered quotes → benchmarks/search-quotes-$(ARCHIVE_SESSIONS).md, one session edited/added → benchmarks/site-incremental-$(ARCHIVE_SESSIONS).md, both site engines → benchmarks/engines.md
+	PYTHONPATH=scripts $(BIN)/python benchmarks/site_scale.py --sessions $(ARCHIVE_SESSIONS) --out benchmarks/site-scale-$(ARCHIVE_SESSIONS)
+	PYTHONPATH=scripts $(BIN)/python benchmarks/search_quotes.py --sessions $(ARCHIVE_SESSIONS) --tries 50 --out benchmarks/search-quotes-$(ARCHIVE_SESSIONS)
+	PYTHONPATH=scripts $(BIN)/python benchmarks/site_incremental.py --reuse /tmp/rapporteur-scale/n$(ARCHIVE_SESSIONS) --out benchmarks/site-incremental-$(ARCHIVE_SESSIONS)
+	PYTHONPATH=scripts $(BIN)/python benchmarks/engines.py
 
 CORPUS ?= .build/corpus
 PANELS ?= all
