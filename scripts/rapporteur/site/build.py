@@ -12,6 +12,7 @@ index indexed on their own into pagefind/recent/ (search.py; its extended binary
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from ..core.folder import TURNS, SessionFolder
 from ..core.fsutil import bytes_digest, write_text_atomic
@@ -140,16 +141,24 @@ def _downloads_fresh(view: SessionView, folder: Path, key: str | None) -> bool:
                 and all((folder / n).is_file() for n in names))
 
 
-def downloads_in_parallel(views: Sequence[SessionView]) -> dict[str, dict[str, str]]:
-    """Session id → its downloads (``session_downloads``), over the cores when there are many."""
+@contextlib.contextmanager
+def downloads_laid_out(views: Sequence[SessionView]) -> Iterator[Iterator[dict[str, str]]]:
+    """Each view's downloads (``session_downloads``), in order, as an iterator; over the cores when there
+    are many, in worker processes that lay them out while the caller goes on (renders the session pages)."""
     workers = min(os.cpu_count() or 1, len(views))
     if workers < 2 or len(views) < PARALLEL_DOWNLOADS_FROM:
-        return {v.session.id: session_downloads(v) for v in views}
+        yield (session_downloads(v) for v in views)
+        return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(session_downloads, views, chunksize=max(1, len(views) // (workers * 8)))
-        return {v.session.id: files for v, files in zip(views, results)}
+        yield pool.map(session_downloads, views, chunksize=max(1, len(views) // (workers * 8)))
+
+
+def downloads_in_parallel(views: Sequence[SessionView]) -> dict[str, dict[str, str]]:
+    """Session id → its downloads (``downloads_laid_out``)."""
+    with downloads_laid_out(views) as laid_out:
+        return {v.session.id: files for v, files in zip(views, laid_out)}
 
 
 # ------------------------------------------------------------------ docs/
@@ -167,6 +176,48 @@ def _prune(root: Path, keep: set[str]) -> None:
         for child in root.iterdir():
             if child.name not in keep:
                 _remove(child)
+
+
+def _write_sessions(views: Sequence[SessionView], root: Path, *, slugs: dict[str, str], code: str,
+                    keys: dict[str, str | None], fresh: set[str], laid_out: Iterator[dict[str, str]], site_audio: bool,
+                    pkeys: dict[str, str | None], written: list[Path]) -> None:
+    """Each session's folder under docs/sessions/: its page (unless ``page_key`` says it is up to date), its
+    downloads (``fresh`` ones kept, the others the next of ``laid_out``), its audio; ``pkeys`` and ``written`` filled in."""
+    for v in views:
+        folder = root / v.session.id
+        if folder.is_symlink() or folder.is_file():
+            folder.unlink()
+        keep: set[str] = set()
+        audio = ensure_site_audio(v.session, folder) if site_audio else None
+        if audio is not None:
+            keep |= {audio.name, f".{audio.name}.source"}
+            written.append(audio)
+        player = choose_player(v.session, has_local_audio=audio is not None)
+        pkey = pkeys[v.session.id] = page_key(v, slugs=slugs, player=player, code=code)
+        files: dict[str, str] = {}
+        if pkey and _read_text(folder / PAGE_STAMP) == pkey and (folder / "index.md").is_file():
+            keep |= {"index.md", PAGE_STAMP}  # rendered from the same inputs: not rendered again
+            written.append(folder / "index.md")
+        else:
+            files["index.md"] = render_session(v, slugs=slugs, player=player)
+            if pkey:
+                files[PAGE_STAMP] = pkey
+        key = keys[v.session.id]
+        names = _download_names(v)
+        if v.session.id in fresh:
+            keep |= set(names) | {DOWNLOADS_STAMP}  # unchanged since the last build: not laid out again
+            written += [folder / n for n in names]
+        else:
+            files.update(next(laid_out))
+            if key and names:
+                files[DOWNLOADS_STAMP] = key
+        for name, text in files.items():
+            write_text_atomic(folder / name, text)
+            written.append(folder / name)
+        keep |= set(files)
+        for stray in folder.iterdir():
+            if stray.name not in keep:
+                _remove(stray)
 
 
 def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = True) -> list[Path]:
@@ -205,43 +256,11 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     pkeys: dict[str, str | None] = {}
     keys = {v.session.id: downloads_key(v) for v in views}
     fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, keys[v.session.id])}
-    laid_out = downloads_in_parallel([v for v in views if v.session.id not in fresh])
-    for v in views:
-        folder = root / v.session.id
-        if folder.is_symlink() or folder.is_file():
-            folder.unlink()
-        keep: set[str] = set()
-        audio = ensure_site_audio(v.session, folder) if site_audio else None
-        if audio is not None:
-            keep |= {audio.name, f".{audio.name}.source"}
-            written.append(audio)
-        player = choose_player(v.session, has_local_audio=audio is not None)
-        pkey = pkeys[v.session.id] = page_key(v, slugs=slugs, player=player, code=code)
-        files: dict[str, str] = {}
-        if pkey and _read_text(folder / PAGE_STAMP) == pkey and (folder / "index.md").is_file():
-            keep |= {"index.md", PAGE_STAMP}  # rendered from the same inputs: not rendered again
-            written.append(folder / "index.md")
-        else:
-            files["index.md"] = render_session(v, slugs=slugs, player=player)
-            if pkey:
-                files[PAGE_STAMP] = pkey
-        key = keys[v.session.id]
-        names = _download_names(v)
-        if v.session.id in fresh:
-            keep |= set(names) | {DOWNLOADS_STAMP}  # unchanged since the last build: not laid out again
-            written += [folder / n for n in names]
-        else:
-            files.update(laid_out[v.session.id])
-            if key and names:
-                files[DOWNLOADS_STAMP] = key
-        for name, text in files.items():
-            write_text_atomic(folder / name, text)
-            written.append(folder / name)
-        keep |= set(files)
-        for stray in folder.iterdir():
-            if stray.name not in keep:
-                _remove(stray)
+    with downloads_laid_out([v for v in views if v.session.id not in fresh]) as laid_out:
+        _write_sessions(views, root, slugs=slugs, code=code, keys=keys, fresh=fresh, laid_out=laid_out,
+                        site_audio=site_audio, pkeys=pkeys, written=written)
     _prune(root, set(ids))
+
 
     people = speaker_appearances(views, slugs)
     names = {slugs[key]: name for key, name in display_names(views).items()}
