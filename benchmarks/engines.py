@@ -55,15 +55,13 @@ def reader_checks(html: str, turn_ids: list[str]) -> dict[str, bool]:
 def browse(site: Path, session: str, turn: str, query: str, shots: Path, engine: str) -> dict:
     """In Chromium: the session page at ``turn`` (is it the highlighted turn, scrolled into view?) and ``query``
     typed into the search page (the first result's first moment)."""
-    from playwright.sync_api import sync_playwright
-
-    import functools
-    import http.server
     import threading
 
-    from rapporteur.site.serve import RangeRequestHandler
+    from playwright.sync_api import sync_playwright
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(RangeRequestHandler, directory=str(site)))
+    from rapporteur.site.serve import make_server
+
+    server = make_server(site, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     out: dict = {}

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import site_scale  # noqa: E402  (its project layout: mkdocs.yml and the hand-written docs)
 
-from rapporteur.site.build import GENERATED, build_pages, build_search_index, render_archive  # noqa: E402
+from rapporteur.site.build import build_pages, build_search_index, render_archive  # noqa: E402
 
 
 STAGES = ("render", "mkdocs", "pagefind")
@@ -77,10 +77,7 @@ def run(n: int, work: Path, *, reuse: bool = False) -> dict:
         site_scale.new_project(work)
         make_archive.main([str(work / "recordings"), "--sessions", str(n)])
     else:  # the project's hand-written docs as this checkout's (its search page's script, say)
-        for src in (site_scale.ROOT / "docs").iterdir():
-            if src.name not in GENERATED:
-                shutil.rmtree(work / "docs" / src.name, ignore_errors=True)
-                (shutil.copytree if src.is_dir() else shutil.copy)(src, work / "docs" / src.name)
+        site_scale.copy_docs(work)
     # reused: the first build after the code or the docs changed (every page again), as after an upgrade
     out["cold"] = _build(work)
     out["unchanged"] = _build(work)

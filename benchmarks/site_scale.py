@@ -39,15 +39,22 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def copy_docs(work: Path) -> None:
+    """This repository's hand-written docs/ (not what ``render_site`` makes) into ``work/docs/``, replacing them."""
+    for src in (ROOT / "docs").iterdir():
+        if src.name not in GENERATED:
+            dest = work / "docs" / src.name
+            shutil.rmtree(dest, ignore_errors=True)
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, dest)
+
+
 def new_project(work: Path) -> Path:
     """An empty archive project in ``work`` (made anew): this repository's mkdocs.yml and hand-written docs/."""
     if work.exists():
         shutil.rmtree(work)
     (work / "docs").mkdir(parents=True)
     shutil.copy(ROOT / "mkdocs.yml", work / "mkdocs.yml")
-    for src in (ROOT / "docs").iterdir():
-        if src.name not in GENERATED:
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, work / "docs" / src.name)
+    copy_docs(work)
     return work
 
 

@@ -456,7 +456,8 @@ def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monk
 
     views = [dataclasses.replace(view, session=dataclasses.replace(view.session, id=f"igf2023-ws{i}")) for i in range(5)]
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # worker processes even on a one-core machine
-    parallel = render.downloads_in_parallel(views)
+    with render.downloads_laid_out(views) as laid_out:
+        parallel = {v.session.id: files for v, files in zip(views, laid_out)}
     assert list(parallel) == [v.session.id for v in views]
     for v in views:
         assert parallel[v.session.id] == render.session_downloads(v)

@@ -390,23 +390,22 @@
      (assets/search/pagefind.js) orders a phrase search's first results by it.  The phrase searched has no
      common words, so at thousands of sessions two words of a quote, said in a row in many turns, find
      them all; the one that says the whole quote comes first. */
+  function runFrom(cores, a, k) {  // how many of the query's words, from its k-th, are said in a row from cores[a]
+    var len = 0;
+    while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) len++;
+    return len;
+  }
+
   function runOf(text) {
     var cores = searchWords(text).map(core), best = 0;
     for (var a = 0; a < cores.length; a++) {
-      for (var k = 0; k < lastWords.length && best < lastWords.length; k++) {
-        var len = 0;
-        while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) len++;
-        if (len > best) best = len;
-      }
+      for (var k = 0; k < lastWords.length && best < lastWords.length; k++) best = Math.max(best, runFrom(cores, a, k));
     }
     return best;
   }
 
   function saysQuery(data) {
-    var moments = [];
-    if (data && data.meta && data.meta.moments) {
-      try { moments = JSON.parse(unBraille(data.meta.moments)); } catch (e) { moments = []; }
-    }
+    var moments = momentsOf(data && data.meta);
     var texts = moments.length ? moments.map(function (m) { return m[3]; }) : [(data && data.content) || ""];
     return { run: Math.max.apply(null, texts.map(runOf)), whole: lastWords.length };
   }
@@ -453,11 +452,8 @@
       for (var a = 0; a < cores.length; a++) {
         if (hit(cores[a])) count++;
         for (var k = 0; k < lastWords.length; k++) {  // the query's words said in a row from here
-          var len = 0, rare = false;
-          while (a + len < cores.length && k + len < lastWords.length && cores[a + len] === lastWords[k + len]) {
-            rare = rare || !isCommon(cores[a + len]);
-            len++;
-          }
+          var len = runFrom(cores, a, k);
+          var rare = cores.slice(a, a + len).some(function (w) { return !isCommon(w); });
           if (rare && len > best) { best = len; at = a; }  // a run of common words alone says nothing
         }
       }
@@ -479,6 +475,12 @@
       .map(function (x) { return x.sub; });
   }
 
+  // a record's turns ([anchor, time, speaker, text]) from its meta; none for a page
+  function momentsOf(meta) {
+    if (!meta || !meta.moments) return [];
+    try { return JSON.parse(unBraille(meta.moments)); } catch (e) { return []; }
+  }
+
   // search.unindexed: a record's turns, stored as UTF-8 bytes written as Braille patterns (not indexed)
   function unBraille(s) {
     var bytes = new Uint8Array(s.length);
@@ -492,8 +494,7 @@
       delete result.meta.context;
     }
     if (result.meta && result.meta.moments) {
-      var moments = [];
-      try { moments = JSON.parse(unBraille(result.meta.moments)); } catch (e) { moments = []; }
+      var moments = momentsOf(result.meta);
       delete result.meta.moments;
       var page = result.url.split("#")[0];
       var subs = bestTurns(moments, page, 3);

@@ -155,11 +155,6 @@ def downloads_laid_out(views: Sequence[SessionView]) -> Iterator[Iterator[dict[s
         yield pool.map(session_downloads, views, chunksize=max(1, len(views) // (workers * 8)))
 
 
-def downloads_in_parallel(views: Sequence[SessionView]) -> dict[str, dict[str, str]]:
-    """Session id → its downloads (``downloads_laid_out``)."""
-    with downloads_laid_out(views) as laid_out:
-        return {v.session.id: files for v, files in zip(views, laid_out)}
-
 
 # ------------------------------------------------------------------ docs/
 
@@ -260,7 +255,6 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
         _write_sessions(views, root, slugs=slugs, code=code, keys=keys, fresh=fresh, laid_out=laid_out,
                         site_audio=site_audio, pkeys=pkeys, written=written)
     _prune(root, set(ids))
-
 
     people = speaker_appearances(views, slugs)
     names = {slugs[key]: name for key, name in display_names(views).items()}

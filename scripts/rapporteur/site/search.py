@@ -223,6 +223,12 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
     return out
 
 
+def archive_records(pages: Iterable[TranscriptPage], common: dict[str, list[str]], size: int = BLOCK_WORDS) -> list[Record]:
+    """The search records of these transcripts, each without its language's ``common`` words."""
+    sets = {lang: frozenset(ws) for lang, ws in common.items()}
+    return [r for p in pages for r in records(p, sets.get(p.language, frozenset()), size)]
+
+
 def _page_url(site_dir: Path, path: Path) -> str:
     rel = path.relative_to(site_dir).as_posix()
     return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
@@ -389,7 +395,7 @@ class IndexPlan:
 
 def plan_index(state: dict | None, pages: dict[str, str], settings: dict, most: int = RECENT_MOST) -> IndexPlan:
     """The index update that makes the search index that of ``pages`` (URL → fingerprint), given the
-    ``state`` the last build left (``IndexState``'s dict, None without one) and this build's ``settings``."""
+    ``state`` the last build left (``STATE_FILE``'s contents, None without one) and this build's ``settings``."""
     if not state or state.get("settings") != settings:
         return IndexPlan("whole")
     archive: dict[str, str] = state["archive"]
@@ -447,8 +453,7 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
     shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)  # Pagefind adds to what it finds there
     found = transcripts(site_dir)
     common = common_words(count_words(found), common_from)
-    sets = {lang: frozenset(ws) for lang, ws in common.items()}
-    all_records = [r for p in found for r in records(p, sets.get(p.language, frozenset()), block_words)]
+    all_records = archive_records(found, common, block_words)
     _index(site_dir, site_dir / BUNDLE, all_records)
     if not (site_dir / BUNDLE / "pagefind-ui.js").is_file():
         raise RapporteurError("pagefind wrote no index", path=site_dir, hint="check that `pagefind[extended]` is installed")
@@ -467,14 +472,14 @@ def _index_recent(site_dir: Path, state: dict, pages: dict[str, str], plan: Inde
     recent = site_dir / BUNDLE / RECENT_DIR
     shutil.rmtree(recent, ignore_errors=True)
     common: dict[str, list[str]] = state["common"]
-    sets = {lang: frozenset(ws) for lang, ws in common.items()}
-    files, all_records = [], []
+    files, changed = [], []
     for url in plan.changed:
         text = _page_file(site_dir, url).read_text(encoding="utf-8")
         files.append((url, text))
         page = read_transcript(text, url) if url.startswith("/sessions/") else None
         if page is not None:
-            all_records += records(page, sets.get(page.language, frozenset()), state["settings"]["block_words"])
+            changed.append(page)
+    all_records = archive_records(changed, common, state["settings"]["block_words"])
     if files:
         _index(site_dir, recent, all_records, files, whole_site=False)
     # a changed page's fragment can be the same as before (a session's page without its turns): both
