@@ -350,3 +350,51 @@ def test_a_stretch_the_prompt_makes_whisper_recite_is_heard_again_without_it(spe
     texts = [w.text for s in filled for w in s.words]
     assert calls and calls[0] and None in calls  # with the prompt first, then without
     assert " word0" in texts and " Xochitl," not in texts
+
+
+def test_pieces_are_packed_in_order_into_clips_of_at_most_28_s():
+    from rapporteur.transcribe import clip_pieces, pack
+
+    assert pack([(0, 3), (10, 14), (20, 45), (50, 52), (60, 62)]) == [[0, 1], [2, 3], [4]]
+    pieces = clip_pieces(100.0, 160.0, pad=0.3, duration=1000.0)  # 60.6 s: three equal pieces
+    assert len(pieces) == 3 and pieces[0][0] == 99.7 and abs(pieces[-1][1] - 160.3) < 1e-9
+    assert all(b - a <= 28.0 for a, b in pieces)
+    assert clip_pieces(0.1, 3.0, pad=0.3, duration=3.1) == [(0.0, 3.1)]  # the pad stays inside the audio
+
+
+def test_packed_stretches_get_back_the_words_heard_in_them():
+    """A fake decoder that 'hears' the packed audio (one word per half second of sound, naming the level
+    it hears): every word comes back inside the stretch it was heard in, on the recording's timeline."""
+    import types
+
+    from rapporteur.transcribe import heard_packed
+
+    stretches = [(5.0, 8.0), (20.0, 62.0), (70.0, 72.5), (80.0, 83.0)]
+    audio = np.zeros(100 * 16000, np.float32)
+    for k, (a, b) in enumerate(stretches):
+        audio[int(a * 16000):int(b * 16000)] = 0.01 * (k + 1)
+    clips_seen = []
+
+    class Hearing:
+        def transcribe_clips(self, packed, clips, options, *, prompt, hotwords, batch_size):
+            clips_seen.append(list(clips))
+            out = []
+            for a, b in clips:
+                assert b - a <= 28.0 + 1e-6
+                words = []
+                for t in np.arange(a, b - 0.25, 0.5):
+                    level = float(packed[int((t + 0.25) * 16000)])
+                    if level > 0:
+                        words.append(Word(start=round(t, 3), end=round(t + 0.5, 3), text=f" s{round(level / 0.01) - 1}",
+                                          probability=0.9))
+                out.append([seg([(w.start, w.end, w.text, w.probability) for w in words])] if words else [])
+            return out
+
+    got = heard_packed(audio, stretches, Hearing(), TranscribeOptions(language="en"), prompt=None, hotwords=None,
+                       pad=0.3, batch_size=8)
+    assert len(clips_seen[0]) < 2 + 3 + 1  # fewer clips than pieces: several stretches share one
+    for k, st in enumerate(stretches):
+        words = [w for s in got[st] for w in s.words]
+        assert words and {w.text for w in words} == {f" s{k}"}
+        assert all(st[0] - 0.3 - 1e-6 <= w.start <= w.end <= st[1] + 0.3 + 1e-6 for w in words)
+        assert sum(w.end - w.start for w in words) >= 0.8 * (st[1] - st[0])  # nothing of it lost

@@ -11,6 +11,7 @@ prompt, progress) -> Transcript``:
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import unicodedata
@@ -67,7 +68,9 @@ class TranscribeOptions:
     fill_gaps: float = 2.0
     """Seconds: every stretch of detected speech (Silero VAD) at least this long that got no words — skipped,
     or under a segment that looks hallucinated (``segment_anomaly``) — is decoded again on its own, without
-    the previous window's text and with the prompt; 0 = off."""
+    the previous window's text and with the prompt (with ``batch_size`` > 1: several stretches to a 30-s window,
+    ``batch_size`` windows at once; measured on p1, 46 stretches, 296 s: 53 s against 171 s one after another, at
+    equal WER); 0 = off."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -350,6 +353,27 @@ def _blockwise_features(model) -> None:
     model.feature_extractor.__class__ = BlockwiseFeatureExtractor
 
 
+def _faster_whisper_segment(s, index: int, options: TranscribeOptions) -> Segment | None:
+    """One of faster-whisper's segments as a ``Segment`` with id ``index``; None when nothing of it is kept."""
+    if not _keep(s.text, s.avg_logprob, s.no_speech_prob, options):
+        return None
+    words = clean_words([
+        Word(start=sec(w.start), end=sec(w.end), text=w.word, probability=round(float(w.probability), 4))
+        for w in (s.words or [])
+    ])
+    if s.words and not words:
+        return None  # nothing was left of the segment
+    return Segment(
+        id=index,
+        start=sec(s.start),
+        end=sec(s.end),
+        text="".join(w.text for w in words).strip() if words else s.text.strip(),
+        words=words,
+        avg_logprob=round(float(s.avg_logprob), 4),
+        no_speech_prob=round(float(s.no_speech_prob), 4),
+    )
+
+
 class FasterWhisperBackend:
     name = "faster-whisper"
 
@@ -405,27 +429,12 @@ class FasterWhisperBackend:
         segments: list[Segment] = []
         for s in segments_iter:
             progress(min(s.end, total), total)
-            if not _keep(s.text, s.avg_logprob, s.no_speech_prob, options):
+            segment = _faster_whisper_segment(s, len(segments), options)
+            if segment is None:
                 continue
-            words = clean_words([
-                Word(start=sec(w.start), end=sec(w.end), text=w.word, probability=round(float(w.probability), 4))
-                for w in (s.words or [])
-            ])
-            if s.words and not words:
-                continue  # nothing was left of the segment
-            segments.append(
-                Segment(
-                    id=len(segments),
-                    start=sec(s.start),
-                    end=sec(s.end),
-                    text="".join(w.text for w in words).strip() if words else s.text.strip(),
-                    words=words,
-                    avg_logprob=round(float(s.avg_logprob), 4),
-                    no_speech_prob=round(float(s.no_speech_prob), 4),
-                )
-            )
+            segments.append(segment)
             if on_segment:
-                on_segment(segments[-1])
+                on_segment(segment)
         progress(total, total)
         return Transcript(
             language=info.language,
@@ -436,6 +445,36 @@ class FasterWhisperBackend:
             model=options.model,
             parameters=options.parameters(),
         )
+
+    def transcribe_clips(self, audio, clips, options, *, prompt, hotwords, batch_size):
+        """The segments heard in each clip ((start, end) seconds of ``audio``, each at most 30 s), on the
+        audio's timeline: every clip decoded on its own with ``prompt``, ``batch_size`` at once."""
+        from faster_whisper import BatchedInferencePipeline
+
+        if not clips:
+            return []
+        model = self._model(options, asr_device(options))
+        segments_iter, _info = BatchedInferencePipeline(model).transcribe(
+            audio,
+            batch_size=batch_size,
+            clip_timestamps=[{"start": float(a), "end": float(b)} for a, b in clips],
+            vad_filter=False,
+            language=options.language,
+            beam_size=options.beam_size,
+            word_timestamps=True,
+            initial_prompt=prompt or None,
+            hotwords=hotwords or None,
+            condition_on_previous_text=False,
+            temperature=(0.0,),
+        )
+        out: list[list[Segment]] = [[] for _ in clips]
+        starts = [a for a, _ in clips]
+        for s in segments_iter:
+            segment = _faster_whisper_segment(s, 0, options)
+            if segment is not None:  # the clip it lies in: clips are in time order and do not overlap
+                mid = (segment.start + segment.end) / 2
+                out[max(0, bisect.bisect_right(starts, mid) - 1)].append(segment)
+        return out
 
 
 class OpenAIWhisperBackend:
@@ -552,6 +591,91 @@ def chunk_bounds(audio: np.ndarray, start: int, chunk_seconds: float, *, search:
     return bounds
 
 
+CLIP_SECONDS = 28.0
+"""Longest piece of a stretch decoded as one clip (Whisper hears 30 s at a time; the rest is room for the pad)."""
+
+
+def clip_pieces(a: float, b: float, *, pad: float, duration: float, longest: float = CLIP_SECONDS) -> list[tuple[float, float]]:
+    """[a, b] widened by ``pad`` (inside [0, duration]) and cut into equal pieces of at most ``longest`` s."""
+    lo, hi = max(0.0, a - pad), min(duration, b + pad)
+    count = max(1, int(np.ceil((hi - lo) / longest - 1e-9)))
+    step = (hi - lo) / count
+    return [(lo + k * step, lo + (k + 1) * step) for k in range(count)]
+
+
+PACK_GAP = 0.5
+"""Seconds of silence between two stretches packed into one clip."""
+
+
+def pack(pieces: Sequence[tuple[float, float]], longest: float = CLIP_SECONDS, gap: float = PACK_GAP) -> list[list[int]]:
+    """Indices of ``pieces`` (each at most ``longest`` s) grouped, in order, so that each group laid end to
+    end with ``gap`` s between them lasts at most ``longest`` s: one Whisper window for several stretches."""
+    groups: list[list[int]] = []
+    used = longest + 1.0
+    for i, (a, b) in enumerate(pieces):
+        if used + gap + (b - a) > longest:
+            groups.append([])
+            used = -gap
+        groups[-1].append(i)
+        used += gap + (b - a)
+    return groups
+
+
+def heard_packed(
+    audio: np.ndarray,
+    stretches: Sequence[tuple[float, float]],
+    backend: Any,
+    options: TranscribeOptions,
+    *,
+    prompt: str | None,
+    hotwords: str | None,
+    pad: float,
+    batch_size: int,
+    together: bool = True,
+) -> dict[tuple[float, float], list[Segment]]:
+    """What is heard in each stretch, decoded with ``backend.transcribe_clips``: the stretches (``pad`` s
+    either side, cut into pieces of at most ``CLIP_SECONDS``) packed several to a clip (``pack``), so a
+    window of the encoder is not spent on 3 s of speech and 27 of padding; the words are put back on the
+    recording's timeline, each in the piece its middle lies in.  ``together=False``: one piece to a clip."""
+    duration = len(audio) / SAMPLE_RATE
+    pieces = [(k, piece) for k, st in enumerate(stretches) for piece in clip_pieces(*st, pad=pad, duration=duration)]
+    chunks: list[np.ndarray] = []
+    clips: list[tuple[float, float]] = []
+    placed: list[tuple[float, float, float, int]] = []  # packed start, packed end, original start, stretch
+    cursor = 0.0
+    silence = np.zeros(int(PACK_GAP * SAMPLE_RATE), dtype=np.float32)
+    for group in pack([piece for _, piece in pieces], CLIP_SECONDS if together else 0.0):
+        clip_start = cursor
+        for n, i in enumerate(group):
+            k, (a, b) = pieces[i]
+            if n:
+                chunks.append(silence)
+                cursor += len(silence) / SAMPLE_RATE
+            samples = audio[int(round(a * SAMPLE_RATE)) : int(round(b * SAMPLE_RATE))]
+            chunks.append(samples)
+            placed.append((cursor, cursor + len(samples) / SAMPLE_RATE, a, k))
+            cursor += len(samples) / SAMPLE_RATE
+        clips.append((clip_start, cursor))
+        chunks.append(silence)  # clips do not touch
+        cursor += len(silence) / SAMPLE_RATE
+    packed = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    decoded = backend.transcribe_clips(packed, clips, options, prompt=prompt, hotwords=hotwords, batch_size=batch_size)
+    starts = [p[0] for p in placed]
+    out: dict[tuple[float, float], list[Segment]] = {st: [] for st in stretches}
+    for segment in (s for found in decoded for s in found):
+        by_piece: dict[int, list[Word]] = {}
+        for w in segment.words:
+            i = max(0, bisect.bisect_right(starts, (w.start + w.end) / 2) - 1)
+            p0, p1, orig, _k = placed[i]
+            shift = orig - p0
+            a = min(max(w.start, p0), p1)
+            by_piece.setdefault(i, []).append(replace(w, start=sec(a + shift), end=sec(max(a, min(w.end, p1)) + shift)))
+        for i, words in by_piece.items():
+            out[stretches[placed[i][3]]].append(replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
+                                                        text="".join(w.text for w in words).strip()))
+    return out
+
+
 def fill_skipped_speech(
     audio: np.ndarray,
     segments: Sequence[Segment],
@@ -566,7 +690,9 @@ def fill_skipped_speech(
     """No stretch of detected speech of ``options.fill_gaps`` seconds or more left without words: each is
     decoded again on its own (``TranscribeOptions.for_stretch``, with the prompt; again without it when what
     comes out does not look heard over half the stretch), ``pad`` seconds of audio either side, and its words put in
-    (``fill_unheard``)."""
+    (``fill_unheard``).  With ``options.batch_size`` > 1 and a backend that decodes clips
+    (``transcribe_clips``), the stretches are decoded ``batch_size`` at once, several to a clip
+    (``heard_packed``); otherwise one after another, each whole."""
     from .diarize.vad import silero_regions
 
     regions = silero_regions(audio, min_silence_ms=300, pad_ms=50)
@@ -574,28 +700,41 @@ def fill_skipped_speech(
     if not stretches:
         return tuple(segments)
     stretch_options = options.for_stretch(language)
+    batched = options.batch_size > 1 and hasattr(backend, "transcribe_clips")
 
-    def decode(a: float, b: float) -> list[Segment]:
-        lo, hi = max(0, int((a - pad) * SAMPLE_RATE)), min(len(audio), int((b + pad) * SAMPLE_RATE))
-
-        def heard(p: str | None, h: str | None) -> list[Segment]:
+    def heard(which: Sequence[tuple[float, float]], p: str | None, h: str | None, *,
+              together: bool = False) -> dict[tuple[float, float], list[Segment]]:
+        """What is heard in each stretch of ``which``, on the recording's timeline."""
+        if batched:
+            return heard_packed(audio, which, backend, stretch_options, prompt=p, hotwords=h, pad=pad,
+                                batch_size=options.batch_size, together=together)
+        out = {}
+        for a, b in which:
+            lo, hi = max(0, int((a - pad) * SAMPLE_RATE)), min(len(audio), int((b + pad) * SAMPLE_RATE))
             result = backend.transcribe(audio[lo:hi], stretch_options, prompt=p, hotwords=h, progress=null_progress)
-            return [shift_segment(s, lo / SAMPLE_RATE, s.id) for s in result.segments]
+            out[(a, b)] = [shift_segment(s, lo / SAMPLE_RATE, s.id) for s in result.segments]
+        return out
 
-        def covered(segments: Sequence[Segment]) -> float:
-            return sum(min(w.end, b) - max(w.start, a) for s in segments if not segment_anomaly(s.words)
-                       for w in s.words if w.end > a and w.start < b)
+    def covered(found: Sequence[Segment], a: float, b: float) -> float:
+        return sum(min(w.end, b) - max(w.start, a) for s in found if not segment_anomaly(s.words)
+                   for w in s.words if w.end > a and w.start < b)
 
-        found = heard(prompt, hotwords)
-        got = covered(found)
-        if (prompt or hotwords) and got < 0.5 * (b - a):
-            # primed with the roster, Whisper may recite it ("Xochitl Ramírez Huerta, Xochitl Ramírez …")
-            # over a stretch it cannot make out: then the stretch is heard without the prompt as well
-            bare = heard(None, None)
-            return bare if covered(bare) > got else found
-        return found
+    def again(found: dict, p: str | None, h: str | None) -> None:
+        """The stretches of which less than half was heard, heard once more (each alone) and kept if more was."""
+        thin = [st for st in stretches if covered(found[st], *st) < 0.5 * (st[1] - st[0])]
+        for st, segs in (heard(thin, p, h) if thin else {}).items():
+            if covered(segs, *st) > covered(found[st], *st):
+                found[st] = segs
 
-    return fill_unheard(segments, stretches, decode)
+    # packed several to a clip, Whisper may leave one of them out (it stops early in a window): those,
+    # alone; primed with the roster, it may recite it ("Xochitl Ramírez Huerta, Xochitl Ramírez …") over a
+    # stretch it cannot make out: such stretches are heard without the prompt as well
+    found = heard(stretches, prompt, hotwords, together=True)
+    if batched:
+        again(found, prompt, hotwords)
+    if prompt or hotwords:
+        again(found, None, None)
+    return fill_unheard(segments, stretches, lambda a, b: found[(a, b)])
 
 
 def transcribe(
