@@ -241,3 +241,52 @@ def test_one_slip_at_a_sentence_end_does_not_merge_two_voices_that_take_turns():
     named, info = name_speakers(make_turns(exchange, gap=0.2), session(speakers=BIG_ROSTER))
     assert named.speakers["S0"] == "Ngozi Adeyemi-Clarke" and named.speakers["S3"] == "Ansgar Koene"
     assert "same_person_as" not in info["S3"]
+
+
+def test_turns_whose_speaker_says_who_they_are_are_not_left_under_the_voice_they_were_heard_as():
+    """The diarizer heard a floor speaker and the online moderator as the panellist S3 (the bundled encoder
+    hears some voices as one): the turns in which they say who they are get a voice of their own, named
+    from their own words; the panellist keeps the name for the rest, and nobody else is moved."""
+    script = [
+        ("S0", "Good morning and welcome. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
+        ("S1", "Thank you, Ngozi. I am Marcus Oyelaran and I keep the time."),
+        ("S0", "Let us begin. Ansgar, the floor is yours."),
+        ("S3", "Thank you. " + QUESTION + ". Rules need teeth and people who can use them."),
+        ("S0", "Thank you, Ansgar. Aigerim, over to you."),
+        ("S2", "Thank you, Ngozi. Accountability starts with the people who are affected."),
+        ("S0", "We open the floor. Please state your name."),
+        ("S3", "Thank you. My name is Omar Haddad, a student from Cairo University. My question is about audits."),
+        ("S2", "Audits must be public."),
+        ("S0", "Tomasz, do we have questions online?"),
+        ("S3", "Yes. We have a question from the chat, from Lucía in Buenos Aires. She asks who audits the audits."),
+        ("S2", "Auditors should be audited in public."),
+        ("S0", "Ansgar, a last word?"),
+        ("S3", "Thank you. " + QUESTION + ". We need rules that people can use, and courts that hear them."),
+        ("S1", "We are out of time. Thank you all."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    speakers = [t.speaker for t in named.turns]
+    assert named.speakers["S3"] == "Ansgar Koene"
+    assert speakers[3] == speakers[13] == "Ansgar Koene"
+    assert speakers[7] == "Omar Haddad" and named.turns[7].label != "S3"
+    assert speakers[10] == "Tomasz Wójcik" and named.turns[10].label not in ("S3", named.turns[7].label)
+    omar = info[named.turns[7].label]
+    assert omar["heard_apart_from"] == "S3" and omar["on_roster"] is False
+    assert any(e["rule"].endswith("self-introduction") or "self-introduction" in e["rule"] for e in omar["evidence"])
+    assert info[named.turns[10].label]["name"] == "Tomasz Wójcik"
+    assert [s for k, s in enumerate(speakers) if k not in (7, 10)] == [
+        named.speakers[t.label] for k, t in enumerate(make_turns(script).turns) if k not in (7, 10)]
+
+
+def test_a_voice_is_not_split_by_its_own_name_or_by_a_moderator_reading_the_chat():
+    """Turns that are evidence for the voice's own name stay; the lead moderator relaying the chat is not
+    taken for the online moderator; a self-introduction late in a turn says nothing about who began it."""
+    script = [
+        ("S0", "Good morning and welcome. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
+        ("S0", "We have a question from the chat. It is for Ansgar. Ansgar, over to you."),
+        ("S3", "Thank you. " + QUESTION + ". Rules need teeth. My name is Ansgar Koene, by the way."),
+        ("S0", "Thank you, Ansgar. That is all."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    assert {t.label for t in named.turns} == {"S0", "S3"}
+    assert not any("heard_apart_from" in e for e in info.values())

@@ -583,6 +583,67 @@ def _moderator_votes(turns: Sequence[Turn], people: Sequence[Person], votes: Seq
     return out
 
 
+SELF_CLAIMS = ("self-introduction", "late self-introduction", "self-introduction (not on the roster)",
+               "self-introduction (the roster's name, misheard)")
+RELAY_CLAIM = "online moderator: relays a question from online"
+CLAIM_WITHIN = 10.0
+"""Seconds: a self-introduction this close to the start of a turn says who speaks in it."""
+
+
+def heard_apart(
+    turns: Sequence[Turn], votes: Sequence[Vote], people: Sequence[Person], group: Mapping[str, str],
+    name_of: Mapping[str, str],
+) -> dict[int, tuple[str, str, list[Vote], str | None]]:
+    """Turns in which the speaker says who they are, unlike the name their voice was given: a diarizer that
+    hears two voices as one (a floor speaker's "My name is Léa …" under a panellist's label; the online
+    moderator's "We have a question from the chat" under a panellist's) would otherwise put them under
+    one name.  Index of each such turn → (its new label, the person, the claims, the group it joins or
+    None).  A claim counts when the turn itself holds no evidence for the name its voice was given, the
+    turns claimed are less than half of that voice's words, and (for relaying the chat) that name is no
+    moderator's and the roster has one online moderator.  Claims for a name another voice was given join
+    that voice; the others become a voice of their own, ``<label>.<n>``."""
+    roles = {p.name: p.moderates for p in people}
+    online = moderators(people, "online")
+    words: Counter = Counter()
+    for t in turns:
+        words[group.get(t.label, t.label)] += len(t.words)
+    support = {(id(v.turn), v.label, v.person) for v in votes if v.weight > 0}
+    given = {person: gr for gr, person in name_of.items()}
+    claimed: dict[tuple[str, str], list[tuple[Vote, list[int]]]] = {}
+    for v in votes:
+        gr, turn = v.label, v.turn
+        if v.weight <= 0 or not v.person or gr != turn.label or v.person == name_of.get(gr):
+            continue
+        if name_of.get(gr) and (id(turn), gr, name_of[gr]) in support:
+            continue  # the turn is also evidence for the voice's name: which is which is not known
+        inside = [k for k, t in enumerate(turns) if group.get(t.label, t.label) == gr
+                  and turn.start - 1e-6 <= t.start and t.end <= turn.end + 1e-6]
+        if v.rule in SELF_CLAIMS:
+            first = next((k for k in inside if turns[k].start <= v.at + 1e-6 <= turns[k].end + 1e-6), None)
+            if first is None or v.at - turns[first].start > CLAIM_WITHIN:
+                continue
+            inside = [k for k in inside if k >= first]
+        elif v.rule != RELAY_CLAIM or len(online) != 1 or roles.get(name_of.get(gr, ""), "") != "":
+            continue
+        claimed.setdefault((gr, v.person), []).append((v, inside))
+    out: dict[int, tuple[str, str, list[Vote], str | None]] = {}
+    count: Counter = Counter()
+    for (gr, person), found in claimed.items():
+        ks = sorted({k for _, inside in found for k in inside} - set(out))
+        if not ks or sum(len(turns[k].words) for k in ks) >= 0.5 * words[gr]:
+            continue
+        joins = given.get(person)
+        if joins is not None:
+            label = joins.split("+")[0]
+        else:
+            base = gr.split("+")[0]
+            count[base] += 1
+            label = f"{base}.{count[base]}"
+        for k in ks:
+            out[k] = (label, person, [v for v, _ in found], joins)
+    return out
+
+
 # --------------------------------------------------------------- assignment
 
 
@@ -736,7 +797,21 @@ def name_speakers(
                 ][:3]
             info[lab] = e
     names = {lab: info[lab]["name"] for lab in order}
-    new_turns = tuple(dataclasses.replace(t, speaker=names.get(t.label, t.speaker)) for t in turns.turns)
+    relabel = heard_apart(turns.turns, votes, people, group, {gr: gname[gr] for gr in gname})
+    for label, (person, claims, joins) in sorted({v[0]: v[1:] for v in relabel.values()}.items()):
+        if joins is None:  # a voice of its own, split off the label its turns were heard under
+            source = claims[0].turn.label.split("+")[0]
+            info[label] = {"name": person, "confidence": _confidence(sum(c.weight for c in claims), 0.0),
+                           "source": "automatic", "evidence": [where(c) for c in claims], "heard_apart_from": source}
+            if people and person not in roster:
+                info[label]["on_roster"] = False
+            names[label] = person
+            order.append(label)
+    new_turns = tuple(
+        dataclasses.replace(t, label=relabel[k][0], speaker=relabel[k][1]) if k in relabel
+        else dataclasses.replace(t, speaker=names.get(t.label, t.speaker))
+        for k, t in enumerate(turns.turns)
+    )
     params = dict(turns.parameters)
     params["naming"] = dataclasses.asdict(options)
     named = dataclasses.replace(turns, turns=new_turns, speakers=names, parameters=params)

@@ -143,6 +143,9 @@ class NamingEntry:
     """Other labels judged to be the same person."""
     on_roster: bool | None = None
     """False: a name that is not on the session's roster, from the speaker's own self-introduction (spelled as heard)."""
+    heard_apart_from: str | None = None
+    """The label whose voice this one was heard as: turns in which the speaker says who they are (a
+    self-introduction; relaying the online questions as the online moderator) given their own label."""
 
 
 @dataclass(frozen=True, kw_only=True)
