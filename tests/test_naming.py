@@ -290,3 +290,22 @@ def test_a_voice_is_not_split_by_its_own_name_or_by_a_moderator_reading_the_chat
     named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
     assert {t.label for t in named.turns} == {"S0", "S3"}
     assert not any("heard_apart_from" in e for e in info.values())
+
+
+def test_a_voice_split_off_by_naming_can_be_renamed_in_the_speaker_map():
+    script = [
+        ("S0", "Good morning and welcome. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
+        ("S0", "Ansgar, the floor is yours."),
+        ("S3", "Thank you. " + QUESTION + ". Rules need teeth and people who can use them."),
+        ("S0", "We open the floor. Please state your name."),
+        ("S3", "Thank you. My name is Oma Haddad, a student from Cairo University."),
+        ("S0", "Ansgar, a last word?"),
+        ("S3", "Thank you. " + QUESTION + ". We need rules that people can use, and courts that hear them."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    split = named.turns[4].label
+    assert split == "S3.1" and named.turns[4].speaker == "Oma Haddad"
+    fixed, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER, speaker_map={"S3.1": "Omar Farouk Haddad"}))
+    assert fixed.turns[4].speaker == "Omar Farouk Haddad" and fixed.speakers["S3.1"] == "Omar Farouk Haddad"
+    assert info["S3.1"]["source"] == "speaker_map" and info["S3.1"]["heard_apart_from"] == "S3"
+    assert fixed.turns[2].speaker == "Ansgar Koene"

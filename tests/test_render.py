@@ -425,6 +425,10 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
             {"turn_id": "t754320", "start": 755.0, "text": "At UNESCO we " + evil, "rule": "speaks for their organisation",
              "weight": 1.0}]},
         "SPEAKER_04": {"name": "Speaker 4", "confidence": 0.0, "source": "unnamed", "evidence": []},
+        "SPEAKER_01.1": {"name": "Oma Farabhana", "confidence": 0.78, "source": "automatic", "on_roster": False,
+                         "heard_apart_from": "SPEAKER_01", "evidence": [
+            {"turn_id": "t754320", "start": 760.0, "text": "My name is Oma Farabhana", "rule": "late self-introduction",
+             "weight": 1.5}]},
     }
     import dataclasses
 
@@ -441,6 +445,9 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
     notes = html.split('class="rp-naming"')[1].split("</details>")[0]
     assert "<code>SPEAKER_01</code> → <strong>Xianhong Hu</strong> (automatic, 47 % sure)" in notes
     assert 'speaks for their organisation at <a href="#t754320">00:12:35</a>' in notes
+    # a voice naming split off the one the diarizer heard: where it came from
+    assert ("<code>SPEAKER_01.1</code> → <strong>Oma Farabhana</strong> (automatic, 78 % sure; turns the diarizer "
+            "heard as <code>SPEAKER_01</code>)") in notes
     assert "recordings/igf2023-ws73/session.yaml" in notes and "speaker_map" in notes
     parsed = parse_html(notes)
     assert not [t for t, _ in parsed.tags if t == "img"] and "javascript" not in str(parsed.tags)

@@ -805,10 +805,13 @@ def name_speakers(
                            "source": "automatic", "evidence": [where(c) for c in claims], "heard_apart_from": source}
             if people and person not in roster:
                 info[label]["on_roster"] = False
-            names[label] = person
+            if label in session.speaker_map:  # the maintainer named the split-off voice: that wins
+                info[label] = {"name": session.speaker_map[label], "confidence": 1.0, "source": "speaker_map",
+                               "evidence": [], "heard_apart_from": source}
+            names[label] = info[label]["name"]
             order.append(label)
     new_turns = tuple(
-        dataclasses.replace(t, label=relabel[k][0], speaker=relabel[k][1]) if k in relabel
+        dataclasses.replace(t, label=relabel[k][0], speaker=names[relabel[k][0]]) if k in relabel
         else dataclasses.replace(t, speaker=names.get(t.label, t.speaker))
         for k, t in enumerate(turns.turns)
     )

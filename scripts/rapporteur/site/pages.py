@@ -209,6 +209,7 @@ def naming_notes(view: SessionView, anchors: Mapping[str, str]) -> str:
             "name": entry.name or label,
             "how": how_identified(entry),
             "evidence": _evidence(entry, anchors) if entry.source != "speaker_map" else [],
+            "apart": entry.heard_apart_from or "",
         }
         for label, entry in entries.items()
     ]
