@@ -321,7 +321,7 @@ def test_filling_is_on_by_default_and_part_of_the_fingerprint():
     assert TranscribeOptions().fill_gaps == 2.0 and TranscribeOptions().parameters()["fill_gaps"] == 2.0
     stretch = TranscribeOptions(batch_size=4, language=None).for_stretch("fr")
     assert (stretch.condition_on_previous_text, stretch.vad_filter, stretch.batch_size, stretch.language,
-            stretch.fill_gaps, stretch.temperature_fallback, stretch.beam_size) == (False, False, 1, "fr", 0.0, False, 1)
+            stretch.fill_gaps, stretch.temperature_fallback, stretch.beam_size) == (False, False, 1, "fr", 0.0, False, 5)
 
 
 def test_a_stretch_the_prompt_makes_whisper_recite_is_heard_again_without_it(speech):
