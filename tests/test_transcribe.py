@@ -387,7 +387,7 @@ def test_packed_stretches_get_back_the_words_heard_in_them():
                     if level > 0:
                         words.append(Word(start=round(t, 3), end=round(t + 0.5, 3), text=f" s{round(level / 0.01) - 1}",
                                           probability=0.9))
-                out.append([seg([(w.start, w.end, w.text, w.probability) for w in words])] if words else [])
+                out += [seg([(w.start, w.end, w.text, w.probability) for w in words])] if words else []
             return out
 
     got = heard_packed(audio, stretches, Hearing(), TranscribeOptions(language="en"), prompt=None, hotwords=None,

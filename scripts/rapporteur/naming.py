@@ -797,7 +797,7 @@ def name_speakers(
                 ][:3]
             info[lab] = e
     names = {lab: info[lab]["name"] for lab in order}
-    relabel = heard_apart(turns.turns, votes, people, group, {gr: gname[gr] for gr in gname})
+    relabel = heard_apart(turns.turns, votes, people, group, gname)
     for label, (person, claims, joins) in sorted({v[0]: v[1:] for v in relabel.values()}.items()):
         if joins is None:  # a voice of its own, split off the label its turns were heard under
             source = claims[0].turn.label.split("+")[0]
