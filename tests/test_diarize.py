@@ -432,6 +432,45 @@ def test_split_mixed_separates_two_voices_in_one_cluster_and_keeps_one_voice_who
     assert (split_mixed(one_voice, path, region, max_k=4) == path).all()
 
 
+def _alike_voices(rng, dim=64, stretches=40, share_b=0.3, same=False):
+    """Stretches of two voices that sound alike (raw cosine ~0.93, as a panellist and the online moderator
+    on the p1 panel): each stretch its voice plus what it says (a stretch offset) plus window noise."""
+    a = rng.normal(size=dim)
+    b = a + rng.normal(size=dim) * 0.38
+    emb, path, region, truth = [], [], [], []
+    for r in range(stretches):
+        voice = 1 if (r % int(round(1 / share_b)) == 0 and not same) else 0
+        centre = (b if voice else a) + rng.normal(size=dim) * 0.2
+        for _ in range(int(rng.integers(6, 16))):
+            emb.append(centre + rng.normal(size=dim) * 0.3)
+            path.append(0)
+            region.append(r)
+            truth.append(voice)
+    cos = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    return np.array(emb), np.array(path), np.array(region), np.array(truth), cos
+
+
+def test_split_mixed_finds_two_alike_voices_in_a_long_cluster_and_keeps_one_voice_whole():
+    from rapporteur.diarize.cluster import held_out_separation, split_mixed, stretches
+
+    rng = np.random.default_rng(7)
+    emb, path, region, truth, cos = _alike_voices(rng)
+    assert cos > 0.9  # too alike for the halves' cosine alone
+    out = split_mixed(emb, path, region, max_k=3)
+    assert len(set(out)) == 2
+    assert all(len(set(out[truth == v])) == 1 for v in (0, 1)) and out[truth == 0][0] != out[truth == 1][0]
+    # a cluster of one voice is left whole however long: what it says moves its stretches about, not apart
+    for seed in range(5):
+        one, path1, region1, _, _ = _alike_voices(np.random.default_rng(seed), same=True)
+        assert (split_mixed(one, path1, region1, max_k=3) == path1).all()
+        means = np.stack([one[r].mean(axis=0) for r in stretches(path1, region1)])
+        means /= np.linalg.norm(means, axis=1, keepdims=True)
+        assert held_out_separation(means, np.ones(len(means))) < 10
+    # too few stretches to tell: left whole
+    few = region < 8
+    assert (split_mixed(emb[few], path[few], region[few], max_k=3) == path[few]).all()
+
+
 @pytest.mark.slow
 def test_vad_in_blocks_finds_the_same_speech_and_mel_needs_no_padded_copy(fixture_audio, monkeypatch):
     whole = vad.speech_regions(fixture_audio, D.DiarizeOptions())
