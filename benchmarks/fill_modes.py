@@ -7,7 +7,8 @@ on a whole corpus panel; then ``fill_skipped_speech`` runs on its segments once 
 (English-normalised, reference without back-channels), deletions, stretches of reference speech >= 3 s
 without a word.
 
-    PYTHONPATH=scripts .venv/bin/python benchmarks/fill_modes.py OUTDIR/panels/p1-ai-global-south [--timestamps]
+    PYTHONPATH=scripts .venv/bin/python benchmarks/fill_modes.py OUTDIR/panels/p1-ai-global-south [--timestamps] \\
+        [--modes packed] [--main-pass main.json]
 
 ``--timestamps``: the main pass decodes with timestamp tokens (faster-whisper's ``without_timestamps=False``).
 """
@@ -30,6 +31,9 @@ def main() -> int:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--timestamps", action="store_true")
     ap.add_argument("--modes", default="sequential,packed")
+    ap.add_argument("--main-pass", type=Path, default=None,
+                    help="a transcript file: the main pass is read from it when it exists, else decoded and written to it "
+                         "(to compare ways of re-decoding, or code changes, on one main pass)")
     args = ap.parse_args()
     import faster_whisper
 
@@ -66,8 +70,16 @@ def main() -> int:
                           "wer": round(e.rate, 4), "deletions": e.deletions, "gaps_3s": len(g),
                           "gap_seconds": round(sum(b - a for a, b in g), 1)}), flush=True)
 
+    from rapporteur.core import records
+
     t0 = time.monotonic()
-    main_pass = T.transcribe(audio, T.TranscribeOptions(fill_gaps=0.0, language="en"), prompt=prompt).segments
+    if args.main_pass and args.main_pass.is_file():
+        main_pass = records.read_record(args.main_pass, records.transcript_from_dict).segments
+    else:
+        first = T.transcribe(audio, T.TranscribeOptions(fill_gaps=0.0, language="en"), prompt=prompt)
+        main_pass = first.segments
+        if args.main_pass:
+            args.main_pass.write_text(records.to_json(first), encoding="utf-8")
     report("main pass" + (" (timestamps)" if args.timestamps else ""), main_pass, time.monotonic() - t0)
     backend = T.get_backend("faster-whisper")
     for mode in args.modes.split(","):

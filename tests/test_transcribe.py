@@ -265,6 +265,20 @@ def test_unheard_stretches_are_speech_without_words():
     assert unheard([(9.5, 12.5)], [heard], 2.0) == []  # every gap under 2 s
 
 
+def test_short_regions_of_one_skipped_stretch_count_together():
+    """A remote speaker's "Yes, can you hear me now? Okay. Thank you" is three short regions to the VAD (p1
+    panel): with no word between them and less than 1 s apart, they are one stretch of skipped speech."""
+    regions = [(901.49, 901.68), (904.11, 904.91), (905.36, 906.16), (907.53, 910.0)]
+    just = seg([(907.41, 907.73, " Just", 0.9), (907.73, 907.93, " a", 0.9), (907.93, 910.0, " reaction", 0.9)])
+    assert unheard(regions, [just], 2.0) == [(904.11, 906.16)]
+    # a word between them: two stretches, each too short
+    okay = seg([(904.95, 905.3, " Okay.", 0.9)])
+    assert unheard(regions, [just, okay], 2.0) == []
+    # blips of speech far apart are not a stretch: 1.5 s of speech is needed in 2 s or more
+    blips = [(0.0, 0.3), (1.0, 1.3), (2.0, 2.3), (3.0, 3.3)]
+    assert unheard(blips, [], 2.0) == [] and unheard(blips, [], 2.0, min_speech=1.0) == [(0.0, 3.3)]
+
+
 def test_filling_puts_words_in_the_stretch_only_and_replaces_a_hallucination():
     heard, bad = seg(HEARD, 0), seg(HALLUCINATED, 1)
     redecoded = seg([(11.5, 11.9, " standards.", 0.9), (12.4, 12.8, " Thank", 0.9), (12.8, 13.1, " you.", 0.9)])
@@ -398,3 +412,101 @@ def test_packed_stretches_get_back_the_words_heard_in_them():
         assert words and {w.text for w in words} == {f" s{k}"}
         assert all(st[0] - 0.3 - 1e-6 <= w.start <= w.end <= st[1] + 0.3 + 1e-6 for w in words)
         assert sum(w.end - w.start for w in words) >= 0.8 * (st[1] - st[0])  # nothing of it lost
+
+
+# "Let me turn to Ms. Solheim-Haugen" as the bundled base model heard it on the p1 panel (AVX2 machine): the roster
+# from the prompt, recited over the name it could not make out
+P1_PROMPT = ("Governing artificial intelligence in the Global South, from principles to practice. Ngozi Adeyemi-Clarke, "
+             "Tomasz Wójcik, Xochitl Ramírez Huerta, Siddharth Venkataraman, Aigerim Bekova.")
+ECHO = [(1097.6, 1098.04, " Let", 0.78), (1098.04, 1098.28, " me", 0.98), (1098.28, 1098.64, " turn", 0.93),
+        (1098.64, 1098.9, " to", 0.95), (1098.9, 1099.3, " MS,", 0.22), (1100.26, 1100.52, " Xochitl", 0.001),
+        (1100.52, 1100.94, " Ramírez", 0.002), (1100.94, 1101.04, " Huerta,", 0.0001), (1101.2, 1102.54, " Siddharth", 0.22),
+        (1102.54, 1104.14, " Venkataraman,", 0.03), (1104.14, 1104.2, " Xochitl", 0.68), (1104.2, 1104.2, " Ramírez", 0.95),
+        (1104.2, 1104.2, " Huerta,", 0.82), (1104.2, 1104.76, " Siddharth", 0.86), (1104.76, 1105.18, " Venkataraman,", 0.97),
+        (1105.24, 1105.3, " Xoch", 0.97), (1105.5, 1105.8, " First", 0.9), (1105.8, 1106.0, " of", 0.9)]
+
+
+def test_the_prompt_recited_over_speech_is_found_and_taken_out():
+    from rapporteur.transcribe import prompt_echo, without_prompt_echo
+
+    words = seg(ECHO).words
+    assert prompt_echo(words, P1_PROMPT) == [(5, 16)]  # every copy, the incomplete last one too
+    kept = without_prompt_echo(seg(ECHO), P1_PROMPT)
+    assert [w.text for w in kept.words] == [" Let", " me", " turn", " to", " MS,", " First", " of"]
+    assert kept.text == "Let me turn to MS, First of" and (kept.start, kept.end) == (1097.6, 1106.0)
+    # what people say: the title, one name, a list of names said once; and no prompt, no echo
+    said = seg([(0, 0.5, " Welcome", 0.9), (0.5, 1, " to", 0.9), (1, 1.5, " Governing", 0.9), (1.5, 2, " artificial", 0.9),
+                (2, 2.5, " intelligence", 0.9), (2.5, 3, " in", 0.9), (3, 3.5, " the", 0.9), (3.5, 4, " Global", 0.9),
+                (4, 4.5, " South.", 0.9), (4.5, 5, " Xochitl", 0.9), (5, 5.5, " Ramírez", 0.9), (5.5, 6, " Huerta,", 0.9),
+                (6, 6.5, " Siddharth", 0.9), (6.5, 7, " Venkataraman", 0.9), (7, 7.5, " and", 0.9), (7.5, 8, " Aigerim", 0.9),
+                (8, 8.5, " Bekova,", 0.9), (8.5, 9, " Xochitl,", 0.9), (9, 9.5, " Xochitl!", 0.9)])
+    assert prompt_echo(said.words, P1_PROMPT) == [] and without_prompt_echo(said, P1_PROMPT) is said
+    assert prompt_echo(words, None) == [] and prompt_echo(words, "") == []
+    only_echo = seg(ECHO[5:16])
+    assert without_prompt_echo(only_echo, P1_PROMPT) is None
+
+
+def test_speech_under_a_prompt_echo_is_heard_again(speech, monkeypatch):
+    """The main pass recited the prompt over a name: those words are taken out of the transcript, so the
+    speech under them has no words, and it is decoded again."""
+    import types
+
+    from rapporteur import transcribe as T
+
+    n = len(speech) / 16000
+    prompts = []
+
+    class Echoing:
+        name = "faster-whisper"
+
+        def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
+            prompts.append(prompt)
+            if options.fill_gaps == 0:  # a stretch decoded again: what was said
+                words = [(0.4 + i * 0.4, 0.7 + i * 0.4, f" heard{i}", 0.9) for i in range(4)]
+            else:  # the main pass: a word, then the roster, twice over, across the speech
+                words = [(1.0, 1.3, " Thank", 0.9)] + [(1.4 + i * (n - 1.5) / 10, 1.4 + (i + 0.9) * (n - 1.5) / 10, w, 0.5)
+                                                       for i, w in enumerate([" Xochitl", " Ramírez", " Huerta,", " Siddharth",
+                                                                              " Venkataraman,"] * 2)]
+            segs = [seg(words)]
+            if on_segment:
+                for s in segs:
+                    on_segment(s)
+            return types.SimpleNamespace(segments=segs, language="en", language_probability=1.0)
+
+    monkeypatch.setattr(T, "get_backend", lambda name: Echoing())
+    audio = np.concatenate([np.zeros(16000, np.float32), speech, np.zeros(16000, np.float32)])
+    out = T.transcribe(audio, TranscribeOptions(language="en", batch_size=1), prompt=P1_PROMPT)
+    texts = [w.text for w in out.words()]
+    assert " Thank" in texts and not {" Xochitl", " Siddharth"} & set(texts)
+    assert any(t.startswith(" heard") for t in texts) and len(prompts) >= 2
+
+
+def test_a_stretch_heard_alone_as_nothing_is_heard_again_with_the_speech_around_it(speech):
+    """Cut out on its own, a remote speaker's stretch came out as nothing; with seconds of speech either side
+    Whisper hears it.  Only the words inside the stretch are kept: the speech around it has its own."""
+    import types
+
+    lengths = []
+
+    class NeedsContext:
+        name = "fake"
+
+        def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
+            n = len(audio) / 16000
+            lengths.append(round(n, 1))
+            if n < 8:  # alone: nothing
+                return types.SimpleNamespace(segments=[], language="en", language_probability=1.0)
+            words = [(0.2 + 0.5 * i, 0.6 + 0.5 * i, f" w{i}", 0.9) for i in range(int((n - 0.4) / 0.5))]
+            return types.SimpleNamespace(segments=[seg(words)], language="en", language_probability=1.0)
+
+    silence = np.zeros(8 * 16000, np.float32)
+    audio = np.concatenate([silence, speech, silence])
+    opts = replace_fill(TranscribeOptions(language="en", batch_size=1))
+    filled = fill_skipped_speech(audio, [], NeedsContext(), opts, language="en", prompt="Panel.", hotwords=None)
+    words = [w for s in filled for w in s.words]
+    assert words and max(lengths) > min(lengths) + 8  # heard last with 5 s either side
+    from rapporteur.diarize.vad import silero_regions
+
+    regions = silero_regions(audio, min_silence_ms=300, pad_ms=50)
+    lo, hi = min(a for a, _ in regions), max(b for _, b in regions)
+    assert all(lo - 0.2 <= (w.start + w.end) / 2 <= hi + 0.2 for w in words)  # none from the audio around it
