@@ -32,14 +32,10 @@ import numpy as np
 
 from .core.records import Turn, Turns
 from .core.session import ONLINE_WORDS, Person, Session
-from .core.text import NAME_STOPWORDS, ends_sentence, norm, phonetic, similarity  # noqa: F401  (norm, phonetic: re-exported)
+from .core.text import (  # noqa: F401  (norm, phonetic, TITLES, self_introduced_name: re-exported)
+    NAME_STOPWORDS, TITLES, ends_sentence, norm, phonetic, self_introduced_name, similarity,
+)
 
-TITLES = {
-    "dr", "doctor", "ms", "mrs", "mr", "mister", "miss", "madam", "madame", "professor", "prof",
-    "ambassador", "excellency", "he", "minister", "sir", "dame", "honourable", "honorable", "hon",
-    "senator", "commissioner", "director", "president", "secretary", "general", "colleague", "dear",
-    "friend", "mx",
-}
 STOPWORDS = NAME_STOPWORDS  # common words that must never be read as a name (core.text)
 THANKS = ("thank", "thanks")
 ADDRESS_TITLES = {"mr", "mrs", "ms", "mister", "madam", "dr", "doctor", "professor", "prof", "ambassador", "excellency", "minister"}
@@ -213,22 +209,6 @@ def role_mentions(tokens: Sequence[Token], people: Sequence[Person]) -> list[Men
         if len(who) == 1:
             out.append(Mention(who[0], i - 1 if online else i, i + 1, 0.8, "role"))
     return out
-
-
-_SELF_NAME = re.compile(
-    r"\b(?i:my name is|my name's|i am|i'm|this is)\s+((?:[A-Z][\w'’\-]+)(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|da|del|der|al|bin|el|mac|mc)){0,3})"
-)
-
-
-def self_introduced_name(text: str) -> tuple[str, int] | None:
-    """A name given in "My name is Kwame Boateng, …" (not on the roster); with its character offset."""
-    for m in _SELF_NAME.finditer(text):
-        words = [w for w in m.group(1).split() if norm(w) not in STOPWORDS or w[:1].isupper()]
-        words = [w.strip(".,;:!?") for w in words]
-        words = [w for w in words if norm(w) and norm(w) not in STOPWORDS and norm(w) not in TITLES]
-        if words and (len(words) >= 2 or "name" in m.group(0).lower()):
-            return " ".join(words), m.start(1)
-    return None
 
 
 def sounds_like(name: str, people: Sequence[Person], *, spelling: float = 0.5, sound: float = 0.7) -> str:

@@ -127,7 +127,7 @@ def run_transcribe(run: SessionRun, inputs: str) -> str:
         run.log(f"{run.session.id}: transcribe resumes at {resume[-1].end:.0f} s (checkpoint of an interrupted run)")
     result = transcribe(
         audio, transcribe_options(run), prompt=transcribe_prompt(run), progress=run.progress("transcribe"),
-        resume=resume, on_segments=checkpoint.save,
+        resume=resume, on_segments=checkpoint.save, names=run.session.roster_names(),
     )
     run.folder.write(files.TRANSCRIPT, replace(result, inputs=inputs))
     checkpoint.clear()

@@ -141,3 +141,28 @@ CONTENT_STOPWORDS = frozenset(
     with would you your yours yourself yourselves us yes okay ok well really thank thanks please""".split()
 )
 """Function words left out when comparing what is said with titles and summaries."""
+
+
+# ------------------------------------------------------------------ self-introductions
+
+TITLES = {  # words before a name that are not the name
+    "dr", "doctor", "ms", "mrs", "mr", "mister", "miss", "madam", "madame", "professor", "prof",
+    "ambassador", "excellency", "he", "minister", "sir", "dame", "honourable", "honorable", "hon",
+    "senator", "commissioner", "director", "president", "secretary", "general", "colleague", "dear",
+    "friend", "mx",
+}
+
+_SELF_NAME = re.compile(
+    r"\b(?i:my name is|my name's|i am|i'm|this is)\s+((?:[A-Z][\w'’\-]+)(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|da|del|der|al|bin|el|mac|mc)){0,3})"
+)
+
+
+def self_introduced_name(text: str) -> tuple[str, int] | None:
+    """The name someone gives for themselves in "My name is Kwame Boateng, …", with its character offset."""
+    for m in _SELF_NAME.finditer(text):
+        words = [w for w in m.group(1).split() if norm(w) not in NAME_STOPWORDS or w[:1].isupper()]
+        words = [w.strip(".,;:!?") for w in words]
+        words = [w for w in words if norm(w) and norm(w) not in NAME_STOPWORDS and norm(w) not in TITLES]
+        if words and (len(words) >= 2 or "name" in m.group(0).lower()):
+            return " ".join(words), m.start(1)
+    return None
