@@ -223,6 +223,12 @@ def test_killed_transcription_resumes_from_checkpoint(fixture_session):
     log.clear()
     SessionRun(load_session(fixture_session), FAST, log=log.append, quiet_progress=True).transcribe()
     assert not any("resumes" in line for line in log)
+    # nor is a good one when the stage is forced: --force decodes the whole recording again
+    (fixture_session / CHECKPOINT).write_text(json.dumps({"inputs": done["inputs"], "transcript": partial}))
+    log.clear()
+    SessionRun(load_session(fixture_session), FAST, force=frozenset({"transcribe"}), log=log.append,
+               quiet_progress=True).transcribe()
+    assert not any("resumes" in line for line in log) and not (fixture_session / CHECKPOINT).exists()
 
 
 def test_device_is_how_not_what_and_cuda_without_gpu_is_one_line(fixture_session, monkeypatch, capsys):

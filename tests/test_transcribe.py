@@ -441,6 +441,16 @@ def test_the_prompt_recited_over_speech_is_found_and_taken_out():
                 (6, 6.5, " Siddharth", 0.9), (6.5, 7, " Venkataraman", 0.9), (7, 7.5, " and", 0.9), (7.5, 8, " Aigerim", 0.9),
                 (8, 8.5, " Bekova,", 0.9), (8.5, 9, " Xochitl,", 0.9), (9, 9.5, " Xochitl!", 0.9)])
     assert prompt_echo(said.words, P1_PROMPT) == [] and without_prompt_echo(said, P1_PROMPT) is said
+    # the roster recited once, in the prompt's order, words the decoder was unsure of ("Xochitl, the floor is
+    # yours." as heard on the p1 panel); the same list said at the close, heard with confidence, is no echo
+    roster = " Ngozi Adeyemi -Clarke, Tomasz Wójcik, Xochitl Ramírez Huerta, Siddharth Venkataraman,".split(" ")[1:]
+    recited = seg([(0, 0.5, " Each", 0.3), (0.5, 1, " speaker", 0.99)]
+                  + [(1 + 0.4 * i, 1.4 + 0.4 * i, " " + w, p) for i, (w, p) in
+                     enumerate(zip(roster, [0.01, 0.0008, 0.017, 0.005, 0.003, 0.065, 0.002, 0.0005, 0.01, 0.02]))])
+    assert prompt_echo(recited.words, P1_PROMPT) == [(2, 12)]
+    thanks = seg([(0, 0.5, " Thank", 0.9), (0.5, 1, " you", 0.9), (1, 1.3, " to", 0.9)]
+                 + [(1.3 + 0.4 * i, 1.7 + 0.4 * i, " " + w, 0.6) for i, w in enumerate(roster)])
+    assert prompt_echo(thanks.words, P1_PROMPT) == []
     assert prompt_echo(words, None) == [] and prompt_echo(words, "") == []
     only_echo = seg(ECHO[5:16])
     assert without_prompt_echo(only_echo, P1_PROMPT) is None

@@ -122,7 +122,7 @@ def run_transcribe(run: SessionRun, inputs: str) -> str:
     # no hotwords: measured on synthetic round tables they made Whisper put roster names
     # into speech that had none (WER 18.4 % → 23.5 %), which also misleads naming
     checkpoint = Checkpoint(run.folder, inputs)
-    resume = checkpoint.load()
+    resume = () if "transcribe" in run.force else checkpoint.load()  # --force: decoded again from the start
     if resume:
         run.log(f"{run.session.id}: transcribe resumes at {resume[-1].end:.0f} s (checkpoint of an interrupted run)")
     result = transcribe(

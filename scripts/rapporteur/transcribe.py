@@ -257,17 +257,24 @@ def collapse_loops(words: Sequence[Word], *, max_repeats: int = 3, max_n: int = 
     return tuple(out)
 
 
-def prompt_echo(words: Sequence[Word], prompt: str | None, *, max_n: int = 12) -> list[tuple[int, int]]:
-    """Where Whisper recites its prompt instead of what was said: [i, j) index ranges of ``words`` in which
-    a run of two or more prompt words is said twice or more in a row ("Let me turn to Ms., Xochitl Ramírez
-    Huerta, Siddharth Venkataraman, Xochitl Ramírez Huerta, Siddharth Venkataraman, Xoch…" for "Let me turn
-    to Ms. Solheim-Haugen", measured on a 46-min panel: the roster from the prompt, over a name it could not
-    make out).  Each range takes in the incomplete copies either side.  A name or the title said once, as
-    people do, is no echo: only a repeated run of prompt words is."""
-    vocab = {k for k in map(_loop_key, (prompt or "").split()) if k}
+def prompt_echo(words: Sequence[Word], prompt: str | None, *, max_n: int = 12, recited: int = 6,
+                unsure: float = 0.02) -> list[tuple[int, int]]:
+    """Where Whisper recites its prompt instead of what was said: [i, j) index ranges of ``words``.
+
+    Two kinds, both measured on a 46-min panel: a run of two or more prompt words said twice or more in a
+    row ("Let me turn to Ms., Xochitl Ramírez Huerta, Siddharth Venkataraman, Xochitl Ramírez Huerta,
+    Siddharth Venkataraman, Xoch…" for "Let me turn to Ms. Solheim-Haugen"), each range taking in the
+    incomplete copies either side; and ``recited`` words or more as they follow each other in the prompt that
+    the decoder was unsure of (geometric mean of their probabilities below ``unsure``: "Ngozi Adeyemi-Clarke,
+    Tomasz Wójcik, Xochitl Ramírez Huerta, …" for "Xochitl, the floor is yours.", 0.005).  The title or a
+    name said once, even a list of the roster said as it stands in the prompt (a chair's thanks at the close),
+    is heard with confidence: no echo."""
+    order = [k for k in map(_loop_key, re.split(r"[\s\-‐]+", prompt or "")) if k]  # "Adeyemi-Clarke" is two words to Whisper
+    vocab = set(order)
     if not vocab or len(words) < 4:
         return []
     key = [_loop_key(w.text) for w in words]
+    follows = {(a, b) for a, b in zip(order, order[1:])}
     ranges: list[tuple[int, int]] = []
     i = 0
     while i < len(key):
@@ -282,19 +289,26 @@ def prompt_echo(words: Sequence[Word], prompt: str | None, *, max_n: int = 12) -
             if j > i + n:
                 found = (n, j)
                 break
-        if found is None:
-            i += 1
+        if found is not None:
+            n, j = found
+            gram = key[i : i + n]
+            a = i
+            while a > 0 and key[a - 1] == gram[(a - 1 - i) % n]:  # an incomplete copy before
+                a -= 1
+            while j < len(key) and key[j] and (key[j] == gram[(j - i) % n] or (gram[(j - i) % n].startswith(key[j])
+                                                                             and (j + 1 == len(key) or key[j + 1] != gram[(j + 1 - i) % n]))):
+                j += 1  # and after ("Xoch")
+            ranges.append((a, j))
+            i = j
             continue
-        n, j = found
-        gram = key[i : i + n]
-        a = i
-        while a > 0 and key[a - 1] == gram[(a - 1 - i) % n]:  # an incomplete copy before
-            a -= 1
-        while j < len(key) and key[j] and (key[j] == gram[(j - i) % n] or (gram[(j - i) % n].startswith(key[j])
-                                                                         and (j + 1 == len(key) or key[j + 1] != gram[(j + 1 - i) % n]))):
-            j += 1  # and after ("Xoch")
-        ranges.append((a, j))
-        i = j
+        j = i + 1  # words as they follow each other in the prompt
+        while key[i] in vocab and j < len(key) and (key[j - 1], key[j]) in follows:
+            j += 1
+        if j - i >= recited and np.exp(np.mean([np.log(max(w.probability, 1e-6)) for w in words[i:j]])) < unsure:
+            ranges.append((i, j))
+            i = j
+            continue
+        i += 1
     return ranges
 
 
@@ -775,6 +789,9 @@ def hear_again(
     return {st: [kept for s in segs if (kept := without_prompt_echo(s, prompt)) is not None] for st, segs in out.items()}
 
 
+RESIDUAL_PIECE = 6.0
+"""Seconds: what is still unheard of the stretches after every other try is decoded in pieces this long."""
+
 WIDE_PAD = 5.0
 """Seconds of audio either side of a stretch still not heard when it is decoded the last time."""
 
@@ -793,7 +810,8 @@ def fill_skipped_speech(
     """No stretch of detected speech of ``options.fill_gaps`` seconds or more left without words: each is
     decoded again on its own (``TranscribeOptions.for_stretch``, with the prompt; again without it when what
     comes out does not look heard over half the stretch; then, still not, with ``WIDE_PAD`` seconds of audio either
-    side instead of ``pad``), and its words put in (``fill_unheard``).  With ``options.batch_size`` > 1 and a backend that decodes clips
+    side instead of ``pad``), and its words put in (``fill_unheard``); what is still unheard of them is decoded once
+    more without the prompt, in pieces of ``RESIDUAL_PIECE`` seconds.  With ``options.batch_size`` > 1 and a backend that decodes clips
     (``transcribe_clips``), the stretches are decoded ``batch_size`` at once, several to a clip
     (``heard_packed``); otherwise one after another, each whole."""
     from .diarize.vad import silero_regions
@@ -832,7 +850,16 @@ def fill_skipped_speech(
     # what is still not heard, once more with the speech around it (kept out of the transcript): cut out on its
     # own, a remote speaker's stretch after a back-channel "Okay." came out as "Okay." alone (p1 panel)
     again(found, None, None, pad=WIDE_PAD)
-    return fill_unheard(segments, stretches, lambda a, b: found[(a, b)])
+    filled = fill_unheard(segments, stretches, lambda a, b: found[(a, b)])
+    # Whisper may stop after the first thing it hears in a stretch (over a remote speaker, a back-channel
+    # "Okay." and nothing of the 16 s after it, p1 panel): what is still unheard, in pieces of RESIDUAL_PIECE s
+    rest = [piece for st in unheard(regions, filled, options.fill_gaps)
+            if any(a - 1e-6 <= st[0] and st[1] <= b + 1e-6 for a, b in stretches)
+            for piece in clip_pieces(*st, pad=0.0, duration=len(audio) / SAMPLE_RATE, longest=RESIDUAL_PIECE)]
+    if not rest:
+        return filled
+    more = heard(rest, None, None)  # each piece a clip of its own: packed together, Whisper heard one of three
+    return fill_unheard(filled, rest, lambda a, b: more[(a, b)])
 
 
 def introduced_as(segment: Segment, names: Sequence[str]) -> str:

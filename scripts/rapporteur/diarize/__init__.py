@@ -7,7 +7,7 @@ whose weights ship inside the ``resemblyzer`` wheel) run in numpy
 (``rapporteur.core.nn``; on a CUDA GPU with ``device: cuda``, through torch).
 
 1. Speech regions: Silero VAD (ships inside faster-whisper) or an energy VAD.
-2. Embeddings: 1.5 s windows every 0.25 s inside speech regions, all in
+2. Embeddings: 1.5 s windows every 0.5 s inside speech regions, all in
    large batches (one mel spectrogram for the whole recording).
 3. Clustering: embeddings are centred on the recording's mean (voices of one
    recording share a large common component; removing it spreads them apart)
@@ -23,6 +23,9 @@ whose weights ship inside the ``resemblyzer`` wheel) run in numpy
    but match each other, and whose voice differs from the rest of that
    cluster, are tried as an extra speaker (bounded by ``max_speakers``): a
    speaker heard for a few seconds is otherwise merged into a louder one.
+6. Split: a cluster whose stretches fall in two groups, measured on stretches
+   the groups were not found on (``split_mixed``), is two voices however
+   alike the encoder hears them (a panellist and the online moderator).
 
 ``pyannote`` (optional, online): ``pyannote.audio`` with a Hugging Face token in
 ``HF_TOKEN``; install with ``pip install 'rapporteur[pyannote]'``.

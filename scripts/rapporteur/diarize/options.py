@@ -25,7 +25,7 @@ class DiarizeOptions:
     min_speakers: int = 1  # lower bound of the speaker count
     max_speakers: int | None = None  # upper bound; None: automatic up to 10 (the pipeline passes the roster size)
     window: float = 1.5  # seconds of audio per speaker embedding
-    hop: float = 0.25  # seconds between embedding windows (cost grows as 1/hop)
+    hop: float = 0.5  # seconds between embedding windows (cost grows as 1/hop; 0.25 measured DER 1.6/2.8/1.8 % against 3.3/2.9/1.7 % on three 46-min panels, in 1.8x the time)
     threads: int = 1  # CPU threads of the encoder (1 leaves a core for ASR; 0 = all) / of pyannote (0 = torch's default)
     device: str = "cpu"  # where the encoder / pyannote runs: cpu | cuda (through torch) | auto (cuda when available)
     vad: str = "silero"  # silero (from faster-whisper) | energy
