@@ -127,11 +127,13 @@ def run_transcribe(run: SessionRun, inputs: str) -> str:
         run.log(f"{run.session.id}: transcribe resumes at {resume[-1].end:.0f} s (checkpoint of an interrupted run)")
     result = transcribe(
         audio, transcribe_options(run), prompt=transcribe_prompt(run), progress=run.progress("transcribe"),
-        resume=resume, on_segments=checkpoint.save, names=run.session.roster_names(),
+        resume=resume, on_segments=checkpoint.save, names=run.session.roster_names(), timings=(spent := {}),
     )
     run.folder.write(files.TRANSCRIPT, replace(result, inputs=inputs))
     checkpoint.clear()
-    return f"{len(result.words())} words, language {result.language}, {_speed(len(audio) / 16000, t0)}"
+    parts = ", ".join(f"{what} {spent[key]:.0f} s" for key, what in
+                      (("main", "main pass"), ("fill", "skipped speech"), ("check", "introductions")) if spent.get(key, 0) >= 0.5)
+    return f"{len(result.words())} words, language {result.language}, {_speed(len(audio) / 16000, t0)}" + (f" ({parts})" if parts else "")
 
 
 FLOOR_VOICES = 3

@@ -937,6 +937,7 @@ def transcribe(
     resume: Sequence[Segment] = (),
     on_segments: Callable[[tuple[Segment, ...]], None] | None = None,
     names: Sequence[str] = (),
+    timings: dict[str, float] | None = None,
 ) -> Transcript:
     """Transcribe 16 kHz mono float32 ``audio`` with the configured backend.
 
@@ -955,7 +956,14 @@ def transcribe(
     Checkpointing: ``on_segments`` receives every segment so far each time one
     is decoded; ``resume`` (what an interrupted run saved) skips the audio
     those segments cover, so a long job restarts where it stopped.
+
+    ``timings`` (a dict) receives the seconds spent on the main pass (``main``),
+    on skipped speech (``fill``) and on checking introductions (``check``).
     """
+    import time
+
+    clock = time.monotonic()
+    timings = {} if timings is None else timings
     use = options.use_prompt
     audio = np.asarray(audio, dtype=np.float32)
     total = len(audio) / SAMPLE_RATE
@@ -990,12 +998,15 @@ def transcribe(
     if use and prompt:  # the prompt recited over speech it could not make out: those words out (then heard again)
         done = [s for s in (without_prompt_echo(s, prompt) for s in done) if s is not None]
     segments = tuple(replace(s, id=i) for i, s in enumerate(done))
+    timings["main"], clock = time.monotonic() - clock, time.monotonic()
     if options.fill_gaps > 0 and len(audio) >= SAMPLE_RATE:
         segments = fill_skipped_speech(audio, segments, backend, options, language=language,
                                        prompt=prompt if use else None, hotwords=hotwords if use else None)
+    timings["fill"], clock = time.monotonic() - clock, time.monotonic()
     if use and (prompt or hotwords) and names:
         segments = recheck_introductions(audio, segments, backend, options, language=options.language or language,
                                          names=names)
+    timings["check"] = time.monotonic() - clock
     return Transcript(
         language=options.language or language,
         language_probability=prob,
