@@ -309,3 +309,22 @@ def test_a_voice_split_off_by_naming_can_be_renamed_in_the_speaker_map():
     assert fixed.turns[4].speaker == "Omar Farouk Haddad" and fixed.speakers["S3.1"] == "Omar Farouk Haddad"
     assert info["S3.1"]["source"] == "speaker_map" and info["S3.1"]["heard_apart_from"] == "S3"
     assert fixed.turns[2].speaker == "Ansgar Koene"
+
+
+def test_thanks_to_a_title_written_with_a_full_stop():
+    """"Thank you very much, MS. Huerta." (as Whisper wrote it on the p1 panel) thanks the previous speaker:
+    the stop after a title ends no sentence."""
+    from rapporteur.core.text import SENTENCE_SPLIT, ends_sentence
+
+    script = [
+        ("S0", "Good morning. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
+        ("S3", "We have drafted a law on algorithmic decisions and it is now before parliament."),
+        ("S0", "Thank you very much, MS. Bekova. Let me turn to the next speaker."),
+        ("S4", "This is a question I hear every week, and the answer starts with the complaint."),
+        ("S0", "Thank you all, and goodbye."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    assert named.speakers["S3"] == "Aigerim Bekova"
+    assert [e["rule"] for e in info["S3"]["evidence"]] == ["thanks to the previous speaker"]
+    assert not ends_sentence("MS.") and not ends_sentence("Dr.", closers=False) and ends_sentence("Bekova.")
+    assert SENTENCE_SPLIT.split("Thank you, Dr. Koene. Next, Ms. Bekova.") == ["Thank you, Dr. Koene.", "Next, Ms. Bekova."]

@@ -50,17 +50,23 @@ _CLOSE = re.escape("".join(CLOSERS))
 SENTENCE_END = re.compile(rf"[{_MARKS}][{_CLOSE}]*$")
 """A word that ends a sentence, closing quotes and brackets allowed after the mark."""
 CLAUSE_END = re.compile(rf"[{re.escape(''.join(CLAUSE_MARKS))}][{_CLOSE}]*$")
-SENTENCE_SPLIT = re.compile(rf"(?<=[{_MARKS}])\s+")
-"""Where running text splits into sentences."""
+ABBREVIATIONS = ("mr", "mrs", "ms", "mx", "dr", "prof")
+"""Titles written with a full stop before a name ("Thank you, Ms. Huerta."): their stop ends no sentence."""
+_ABBREVIATED = "".join(rf"(?<!\b(?i:{a})\.)" for a in ABBREVIATIONS)
+SENTENCE_SPLIT = re.compile(rf"(?<=[{_MARKS}]){_ABBREVIATED}\s+")
+"""Where running text splits into sentences (not after "Ms.", "Dr." …)."""
 
 
 def ends_sentence(word: str, *, closers: bool = True) -> bool:
-    """Whether ``word`` (surrounding spaces ignored) ends a sentence.
+    """Whether ``word`` (surrounding spaces ignored) ends a sentence; a title's abbreviation ("Ms.", "Dr.")
+    does not (measured on a 46-min panel: "Thank you very much, Ms. Huerta." had stopped being thanks).
 
     ``closers=False``: the mark must be the very last character (``said."`` does not end
     one), as speaker attribution and naming have always read it.
     """
     word = word.strip()
+    if word.endswith(".") and word[:-1].lower().lstrip("(\"'“") in ABBREVIATIONS:
+        return False
     return bool(SENTENCE_END.search(word)) if closers else word.endswith(SENTENCE_MARKS)
 
 
