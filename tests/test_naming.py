@@ -328,3 +328,26 @@ def test_thanks_to_a_title_written_with_a_full_stop():
     assert [e["rule"] for e in info["S3"]["evidence"]] == ["thanks to the previous speaker"]
     assert not ends_sentence("MS.") and not ends_sentence("Dr.", closers=False) and ends_sentence("Bekova.")
     assert SENTENCE_SPLIT.split("Thank you, Dr. Koene. Next, Ms. Bekova.") == ["Thank you, Dr. Koene.", "Next, Ms. Bekova."]
+
+
+def test_a_floor_speaker_who_answers_the_call_for_online_questions_gets_a_voice_of_their_own():
+    """The chair asks the online moderator for questions, but a floor speaker (heard by the diarizer as the
+    online moderator's voice, p2 panel) takes the microphone and says who they are: the hand-off is weaker
+    evidence than their own "My name is …", so their turn gets a voice and a name of its own."""
+    script = [
+        ("S0", "Good morning and welcome. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
+        ("S0", "Ansgar, the floor is yours."),
+        ("S3", "Thank you. " + QUESTION + ". Rules need teeth and people who can use them."),
+        ("S0", "We open the floor. Please introduce yourself. Tomasz, do we have questions online?"),
+        ("S2", "Thank you. My name is Yusuf Warsame, a network operator from Garissa. My question is for Ansgar."),
+        ("S3", "Thank you. Rules need teeth."),
+        ("S0", "Tomasz?"),
+        ("S2", "Yes. We have a question from the chat, from Lucía in Buenos Aires. She asks who audits the audits."),
+        ("S3", "Auditors should be audited in public, and their reports read by people who can act on them."),
+        ("S0", "Thank you all, and goodbye."),
+    ]
+    named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
+    speakers = [t.speaker for t in named.turns]
+    assert speakers[4] == "Yusuf Warsame" and named.turns[4].label != "S2"
+    assert speakers[7] == named.speakers["S2"] == "Tomasz Wójcik"
+    assert info[named.turns[4].label]["heard_apart_from"] == "S2"

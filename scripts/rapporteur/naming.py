@@ -578,7 +578,8 @@ def heard_apart(
     hears two voices as one (a floor speaker's "My name is Léa …" under a panellist's label; the online
     moderator's "We have a question from the chat" under a panellist's) would otherwise put them under
     one name.  Index of each such turn → (its new label, the person, the claims, the group it joins or
-    None).  A claim counts when the turn itself holds no evidence for the name its voice was given, the
+    None).  A claim counts when the turn itself holds less evidence for the name its voice was given (a
+    floor speaker who says "My name is …" after the chair asked the online moderator for questions), the
     turns claimed are less than half of that voice's words, and (for relaying the chat) that name is no
     moderator's and the roster has one online moderator.  Claims for a name another voice was given join
     that voice; the others become a voice of their own, ``<label>.<n>``."""
@@ -587,15 +588,18 @@ def heard_apart(
     words: Counter = Counter()
     for t in turns:
         words[group.get(t.label, t.label)] += len(t.words)
-    support = {(id(v.turn), v.label, v.person) for v in votes if v.weight > 0}
+    support: Counter = Counter()
+    for v in votes:
+        if v.weight > 0:
+            support[(id(v.turn), v.label, v.person)] += v.weight
     given = {person: gr for gr, person in name_of.items()}
     claimed: dict[tuple[str, str], list[tuple[Vote, list[int]]]] = {}
     for v in votes:
         gr, turn = v.label, v.turn
         if v.weight <= 0 or not v.person or gr != turn.label or v.person == name_of.get(gr):
             continue
-        if name_of.get(gr) and (id(turn), gr, name_of[gr]) in support:
-            continue  # the turn is also evidence for the voice's name: which is which is not known
+        if name_of.get(gr) and support[(id(turn), gr, name_of[gr])] >= v.weight:
+            continue  # the turn is as much evidence for the voice's name: which is which is not known
         inside = [k for k, t in enumerate(turns) if group.get(t.label, t.label) == gr
                   and turn.start - 1e-6 <= t.start and t.end <= turn.end + 1e-6]
         if v.rule in SELF_CLAIMS:
