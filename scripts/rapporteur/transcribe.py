@@ -792,6 +792,9 @@ def hear_again(
 RESIDUAL_PIECE = 6.0
 """Seconds: what is still unheard of the stretches after every other try is decoded in pieces this long."""
 
+SHORT_STRETCH = 5.0
+"""Seconds: a stretch shorter than this is also heard with ``WIDE_PAD`` s around it, and keeps what is heard surer."""
+
 WIDE_PAD = 5.0
 """Seconds of audio either side of a stretch still not heard when it is decoded the last time."""
 
@@ -828,15 +831,17 @@ def fill_skipped_speech(
         return hear_again(audio, which, backend, stretch_options, batch_size=options.batch_size, prompt=p, hotwords=h,
                           pad=pad, together=together)
 
-    def covered(found: Sequence[Segment], a: float, b: float) -> float:
-        return sum(min(w.end, b) - max(w.start, a) for s in found if not segment_anomaly(s.words)
-                   for w in s.words if w.end > a and w.start < b)
+    def covered(found: Sequence[Segment], a: float, b: float, *, sure: bool = False) -> float:
+        """Seconds of [a, b] under words heard (``sure``: each weighted by its probability)."""
+        return sum((min(w.end, b) - max(w.start, a)) * (w.probability if sure else 1.0)
+                   for s in found if not segment_anomaly(s.words) for w in s.words if w.end > a and w.start < b)
 
-    def again(found: dict, p: str | None, h: str | None, pad: float = pad) -> None:
-        """The stretches of which less than half was heard, heard once more (each alone) and kept if more was."""
-        thin = [st for st in stretches if covered(found[st], *st) < 0.5 * (st[1] - st[0])]
+    def again(found: dict, p: str | None, h: str | None, pad: float = pad, *, shorter: float = 0.0) -> None:
+        """The stretches of which less than half was heard (or shorter than ``shorter`` s), heard once more (each
+        alone) and kept if more was heard, and heard surely."""
+        thin = [st for st in stretches if covered(found[st], *st) < 0.5 * (st[1] - st[0]) or st[1] - st[0] < shorter]
         for st, segs in (heard(thin, p, h, pad=pad) if thin else {}).items():
-            if covered(segs, *st) > covered(found[st], *st):
+            if covered(segs, *st, sure=True) > covered(found[st], *st, sure=True):
                 found[st] = segs
 
     # packed several to a clip, Whisper may leave one of them out (it stops early in a window): those,
@@ -847,9 +852,11 @@ def fill_skipped_speech(
         again(found, prompt, hotwords)
     if prompt or hotwords:
         again(found, None, None)
-    # what is still not heard, once more with the speech around it (kept out of the transcript): cut out on its
-    # own, a remote speaker's stretch after a back-channel "Okay." came out as "Okay." alone (p1 panel)
-    again(found, None, None, pad=WIDE_PAD)
+    # what is still not heard, and what is too short for Whisper to make out alone, once more with the speech
+    # around it (kept out of the transcript): cut out on its own, a remote speaker's stretch after a back-channel
+    # "Okay." came out as "Okay." alone (p1 panel), 2.5 s of "Thank you. My name is Camille Beaulieu-Traoré" as
+    # "I'm so glad to hear that." and with 5 s either side as "My name is Camille Bowie, train on raid" (p2)
+    again(found, None, None, pad=WIDE_PAD, shorter=SHORT_STRETCH)
     filled = fill_unheard(segments, stretches, lambda a, b: found[(a, b)])
     # Whisper may stop after the first thing it hears in a stretch (over a remote speaker, a back-channel
     # "Okay." and nothing of the 16 s after it, p1 panel): what is still unheard, in pieces of RESIDUAL_PIECE s
