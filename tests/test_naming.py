@@ -338,6 +338,12 @@ def test_a_floor_speaker_who_answers_the_call_for_online_questions_gets_a_voice_
         ("S0", "Good morning and welcome. My name is Ngozi Adeyemi-Clarke and I will moderate this session."),
         ("S0", "Ansgar, the floor is yours."),
         ("S3", "Thank you. " + QUESTION + ". Rules need teeth and people who can use them."),
+        ("S0", "Tomasz, anything online yet?"),
+        ("S2", "Not yet. People are still joining the room online."),
+        ("S0", "Thank you. Ansgar, one more point?"),
+        ("S3", "Yes. Rules need teeth, and courts that hear complaints."),
+        ("S0", "Tomasz, still nothing?"),
+        ("S2", "Nothing yet, no."),
         ("S0", "We open the floor. Please introduce yourself. Tomasz, do we have questions online?"),
         ("S2", "Thank you. My name is Yusuf Warsame, a network operator from Garissa. My question is for Ansgar."),
         ("S3", "Thank you. Rules need teeth."),
@@ -348,6 +354,7 @@ def test_a_floor_speaker_who_answers_the_call_for_online_questions_gets_a_voice_
     ]
     named, info = name_speakers(make_turns(script), session(speakers=BIG_ROSTER))
     speakers = [t.speaker for t in named.turns]
-    assert speakers[4] == "Yusuf Warsame" and named.turns[4].label != "S2"
-    assert speakers[7] == named.speakers["S2"] == "Tomasz Wójcik"
-    assert info[named.turns[4].label]["heard_apart_from"] == "S2"
+    # his introduction is the voice's third turn, no early one: it still says who speaks in it
+    assert speakers[10] == "Yusuf Warsame" and named.turns[10].label != "S2"
+    assert speakers[13] == named.speakers["S2"] == "Tomasz Wójcik" == speakers[4] == speakers[8]
+    assert info[named.turns[10].label]["heard_apart_from"] == "S2"

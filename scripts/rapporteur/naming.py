@@ -40,6 +40,8 @@ STOPWORDS = NAME_STOPWORDS  # common words that must never be read as a name (co
 THANKS = ("thank", "thanks")
 ADDRESS_TITLES = {"mr", "mrs", "ms", "mister", "madam", "dr", "doctor", "professor", "prof", "ambassador", "excellency", "minister"}
 SPEAKING_ROLES = ("speaker", "keynote", "panelist", "panellist", "discussant", "")
+SELF_CLAIM = 3.0
+"""The weight of a self-introduction early in a voice's turns (``collect_votes``)."""
 SELF_BEFORE = (("my", "name", "is"), ("name", "is"), ("i", "am"), ("im",), ("this", "is"), ("called",), ("am",))
 HANDOFF_BEFORE = (
     ("floor", "to"), ("give", "the", "floor"), ("pass", "to"), ("over", "to"), ("turn", "to"), ("invite",),
@@ -445,7 +447,7 @@ def collect_votes(
                 or (m.i <= 2 and _matches_after(toks, m.j, [("speaking",), ("here",)], 1))
             ):
                 early = nth <= 1
-                votes.append(Vote(me, m.person, (3.0 if early else 1.5) * m.score,
+                votes.append(Vote(me, m.person, (SELF_CLAIM if early else SELF_CLAIM / 2) * m.score,
                                   "self-introduction" if early else "late self-introduction", turn, at, snip))
                 continue
             votes.append(Vote(me, m.person, -0.5 * m.score, "names someone else", turn, at, snip))
@@ -504,7 +506,7 @@ def collect_votes(
                     votes.append(Vote(me, heard, 2.0 if early else 1.0, "self-introduction (the roster's name, misheard)",
                                       turn, turn.start, turn.text[:120]))
                 else:
-                    votes.append(Vote(me, name, 3.0 if early else 1.5, "self-introduction (not on the roster)", turn,
+                    votes.append(Vote(me, name, SELF_CLAIM if early else SELF_CLAIM / 2, "self-introduction (not on the roster)", turn,
                                       turn.start, turn.text[:120]))
     votes.extend(_moderator_votes(turns, people, votes, g))
     return votes
@@ -598,7 +600,11 @@ def heard_apart(
         gr, turn = v.label, v.turn
         if v.weight <= 0 or not v.person or gr != turn.label or v.person == name_of.get(gr):
             continue
-        if name_of.get(gr) and support[(id(turn), gr, name_of[gr])] >= v.weight:
+        # saying who one is at the start of a turn counts as an early self-introduction, however late in the
+        # voice's turns it comes (p1: a floor speaker heard as the online moderator's voice, after the chair's
+        # "Tomasz, do we have questions online?")
+        strength = max(v.weight, SELF_CLAIM) if v.rule in SELF_CLAIMS else v.weight
+        if name_of.get(gr) and support[(id(turn), gr, name_of[gr])] >= strength:
             continue  # the turn is as much evidence for the voice's name: which is which is not known
         inside = [k for k, t in enumerate(turns) if group.get(t.label, t.label) == gr
                   and turn.start - 1e-6 <= t.start and t.end <= turn.end + 1e-6]
