@@ -565,3 +565,37 @@ def test_a_roster_name_the_prompt_put_in_a_self_introduction_is_heard_again_with
     assert decoded == [(10.0, None), (30.0, None)]  # the two unsure introductions, without the prompt; nothing else
     assert out[0].text.startswith("My name is Yusuf Abdi Warsame") and out[0].start >= 9.9 and out[0].end <= 40
     assert out[1] == chair and out[2] == sure and out[3] == other
+
+
+def test_a_short_stretch_heard_unsurely_is_heard_again_with_context_and_the_surer_hearing_kept(speech):
+    """2.5 s of a floor speaker's self-introduction, cut out alone, came out as improbable words ("I'm so glad to
+    hear that.", p2 panel); with 5 s of audio either side Whisper heard it.  A short stretch heard surely is
+    not decoded again."""
+    import types
+
+    lengths = []
+
+    class ContextHelps:
+        name = "fake"
+
+        def __init__(self, sure_alone: bool) -> None:
+            self.sure_alone = sure_alone
+
+        def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
+            n = len(audio) / 16000
+            lengths.append(round(n, 1))
+            wide = n > 8
+            p = 0.9 if (wide or self.sure_alone) else 0.2
+            label = "heard" if wide else "alone"
+            words = [(0.2 + 0.4 * i, 0.55 + 0.4 * i, f" {label}{i}", p) for i in range(int((n - 0.4) / 0.4))]
+            return types.SimpleNamespace(segments=[seg(words)], language="en", language_probability=1.0)
+
+    silence = np.zeros(8 * 16000, np.float32)
+    audio = np.concatenate([silence, speech[: int(3.0 * 16000)], silence])  # a stretch of about 3 s
+    opts = replace_fill(TranscribeOptions(language="en", batch_size=1))
+    filled = fill_skipped_speech(audio, [], ContextHelps(sure_alone=False), opts, language="en", prompt=None, hotwords=None)
+    texts = [w.text for s in filled for w in s.words]
+    assert texts and all(t.startswith(" heard") for t in texts) and max(lengths) > 10
+    lengths.clear()
+    filled = fill_skipped_speech(audio, [], ContextHelps(sure_alone=True), opts, language="en", prompt=None, hotwords=None)
+    assert all(w.text.startswith(" alone") for s in filled for w in s.words) and max(lengths) < 8

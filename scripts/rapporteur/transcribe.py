@@ -793,7 +793,8 @@ RESIDUAL_PIECE = 6.0
 """Seconds: what is still unheard of the stretches after every other try is decoded in pieces this long."""
 
 SHORT_STRETCH = 5.0
-"""Seconds: a stretch shorter than this is also heard with ``WIDE_PAD`` s around it, and keeps what is heard surer."""
+"""Seconds: a stretch shorter than this whose words were heard unsurely (mean probability below ½) is also heard
+with ``WIDE_PAD`` s around it, and keeps what is heard surer."""
 
 WIDE_PAD = 5.0
 """Seconds of audio either side of a stretch still not heard when it is decoded the last time."""
@@ -813,8 +814,8 @@ def fill_skipped_speech(
     """No stretch of detected speech of ``options.fill_gaps`` seconds or more left without words: each is
     decoded again on its own (``TranscribeOptions.for_stretch``, with the prompt; again without it when what
     comes out does not look heard over half the stretch; then, still not, with ``WIDE_PAD`` seconds of audio either
-    side instead of ``pad``), and its words put in (``fill_unheard``); what is still unheard of them is decoded once
-    more without the prompt, in pieces of ``RESIDUAL_PIECE`` seconds.  With ``options.batch_size`` > 1 and a backend that decodes clips
+    side instead of ``pad``; so too a short one heard unsurely), and its words put in (``fill_unheard``); what is
+    still unheard of those partly heard is decoded once more without the prompt, in pieces of ``RESIDUAL_PIECE`` s.  With ``options.batch_size`` > 1 and a backend that decodes clips
     (``transcribe_clips``), the stretches are decoded ``batch_size`` at once, several to a clip
     (``heard_packed``); otherwise one after another, each whole."""
     from .diarize.vad import silero_regions
@@ -837,9 +838,12 @@ def fill_skipped_speech(
                    for s in found if not segment_anomaly(s.words) for w in s.words if w.end > a and w.start < b)
 
     def again(found: dict, p: str | None, h: str | None, pad: float = pad, *, shorter: float = 0.0) -> None:
-        """The stretches of which less than half was heard (or shorter than ``shorter`` s), heard once more (each
-        alone) and kept if more was heard, and heard surely."""
-        thin = [st for st in stretches if covered(found[st], *st) < 0.5 * (st[1] - st[0]) or st[1] - st[0] < shorter]
+        """The stretches of which less than half was heard (or, shorter than ``shorter`` s, heard unsurely: mean
+        word probability below ½), heard once more (each alone) and kept if more was heard, and heard surely."""
+        def unsure(st: tuple[float, float]) -> bool:
+            return st[1] - st[0] < shorter and covered(found[st], *st, sure=True) < 0.5 * covered(found[st], *st)
+
+        thin = [st for st in stretches if covered(found[st], *st) < 0.5 * (st[1] - st[0]) or unsure(st)]
         for st, segs in (heard(thin, p, h, pad=pad) if thin else {}).items():
             if covered(segs, *st, sure=True) > covered(found[st], *st, sure=True):
                 found[st] = segs
@@ -859,9 +863,11 @@ def fill_skipped_speech(
     again(found, None, None, pad=WIDE_PAD, shorter=SHORT_STRETCH)
     filled = fill_unheard(segments, stretches, lambda a, b: found[(a, b)])
     # Whisper may stop after the first thing it hears in a stretch (over a remote speaker, a back-channel
-    # "Okay." and nothing of the 16 s after it, p1 panel): what is still unheard, in pieces of RESIDUAL_PIECE s
+    # "Okay." and nothing of the 16 s after it, p1 panel): what is still unheard of a stretch in which
+    # something was heard, in pieces of RESIDUAL_PIECE s
+    partly = [st for st in stretches if covered(found[st], *st) > 0]
     rest = [piece for st in unheard(regions, filled, options.fill_gaps)
-            if any(a - 1e-6 <= st[0] and st[1] <= b + 1e-6 for a, b in stretches)
+            if any(a - 1e-6 <= st[0] and st[1] <= b + 1e-6 for a, b in partly)
             for piece in clip_pieces(*st, pad=0.0, duration=len(audio) / SAMPLE_RATE, longest=RESIDUAL_PIECE)]
     if not rest:
         return filled
