@@ -376,6 +376,15 @@ def test_pieces_are_packed_in_order_into_clips_of_at_most_28_s():
     assert clip_pieces(0.1, 3.0, pad=0.3, duration=3.1) == [(0.0, 3.1)]  # the pad stays inside the audio
 
 
+def test_only_stretches_packed_with_another_are_worth_hearing_again_alone():
+    from rapporteur.transcribe import sharing_a_clip
+
+    # pieces: 3.3 s and 3.6 s share a clip; (20, 60) is two 20.3-s pieces, the second sharing with (62, 65)
+    assert sharing_a_clip([(0, 3), (5, 8), (20, 60), (62, 65)], pad=0.3, duration=100.0) == {(0, 3), (5, 8), (20, 60), (62, 65)}
+    assert sharing_a_clip([(0, 3), (5, 8), (20, 60)], pad=0.3, duration=100.0) == {(0, 3), (5, 8)}
+    assert sharing_a_clip([(10, 40)], pad=0.3, duration=100.0) == set()
+
+
 def test_packed_stretches_get_back_the_words_heard_in_them():
     """A fake decoder that 'hears' the packed audio (one word per half second of sound, naming the level
     it hears): every word comes back inside the stretch it was heard in, on the recording's timeline."""

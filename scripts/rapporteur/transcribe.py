@@ -16,7 +16,7 @@ import os
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Collection, Protocol, Sequence
 
 import numpy as np
 
@@ -761,6 +761,14 @@ def heard_packed(
     return out
 
 
+def sharing_a_clip(stretches: Sequence[tuple[float, float]], *, pad: float, duration: float) -> set[tuple[float, float]]:
+    """The stretches that ``heard_packed`` (``together``) decodes with a piece of another stretch in one of their clips;
+    the others it decodes exactly as it would each alone."""
+    pieces = [(st, piece) for st in stretches for piece in clip_pieces(*st, pad=pad, duration=duration)]
+    return {pieces[i][0] for group in pack([piece for _, piece in pieces]) if len({pieces[j][0] for j in group}) > 1
+            for i in group}
+
+
 def hear_again(
     audio: np.ndarray,
     which: Sequence[tuple[float, float]],
@@ -837,13 +845,15 @@ def fill_skipped_speech(
         return sum((min(w.end, b) - max(w.start, a)) * (w.probability if sure else 1.0)
                    for s in found if not segment_anomaly(s.words) for w in s.words if w.end > a and w.start < b)
 
-    def again(found: dict, p: str | None, h: str | None, pad: float = pad, *, shorter: float = 0.0) -> None:
-        """The stretches of which less than half was heard (or, shorter than ``shorter`` s, heard unsurely: mean
-        word probability below ½), heard once more (each alone) and kept if more was heard, and heard surely."""
+    def again(found: dict, p: str | None, h: str | None, pad: float = pad, *, shorter: float = 0.0,
+              among: Collection[tuple[float, float]] = stretches) -> None:
+        """The stretches of ``among`` of which less than half was heard (or, shorter than ``shorter`` s, heard
+        unsurely: mean word probability below ½), heard once more (each alone) and kept if more was heard, and
+        heard surely."""
         def unsure(st: tuple[float, float]) -> bool:
             return st[1] - st[0] < shorter and covered(found[st], *st, sure=True) < 0.5 * covered(found[st], *st)
 
-        thin = [st for st in stretches if covered(found[st], *st) < 0.5 * (st[1] - st[0]) or unsure(st)]
+        thin = [st for st in stretches if st in among and (covered(found[st], *st) < 0.5 * (st[1] - st[0]) or unsure(st))]
         for st, segs in (heard(thin, p, h, pad=pad) if thin else {}).items():
             if covered(segs, *st, sure=True) > covered(found[st], *st, sure=True):
                 found[st] = segs
@@ -852,8 +862,8 @@ def fill_skipped_speech(
     # alone; primed with the roster, it may recite it ("Xochitl Ramírez Huerta, Xochitl Ramírez …") over a
     # stretch it cannot make out: such stretches are heard without the prompt as well
     found = heard(stretches, prompt, hotwords, together=True)
-    if batched:
-        again(found, prompt, hotwords)
+    if batched:  # a stretch in clips of its own would be heard again exactly as it was (p1: 9 of 14 thin ones)
+        again(found, prompt, hotwords, among=sharing_a_clip(stretches, pad=pad, duration=len(audio) / SAMPLE_RATE))
     if prompt or hotwords:
         again(found, None, None)
     # what is still not heard, and what is too short for Whisper to make out alone, once more with the speech
