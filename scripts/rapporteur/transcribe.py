@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import time
 import unicodedata
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Collection, Protocol, Sequence
@@ -257,8 +258,19 @@ def collapse_loops(words: Sequence[Word], *, max_repeats: int = 3, max_n: int = 
     return tuple(out)
 
 
+PROMPTED_NAME = 0.02
+"""Prompt words heard this improbably (the geometric mean of their probabilities) may be the prompt's, not what
+was said.  Measured on two panels: a floor speaker's name heard as a roster name 0.0012, the moderators' own 0.12
+and 0.15; the roster recited over "Xochitl, the floor is yours." 0.005."""
+
+
+def sureness(words: Sequence[Word]) -> float:
+    """How sure the decoder was of ``words``: the geometric mean of their probabilities (1.0 for none)."""
+    return float(np.exp(np.mean(np.log([max(w.probability, 1e-6) for w in words])))) if words else 1.0
+
+
 def prompt_echo(words: Sequence[Word], prompt: str | None, *, max_n: int = 12, recited: int = 6,
-                unsure: float = 0.02) -> list[tuple[int, int]]:
+                unsure: float = PROMPTED_NAME) -> list[tuple[int, int]]:
     """Where Whisper recites its prompt instead of what was said: [i, j) index ranges of ``words``.
 
     Two kinds, both measured on a 46-min panel: a run of two or more prompt words said twice or more in a
@@ -304,7 +316,7 @@ def prompt_echo(words: Sequence[Word], prompt: str | None, *, max_n: int = 12, r
         j = i + 1  # words as they follow each other in the prompt
         while key[i] in vocab and j < len(key) and (key[j - 1], key[j]) in follows:
             j += 1
-        if j - i >= recited and np.exp(np.mean([np.log(max(w.probability, 1e-6)) for w in words[i:j]])) < unsure:
+        if j - i >= recited and sureness(words[i:j]) < unsure:
             ranges.append((i, j))
             i = j
             continue
@@ -896,19 +908,13 @@ def introduced_as(segment: Segment, names: Sequence[str]) -> str:
     return name if score >= 0.8 else ""
 
 
-PROMPTED_NAME = 0.02
-"""A roster name heard with words this improbable (their geometric mean) may be the prompt's, not what was said.
-Measured on two panels: a floor speaker's name heard as a roster name 0.0012; the moderators' own 0.12, 0.15."""
-
-
 def name_support(segment: Segment, name: str) -> float:
     """How sure the decoder was of the words of ``name`` in ``segment``: the geometric mean of their
     probabilities (1.0 when none of its words are there)."""
     from .core.text import norm
 
     parts = {norm(p) for p in re.split(r"[\s\-‐]+", name) if norm(p)}
-    probs = [max(w.probability, 1e-6) for w in segment.words if norm(w.text.strip(" -‐.,;:!?")) in parts]
-    return float(np.exp(np.mean(np.log(probs)))) if probs else 1.0
+    return sureness([w for w in segment.words if norm(w.text.strip(" -‐.,;:!?")) in parts])
 
 
 def recheck_introductions(
@@ -983,8 +989,6 @@ def transcribe(
     ``timings`` (a dict) receives the seconds spent on the main pass (``main``),
     on skipped speech (``fill``) and on checking introductions (``check``).
     """
-    import time
-
     clock = time.monotonic()
     timings = {} if timings is None else timings
     use = options.use_prompt
