@@ -13,15 +13,15 @@ from pathlib import Path
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import io
 import math
 import re
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple, Sequence, TextIO
+from typing import ClassVar, Iterable, NamedTuple, Sequence, TextIO
 
 import srt
-import webvtt
 
 from ..errors import RapporteurError
 from ..core.records import SpeechTurn, Turn, Turns, to_json
@@ -82,37 +82,70 @@ class _Tok(NamedTuple):  # a tuple: made ~14,000 times per ninety-minute session
     start: float
     end: float
     text: str  # normalised; a leading " " means "separated from the previous token"
+    stop: int = 0  # what the token ends: SENTENCE (a sentence), CLAUSE (a clause), 0 (neither); see _stop
+
+
+SENTENCE, CLAUSE = 3, 2
+"""``_Tok.stop``: a sentence end is the best place to end a cue or a line, a clause end the next best."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stop(text: str) -> int:
+    """What a word ends (``SENTENCE``, ``CLAUSE`` or 0), read once per word (cached: words repeat)."""
+    return SENTENCE if SENTENCE_END.search(text) else CLAUSE if CLAUSE_END.search(text) else 0
+
+
+_INNER_SPACE = re.compile(r"\s")
 
 
 def _tokens(turn: Turn, max_chars: int) -> list[_Tok]:
     """The turn's words as tokens; words longer than a line are cut into pieces."""
     if turn.words:
-        raw = [(w.start, w.end, w.text) for w in turn.words]
-        spaced = any(t[:1].isspace() for _, _, t in raw[1:])
-        if not spaced and " " in turn.text.strip():  # words whose leading spaces were stripped
-            raw = [(s, e, " " + t) for s, e, t in raw]
+        words = turn.words
+        # words whose leading spaces were stripped: each separated from the one before
+        spaced = any(w.text[:1].isspace() for w in words[1:]) or " " not in turn.text.strip()
+        raw: Iterable[tuple[float, float, str]] = ((w.start, w.end, w.text) for w in words) if spaced else \
+            ((w.start, w.end, " " + w.text) for w in words)
     else:  # no word timings: spread the text over the turn by length
         parts = turn_text(turn).split(" ")
         total = sum(len(p) + 1 for p in parts) or 1
-        span, t0, raw = max(turn.end - turn.start, 0.0), turn.start, []
+        span, t0, spread = max(turn.end - turn.start, 0.0), turn.start, []
         for p in parts:
             t1 = t0 + span * (len(p) + 1) / total
-            raw.append((t0, t1, " " + p))
+            spread.append((t0, t1, " " + p))
             t0 = t1
+        raw = spread
     toks: list[_Tok] = []
+    append = toks.append
     for start, end, text in raw:
         lead = " " if text[:1].isspace() else ""
-        word = " ".join(text.split())
+        word = text.strip()
+        if _INNER_SPACE.search(word):  # rare: spaces within a word's text
+            word = " ".join(word.split())
         if not word:
             continue
-        end = max(end, start)
+        if end < start:
+            end = start
         if len(word) <= max_chars:  # nearly every word: one token
-            toks.append(_Tok(start, end, lead + word))
+            append(_Tok(start, end, lead + word, _stop(word)))
             continue
         pieces = [word[i : i + max_chars] for i in range(0, len(word), max_chars)]
         step = (end - start) / len(pieces)
         for k, piece in enumerate(pieces):
-            toks.append(_Tok(start + k * step, start + (k + 1) * step, (lead if k == 0 else "") + piece))
+            append(_Tok(start + k * step, start + (k + 1) * step, (lead if k == 0 else "") + piece, _stop(piece)))
+    return toks
+
+
+_LAST_TOKENS: list[tuple[Turns, int, list[list[_Tok]]]] = []
+
+
+def _turn_tokens(turns: Turns, max_chars: int) -> list[list[_Tok]]:
+    """Each turn's tokens (``_tokens``); the last session's kept, since its VTT and SRT are made one after the other."""
+    for kept, chars, toks in _LAST_TOKENS:
+        if kept is turns and chars == max_chars:
+            return toks
+    toks = [_tokens(turn, max_chars) for turn in turns.turns]
+    _LAST_TOKENS[:] = [(turns, max_chars, toks)]
     return toks
 
 
@@ -124,29 +157,22 @@ def _line(toks: Sequence[_Tok]) -> str:
     return "".join(t.text for t in toks).strip()
 
 
-def _greedy_add(state: tuple[int, int], tok: _Tok, max_chars: int) -> tuple[int, int]:
-    """(lines, width of the last line) after setting ``tok`` greedily after ``state``."""
-    lines, width = state
-    if width and width + len(tok.text) <= max_chars:
-        return lines, width + len(tok.text)
-    return lines + 1, len(tok.text.lstrip())
-
-
 def _greedy(toks: Sequence[_Tok], max_chars: int) -> tuple[int, int]:
-    state = (0, 0)
+    """(lines, width of the last line) of ``toks`` set greedily: each token on the line if it fits there."""
+    lines = width = 0
     for t in toks:
-        state = _greedy_add(state, t, max_chars)
-    return state
-
-
-def _greedy_lines(toks: Sequence[_Tok], max_chars: int) -> int:
-    return _greedy(toks, max_chars)[0]
+        n = len(t.text)
+        if width and width + n <= max_chars:
+            width += n
+        else:
+            lines, width = lines + 1, len(t.text.lstrip())
+    return lines, width
 
 
 def _break_bonus(tok: _Tok, max_chars: int) -> float:
-    if SENTENCE_END.search(tok.text):
+    if tok.stop == SENTENCE:
         return (0.35 * max_chars) ** 2
-    if CLAUSE_END.search(tok.text):
+    if tok.stop == CLAUSE:
         return (0.25 * max_chars) ** 2
     return 0.0
 
@@ -157,16 +183,16 @@ def _layout(toks: Sequence[_Tok], max_chars: int, max_lines: int, *, glue: int =
     The first line holds at least ``glue`` tokens when it can (a ``Name:``
     prefix is not left alone on its line).
     """
-    n, k = len(toks), _greedy_lines(toks, max_chars)
+    n, k = len(toks), _greedy(toks, max_chars)[0]
     if k > max_lines:
         return None
     if k <= 1:
         return [_line(toks)]
-    target = _width(toks) / k
     pre = [0]
     for t in toks:
         pre.append(pre[-1] + len(t.text))
     lead = [1 if t.text[:1] == " " else 0 for t in toks]
+    target = (pre[n] - lead[0]) / k
     bonus = [_break_bonus(t, max_chars) for t in toks]
     if k == 2:  # the common case, directly: the best single cut
         cost, cut = min(
@@ -210,7 +236,7 @@ def _prefix_token(name: str, max_chars: int) -> _Tok:
     room = max(1, max_chars // 2 - 1)
     if len(name) > room:
         name = name[: room - 1].rstrip() + "…"
-    return _Tok(0.0, 0.0, name + ":")
+    return _Tok(0.0, 0.0, name + ":", _stop(name + ":"))
 
 
 class _TurnCutter:
@@ -224,7 +250,7 @@ class _TurnCutter:
     def _with_prefix(self, toks: Sequence[_Tok]) -> list[_Tok]:
         if self.prefix is None:
             return list(toks)
-        first = _Tok(toks[0].start, toks[0].end, " " + toks[0].text.lstrip())
+        first = toks[0]._replace(text=" " + toks[0].text.lstrip())
         return [self.prefix, first, *toks[1:]]
 
     def _fill(self, toks: Sequence[_Tok]) -> float:
@@ -234,17 +260,22 @@ class _TurnCutter:
     def _cut(self, toks: Sequence[_Tok]) -> int:
         """Where to end the cue that ``toks`` overflowed: a sentence, clause or pause end if it leaves a full enough cue."""
         best, best_rank = len(toks), 0
+        o = self.o
+        room, start = o.max_chars * o.max_lines, toks[0].start
+        width = _width(self._with_prefix(toks[:1]))  # of the cue's first k tokens (with the prefix), k = 1, 2, …
         for k in range(1, len(toks)):
-            tok, gap = toks[k - 1], toks[k].start - toks[k - 1].end
-            if SENTENCE_END.search(tok.text):
+            tok = toks[k - 1]
+            if k > 1:
+                width += len(tok.text)
+            if tok.stop == SENTENCE:
                 rank, need = 3, 0.2
-            elif CLAUSE_END.search(tok.text):
+            elif tok.stop == CLAUSE:
                 rank, need = 2, 0.5
-            elif gap >= _SHORT_PAUSE:
+            elif toks[k].start - tok.end >= _SHORT_PAUSE:
                 rank, need = 1, 0.6
             else:
                 continue
-            if rank >= best_rank and self._fill(toks[:k]) >= need:
+            if rank >= best_rank and max(width / room, (tok.end - start) / o.max_seconds) >= need:  # _fill(toks[:k])
                 best, best_rank = k, rank
         return best
 
@@ -261,8 +292,9 @@ class _TurnCutter:
 
     def run(self, toks: Sequence[_Tok]) -> list[Cue]:
         """Fill cues token by token; the greedy line count of the open cue is kept as it grows."""
+        max_chars, max_lines, max_seconds = self.o.max_chars, self.o.max_lines, self.o.max_seconds
         cur: list[_Tok] = []
-        state = (0, 0)
+        lines = width = 0  # the open cue set greedily (see _greedy)
         i = 0
         while i < len(toks):
             tok = toks[i]
@@ -270,20 +302,22 @@ class _TurnCutter:
                 self._emit(cur)
                 cur = []
             if not cur:
-                cur, state = [tok], _greedy(self._with_prefix([tok]), self.o.max_chars)
+                cur = [tok]
+                lines, width = _greedy(self._with_prefix(cur), max_chars)
                 i += 1
             else:
-                grown = _greedy_add(state, tok, self.o.max_chars)
-                if not (tok.end - cur[0].start <= self.o.max_seconds and grown[0] <= self.o.max_lines):  # fits
+                n = len(tok.text)
+                grown = (lines, width + n) if width and width + n <= max_chars else (lines + 1, len(tok.text.lstrip()))
+                if not (tok.end - cur[0].start <= max_seconds and grown[0] <= max_lines):  # does not fit
                     k = self._cut(cur)
                     self._emit(cur[:k])
                     cur = cur[k:]
-                    state = _greedy(self._with_prefix(cur), self.o.max_chars) if cur else (0, 0)
+                    lines, width = _greedy(self._with_prefix(cur), max_chars) if cur else (0, 0)
                     continue
                 cur.append(tok)
-                state = grown
+                lines, width = grown
                 i += 1
-            if SENTENCE_END.search(tok.text) and self._fill(cur) >= 0.5:
+            if tok.stop == SENTENCE and self._fill(cur) >= 0.5:
                 self._emit(cur)
                 cur = []
         self._emit(cur)
@@ -308,10 +342,10 @@ def caption_cues(
     """
     o = CaptionOptions(max_seconds=max_seconds, max_chars=max_chars, max_lines=max_lines, min_seconds=min_seconds)
     cues: list[Cue] = []
-    for turn in turns.turns:
+    for turn, toks in zip(turns.turns, _turn_tokens(turns, max_chars)):
         name = speaker_name(turn, turns)
         prefix = _prefix_token(name, max_chars) if speaker_prefix and name else None
-        cues.extend(_TurnCutter(name, turn.id, prefix, o).run(_tokens(turn, max_chars)))
+        cues.extend(_TurnCutter(name, turn.id, prefix, o).run(toks))
     cues.sort(key=lambda c: (c.start, c.end))
     # give very short cues time to be read, without running into the next one
     out: list[Cue] = []
@@ -355,27 +389,29 @@ def _one_line(text: str) -> str:
 
 @dataclass(frozen=True)
 class VttWriter(Writer):
-    """WebVTT with ``<v Speaker Name>`` voice tags."""
+    """WebVTT with ``<v Speaker Name>`` voice tags (written here: what every cue holds is escaped, and a
+    ninety-minute session's 1,500 cues need no parser's read-back; the tests read it with webvtt-py)."""
 
     options: CaptionOptions = CaptionOptions()
     extension: ClassVar[str] = "vtt"
 
     def write(self, turns: Turns, file: TextIO, *, session: Session | None = None) -> None:
         o = self.options
-        captions = []
-        for cue in caption_cues(
-            turns, max_seconds=o.max_seconds, max_chars=o.max_chars, max_lines=o.max_lines, min_seconds=o.min_seconds
-        ):
-            lines = [escape_vtt(line) for line in cue.lines]
-            if cue.speaker:
-                lines[0] = f"<v {escape_vtt(cue.speaker)}>{lines[0]}"
-            captions.append(webvtt.Caption(start=_vtt_time(cue.start), end=_vtt_time(cue.end), text=lines))
-        comments = []
+        out = ["WEBVTT"]
         if session is not None:
             about = " · ".join(x for x in (session.event, session.date.isoformat() if session.date else "") if x)
             # a NOTE may not contain "-->"; escaped like cue text, it cannot, and shows no markup
-            comments.append(escape_vtt(_one_line(f"{session.title} ({about})" if about else session.title)))
-        webvtt.WebVTT(captions=captions, header_comments=comments).write(file)
+            out += ["", "NOTE " + escape_vtt(_one_line(f"{session.title} ({about})" if about else session.title))]
+        for cue in caption_cues(
+            turns, max_seconds=o.max_seconds, max_chars=o.max_chars, max_lines=o.max_lines, min_seconds=o.min_seconds
+        ):
+            # cue lines: escaped (no "-->", no markup), each a word or more (no blank line ends the cue early)
+            lines = [escape_vtt(line) for line in cue.lines]
+            if cue.speaker:
+                lines[0] = f"<v {escape_vtt(cue.speaker)}>{lines[0]}"
+            out += ["", f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}", *lines]
+        out.append("")
+        file.write("\n".join(out))
 
 
 @dataclass(frozen=True)
