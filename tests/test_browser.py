@@ -192,6 +192,51 @@ def test_search_finds_the_turn_and_opens_it(watched, base_url):
     assert watched.errors == [] and watched.external == []
 
 
+_FILTERS = """async () => {
+  const ours = await import("/assets/search/pagefind.js");
+  const theirs = await import("/pagefind/pagefind.js");
+  await ours.options({ baseUrl: "/" });
+  return { ours: await ours.filters(), theirs: await theirs.filters() };
+}"""
+
+
+def test_filters_are_counted_without_pagefinds_filter_index_until_one_is_chosen(watched, base_url):
+    page = watched.page
+    filter_files: list[str] = []
+    page.on("request", lambda r: "/pagefind/filter/" in r.url and filter_files.append(r.url))
+    page.goto(base_url + "search/", wait_until="networkidle")
+    box = page.locator(".pagefind-ui__search-input")
+    box.fill(PHRASE)
+    page.locator(".pagefind-ui__result").first.wait_for(timeout=10_000)
+    page.wait_for_function("document.querySelectorAll('.pagefind-ui__filter-name').length >= 3")
+    page.wait_for_load_state("networkidle")
+    assert filter_files == []  # searched, and the filter values shown, without Pagefind's filter index
+    # the values and counts shown are what Pagefind itself counts (filter-totals.json, written with the index)
+    both = page.evaluate(_FILTERS)
+    assert both["ours"] == both["theirs"] and both["ours"]["speaker"]
+    # choosing a speaker: Pagefind's filter index is loaded, the results are that speaker's, counted per search
+    filter_files.clear()  # (Pagefind's own filters() above loaded them)
+    page.goto(base_url + "search/?q=governance", wait_until="networkidle")
+    page.locator(".pagefind-ui__result").first.wait_for(timeout=10_000)
+    assert filter_files == []
+    counted = "/^\\d/.test(document.querySelector('.pagefind-ui__message').textContent.trim())"
+    page.wait_for_function(counted)
+    unfiltered = page.locator(".pagefind-ui__message").inner_text()
+    page.locator(".pagefind-ui__filter-name", has_text="speaker").click()
+    page.locator('.pagefind-ui__filter-checkbox[name="speaker"][value="David Mensah"]').check()
+    for _ in range(100):  # the search again, with the filter index
+        if filter_files:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_load_state("networkidle")
+    assert filter_files
+    n = lambda message: int(message.split()[0])  # "4 results for governance"
+    page.wait_for_function(counted)
+    filtered = page.locator(".pagefind-ui__message").inner_text()
+    assert 0 < n(filtered) < n(unfiltered), (filtered, unfiltered)
+    assert watched.errors == [] and watched.external == []
+
+
 def test_words_remembered_out_of_order_still_find_the_sessions(watched, base_url):
     # three words or more are searched first as a phrase; found nowhere as one, they are searched as words
     page = watched.page

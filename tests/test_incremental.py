@@ -117,10 +117,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 _SEARCH = """async (q) => {
   const pf = await import("/assets/search/pagefind.js");
   await pf.options({ baseUrl: "/" });
-  const all = await pf.filters();  // loads the filters, as Pagefind UI does first: a search counts them then
+  const all = await pf.filters();  // the filters' values and counts, as Pagefind UI asks for them first
   const found = await pf.search(q, { filters: {} });  // as Pagefind UI searches
   const data = await Promise.all(found.results.map((r) => r.data()));
-  return { urls: data.map((d) => d.url).sort(), filters: found.filters, all };
+  const year = Object.keys(all.year || {}).sort()[0];  // a filter chosen: Pagefind's filter index, counts per search
+  const narrowed = await pf.search(q, { filters: { year: [year] } });
+  const kept = await Promise.all(narrowed.results.map((r) => r.data()));
+  return { urls: data.map((d) => d.url).sort(), filters: found.filters, all,
+           narrowed: { urls: kept.map((d) => d.url).sort(), filters: narrowed.filters } };
 }"""
 
 
@@ -171,7 +175,7 @@ def test_after_an_edit_the_search_finds_what_a_cold_build_finds(tmp_path):
     inc_found, cold_found = results["inc"], results["cold"]
     assert inc_found[0]["urls"] and inc_found[1]["urls"] == [] and inc_found[2]["urls"]
     for i, q in enumerate(queries):
-        for k in ("urls", "filters", "all"):
+        for k in ("urls", "filters", "all", "narrowed"):
             assert inc_found[i][k] == cold_found[i][k], (q, k, inc_found[i][k], cold_found[i][k])
 
 
