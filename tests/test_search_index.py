@@ -49,6 +49,7 @@ def test_common_words_are_the_ones_said_most_and_left_out_of_what_is_indexed():
     assert common == {"en": ["and", "the"]}  # "The", "the" and "the," are one word
     assert search.without_common(text, frozenset(common["en"])) == "cat dog. end, rest."
     assert search.common_words(search.count_words([t]), threshold=5) == {}
+    assert search.frequent_words(search.count_words([t]), low=2, high=4) == {"en": {"and": 2}}  # "the": 4, common
 
 
 def test_records_cover_every_turn_once_in_blocks_with_the_page_filters():
@@ -63,7 +64,9 @@ def test_records_cover_every_turn_once_in_blocks_with_the_page_filters():
     assert all(len(turns(r)) <= 3 for r in records) and len(records) == 4
     assert records[0].url == "/sessions/s/#t0000" and len({r.url for r in records}) == len(records)
     assert records[0].content == "turn0 turn1 turn2"  # the common word is not indexed, the turn's text is kept
-    assert "word word" in turns(records[0])[0][3]
+    texts = [m[3] for m in turns(records[0])]
+    assert search.with_content(texts, records[0].content) == [m.text for m in got.moments[:3]]  # the turns as said
+    assert search.KEPT + " " not in "".join(texts) and "turn0" not in "".join(texts)  # each word once in the fragment
     assert set(records[0].meta["moments"]) <= {chr(0x2800 + b) for b in range(256)}  # no word Pagefind would index
     assert records[0].filters == {"event": ["IGF 2024"], "year": ["2024"], "speaker": ["Speaker 0", "Speaker 1", "Speaker 2"]}
     assert records[0].meta["title"] == "Title &amp; more" and records[0].language == "fr"
@@ -139,6 +142,12 @@ def test_a_quote_whose_other_words_many_turns_say_lands_on_the_turn_that_says_it
         turns_file.write_text(json.dumps(data), encoding="utf-8")
         anchor = turn_anchors(session_view(folder).turns)[5]
         expected[f"zorblat {words} quixmoor"] = f"/sessions/{folder.name}/#{anchor}"
+    # a quote of five words none of them common: searched as a phrase of three of them, still lands on its turn
+    folder = sorted(recordings.iterdir())[0]
+    data = json.loads((folder / "turns.json").read_text(encoding="utf-8"))
+    data["turns"][8]["text"] += " Glimvar trozzle pelquin zarkeen muffrit."
+    (folder / "turns.json").write_text(json.dumps(data), encoding="utf-8")
+    five = ("glimvar trozzle pelquin zarkeen muffrit", f"/sessions/{folder.name}/#{turn_anchors(session_view(folder).turns)[8]}")
     (tmp_path / "site-root").mkdir()
     site = build_test_site(tmp_path / "site-root", sorted(recordings.iterdir()), common_from=100)
     common = set(json.loads((site / "pagefind" / "common-words.json").read_text(encoding="utf-8"))["en"])
@@ -158,6 +167,11 @@ def test_a_quote_whose_other_words_many_turns_say_lands_on_the_turn_that_says_it
                 assert message.startswith(f"{len(expected)} results"), message  # all six say the phrase searched
                 assert page.locator(".pagefind-ui__result-nested a").first.get_attribute("href") == address, quote
                 page.context.close()
+            page = browser.new_context().new_page()
+            page.goto(base + "search/", wait_until="networkidle")
+            page.locator(".pagefind-ui__search-input").fill(five[0])
+            page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
+            assert page.locator(".pagefind-ui__result-nested a").first.get_attribute("href") == five[1]
             browser.close()
     finally:
         served.close()

@@ -368,8 +368,10 @@
   var PHRASE_MIN_WORDS = 3;
   var EXCERPT_WORDS = 24;
   var UNSPACED = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;  // scripts written without spaces between words
+  var PHRASE_MOST = 3;  // words a phrase search holds at most: each costs its index chunk (up to ~80 kB)
   var notPhrases = {};
   var commonWords = {};  // language → {word: true}
+  var frequentWords = {};  // language → {word: times said} (pagefind/frequent-words.json: said 10,000 times or more)
   var searchLang = "en";
   var lastWords = [];  // the words of the last query (core), to show the turns that hold them
 
@@ -378,6 +380,26 @@
   function core(word) { return word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "").toLowerCase(); }
 
   function isCommon(w) { return (commonWords[searchLang] || {})[w] === true; }  // ("constructor" is no common word)
+
+  function timesSaid(w) {  // 0: said less often than the frequent words
+    var f = frequentWords[searchLang] || {};
+    return Object.prototype.hasOwnProperty.call(f, w) ? f[w] : 0;
+  }
+
+  /* The words a phrase search holds: at most PHRASE_MOST of the query's other words in a row, the run said
+     least often (three such words in a row are said once in an archive; a frequent word costs a large
+     index chunk, and a phrase of frequent words alone costs Pagefind seconds at thousands of sessions).
+     The results are then ordered by how much of the whole query they say (saysQuery). */
+  function phraseOf(kept) {
+    if (kept.length <= PHRASE_MOST) return kept;
+    var from = 0, least = Infinity;
+    for (var i = 0; i + PHRASE_MOST <= kept.length; i++) {
+      var said = 0;
+      for (var j = i; j < i + PHRASE_MOST; j++) said += timesSaid(core(kept[j]));
+      if (said < least) { least = said; from = i; }
+    }
+    return kept.slice(from, from + PHRASE_MOST);
+  }
 
   function queryOf(term) {
     var typed = searchWords((term || "").replace(/"/g, " "));
@@ -405,7 +427,7 @@
   }
 
   function saysQuery(data) {
-    var moments = momentsOf(data && data.meta);
+    var moments = momentsOf(data);
     var texts = moments.length ? moments.map(function (m) { return m[3]; }) : [(data && data.content) || ""];
     return { run: Math.max.apply(null, texts.map(runOf)), whole: lastWords.length };
   }
@@ -417,7 +439,7 @@
       var q = queryOf(term);
       var t = q.kept.join(" ");
       if (q.typed.length < PHRASE_MIN_WORDS || q.kept.length < 2 || notPhrases[t]) return t;
-      var phrase = '"' + t + '"';
+      var phrase = '"' + phraseOf(q.kept).join(" ") + '"';
       engine
         .then(function (pf) { return pf.search(phrase, { unranked: true }); })
         .then(function (found) {
@@ -475,10 +497,20 @@
       .map(function (x) { return x.sub; });
   }
 
-  // a record's turns ([anchor, time, speaker, text]) from its meta; none for a page
-  function momentsOf(meta) {
+  /* A record's turns ([anchor, time, speaker, text]) from its fragment; none for a page.  Each turn's text
+     is stored without the words of the record's content (search.skeleton: KEPT in their place), the
+     content holds them in order: put back here. */
+  var KEPT = "\u0001";
+  function momentsOf(data) {
+    var meta = data && data.meta;
     if (!meta || !meta.moments) return [];
-    try { return JSON.parse(unBraille(meta.moments)); } catch (e) { return []; }
+    var moments;
+    try { moments = JSON.parse(unBraille(meta.moments)); } catch (e) { return []; }
+    var kept = searchWords(data.content || ""), k = 0;
+    moments.forEach(function (m) {
+      m[3] = searchWords(m[3]).map(function (w) { return w === KEPT ? (k < kept.length ? kept[k++] : "") : w; }).join(" ");
+    });
+    return moments;
   }
 
   // search.unindexed: a record's turns, stored as UTF-8 bytes written as Braille patterns (not indexed)
@@ -494,7 +526,7 @@
       delete result.meta.context;
     }
     if (result.meta && result.meta.moments) {
-      var moments = momentsOf(result.meta);
+      var moments = momentsOf(result);
       delete result.meta.moments;
       var page = result.url.split("#")[0];
       var subs = bestTurns(moments, page, 3);
@@ -560,7 +592,7 @@
           .then(function (r) { return r.ok ? r.json() : null; })
           .catch(function () { return null; });
       }
-      Promise.all([json("pagefind-entry.json"), json("common-words.json")])
+      Promise.all([json("pagefind-entry.json"), json("common-words.json"), json("frequent-words.json")])
         .then(function (got) {
           var entry = got[0];
           Object.keys(got[1] || {}).forEach(function (l) {
@@ -568,6 +600,7 @@
             (got[1][l] || []).forEach(function (w) { set[w] = true; });
             commonWords[l] = set;
           });
+          frequentWords = got[2] || {};
           var langs = (entry && entry.languages) || {};
           var lang = params.get("lang");
           if (!lang || !langs[lang]) lang = siteLang;

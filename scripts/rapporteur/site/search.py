@@ -9,8 +9,9 @@ session ("the", "of", "we") has one index chunk of all its positions, which grow
   summary, agenda and people, the speaker and event pages;
 - each transcript is indexed again as records of consecutive turns (``BLOCK_WORDS`` words or so), one
   record per block, with the session's filters (the block's speakers, event, year) and sort key.  A
-  record's meta holds its turns (anchor, time, speaker, text; ``unindexed``): the search page shows the
-  turns that hold the query from it, a fragment of a few kB;
+  record's meta holds its turns (anchor, time, speaker, and the text's common words, ``skeleton``;
+  ``unindexed``), its content the other words: the search page puts them together and shows the turns
+  that hold the query, from a fragment of a few kB;
 - the archive's *common words*, those said ``COMMON_FROM`` times or more in its transcripts in one
   language, are left out of the records' indexed text, and the search page leaves them out of the query
   (``common-words.json`` beside the index).  A remembered quote is then searched as a phrase of its other
@@ -64,6 +65,13 @@ its own, ~1.3 bytes per time said (60,000 times: ~80 kB), fetched by every query
 keeps queries smaller but leaves more remembered quotes with too few other words to be a phrase: of 200
 six-word quotes of the generated archive (benchmarks/make_archive.py), projected to 3,000 sessions from the
 counts at 1,000, 83 % keep two words or more at 20,000, 89 % at 40,000, 95 % at 80,000."""
+FREQUENT_WORDS_FILE = "frequent-words.json"
+"""In the bundle: language → word → how often said, for the words said ``FREQUENT_FROM`` times or more that
+are not common: the search page searches a remembered quote as the phrase of at most ``PHRASE_MOST`` of its
+other words (docs/assets/rapporteur.js), the run of them said least often."""
+FREQUENT_FROM = 10_000
+"""A word said this often costs its own index chunk of ~13 kB or more (~1.3 bytes per time said), and a phrase
+search seconds when all its words are this frequent (each is in thousands of records)."""
 RECENT_DIR = "recent"
 """In the bundle: the recent index, of the pages changed since the archive index was built."""
 SUPERSEDED_FILE = "superseded.json"
@@ -170,6 +178,13 @@ def common_words(counts: dict[str, Counter], threshold: int = COMMON_FROM) -> di
     return {lang: ws for lang, ws in common.items() if ws}
 
 
+def frequent_words(counts: dict[str, Counter], low: int = FREQUENT_FROM, high: int = COMMON_FROM) -> dict[str, dict[str, int]]:
+    """Language → word → count, for the words said from ``low`` times up to (not including) ``high``: not common,
+    yet frequent enough that a phrase is cheaper without them (see ``FREQUENT_WORDS_FILE``)."""
+    out = {lang: {w: n for w, n in sorted(c.items()) if low <= n < high and w} for lang, c in counts.items()}
+    return {lang: ws for lang, ws in out.items() if ws}
+
+
 def without_common(text: str, common: frozenset[str]) -> str:
     """``text`` without its common words (what a record indexes, and what a query searches)."""
     return " ".join(w for w in words(text) if core(w) not in common)
@@ -184,6 +199,23 @@ def unindexed(text: str) -> str:
     record's turns in plain text would put every word of the archive into the index a second time
     (the chunk of "to" was fetched by every query with a word that begins "to").  rapporteur.js decodes it."""
     return text.encode("utf-8").decode("latin-1").translate(_BRAILLE)
+
+
+KEPT = "\u0001"
+"""In a record's turns (its meta): a word that is in the record's content (indexed, and kept in the fragment
+as the content), not written a second time; rapporteur.js (``momentsOf``) puts the content's words back."""
+
+
+def skeleton(text: str, common: frozenset[str]) -> str:
+    """``text`` with each word ``without_common`` keeps written as ``KEPT``: the words between are the common
+    words (a few kB of a 1,500-word record that compress well); the record's content holds the rest."""
+    return " ".join(w if core(w) in common else KEPT for w in words(text))
+
+
+def with_content(skeletons: Iterable[str], content: str) -> list[str]:
+    """The turns' text from their ``skeleton`` and the record's content (what the search page does)."""
+    kept = iter(words(content))
+    return [" ".join(next(kept, "") if w == KEPT else w for w in words(s)) for s in skeletons]
 
 
 def blocks(moments: tuple[Moment, ...], size: int = BLOCK_WORDS) -> Iterator[tuple[Moment, ...]]:
@@ -223,7 +255,8 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
         # Pagefind's UI shows a record's title and meta as HTML (as Pagefind keeps them from a page); the turns'
         # text is escaped by the search page
         meta = {k: html.escape(v, quote=False) for k, v in page.meta.items()}
-        meta["moments"] = unindexed(json.dumps([[m.anchor, m.time, m.speaker, m.text] for m in block], ensure_ascii=False))
+        meta["moments"] = unindexed(json.dumps([[m.anchor, m.time, m.speaker, skeleton(m.text, common)] for m in block],
+                                               ensure_ascii=False))
         out.append(Record(f"{page.url}#{block[0].anchor}", content, page.language, meta, filters, dict(page.sort)))
     return out
 
@@ -503,7 +536,9 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
 
     def make_records() -> list[Record]:
         found = made["found"] = transcripts(site_dir)
-        made["common"] = common_words(count_words(found), common_from)
+        counts = count_words(found)
+        made["common"] = common_words(counts, common_from)
+        made["frequent"] = frequent_words(counts, min(FREQUENT_FROM, common_from), common_from)
         made["records"] = archive_records(found, made["common"], block_words)
         return made["records"]
 
@@ -512,6 +547,7 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
     if not (site_dir / BUNDLE / "pagefind-ui.js").is_file():
         raise RapporteurError("pagefind wrote no index", path=site_dir, hint="check that `pagefind[extended]` is installed")
     _write_json(site_dir / BUNDLE / COMMON_WORDS_FILE, common)
+    _write_json(site_dir / BUNDLE / FREQUENT_WORDS_FILE, made["frequent"])
     _write_json(site_dir / BUNDLE / FILTER_TOTALS_FILE, filter_totals(site_dir / BUNDLE))
     # no recent index yet: said so, so that the search page's fetch of it finds a file (no 404 in its console)
     _write_json(site_dir / BUNDLE / RECENT_DIR / SUPERSEDED_FILE, {"index": False, "superseded": {}, "shared": {}})
