@@ -68,6 +68,7 @@ def main() -> None:
         first = m["top_subresult"] == q["expected"]
         rows.append({**q, "first": first, "in_top5x3": q["expected"] in m["top_subresults"],
                      "first_result_s": m["first_result_s"], "query_bytes": m["index_chunk_bytes"] + m["fragment_bytes"],
+                     "index_chunk_bytes": m["index_chunk_bytes"], "fragment_bytes": m["fragment_bytes"],
                      "engine_bytes": m["engine_bytes"], "got": m["top_subresult"]})
         print(json.dumps(rows[-1]), flush=True)
     qb = [r["query_bytes"] for r in rows]
@@ -101,11 +102,13 @@ def markdown(r: dict) -> str:
         f"{r['query_bytes_median'] / 1e3:.0f} / {r['query_bytes_max'] / 1e3:.0f} kB | "
         f"{r['first_result_s_median']} / {r['first_result_s_max']} s |",
         "",
-        "| query | first | bytes | first result |",
+        "| query | first | bytes (index chunks + fragments) | first result |",
         "|---|:-:|---:|---:|",
     ]
     for row in r["rows"]:
-        lines.append(f"| {row['query']} | {'yes' if row['first'] else 'no'} | {row['query_bytes'] / 1e3:.0f} kB | "
+        split = (f" ({row['index_chunk_bytes'] / 1e3:.0f} + {row['fragment_bytes'] / 1e3:.0f})"
+                 if "index_chunk_bytes" in row else "")
+        lines.append(f"| {row['query']} | {'yes' if row['first'] else 'no'} | {row['query_bytes'] / 1e3:.0f} kB{split} | "
                      f"{row['first_result_s']} s |")
     return "\n".join(lines) + "\n"
 
