@@ -239,6 +239,7 @@ def markdown(report: dict) -> str:
         f"queries timed in headless Chromium (Debian `/usr/bin/chromium`) against the site served on 127.0.0.1.",
         f"Machine: {report['machine']} (shared with other jobs, so times are upper bounds).",
         "",
+        *([report["note"], ""] if report.get("note") else []),
         "    .venv/bin/python benchmarks/site_scale.py --sessions " + " ".join(str(r["sessions"]) for r in b),
         "",
         "## Build and size",
