@@ -142,16 +142,23 @@ def test_a_quote_whose_other_words_many_turns_say_lands_on_the_turn_that_says_it
         turns_file.write_text(json.dumps(data), encoding="utf-8")
         anchor = turn_anchors(session_view(folder).turns)[5]
         expected[f"zorblat {words} quixmoor"] = f"/sessions/{folder.name}/#{anchor}"
-    # a quote of five words none of them common: searched as a phrase of three of them, still lands on its turn
+    # a quote of five words none of them common, two of them frequent (below): searched as the phrase of the
+    # other three, still lands on its turn
     folder = sorted(recordings.iterdir())[0]
     data = json.loads((folder / "turns.json").read_text(encoding="utf-8"))
     data["turns"][8]["text"] += " Glimvar trozzle pelquin zarkeen muffrit."
     (folder / "turns.json").write_text(json.dumps(data), encoding="utf-8")
     five = ("glimvar trozzle pelquin zarkeen muffrit", f"/sessions/{folder.name}/#{turn_anchors(session_view(folder).turns)[8]}")
+    other = sorted(recordings.iterdir())[1]  # says the last three only
+    data = json.loads((other / "turns.json").read_text(encoding="utf-8"))
+    data["turns"][8]["text"] += " Pelquin zarkeen muffrit."
+    (other / "turns.json").write_text(json.dumps(data), encoding="utf-8")
     (tmp_path / "site-root").mkdir()
     site = build_test_site(tmp_path / "site-root", sorted(recordings.iterdir()), common_from=100)
     common = set(json.loads((site / "pagefind" / "common-words.json").read_text(encoding="utf-8"))["en"])
     assert {w for ws in between for w in ws.split()} <= common, common  # so the phrase searched is "zorblat quixmoor"
+    # two of the five words said often (as in a large archive): the phrase searched is the other three
+    (site / "pagefind" / "frequent-words.json").write_text(json.dumps({"en": {"glimvar": 5000, "trozzle": 5000}}))
     served = serve_site(site)
     base = next(served)
     try:
@@ -171,7 +178,19 @@ def test_a_quote_whose_other_words_many_turns_say_lands_on_the_turn_that_says_it
             page.goto(base + "search/", wait_until="networkidle")
             page.locator(".pagefind-ui__search-input").fill(five[0])
             page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
+            page.wait_for_load_state("networkidle")
+            message = page.locator(".pagefind-ui__message").inner_text()
+            assert message.startswith("2 results"), message  # the phrase searched was the three words
             assert page.locator(".pagefind-ui__result-nested a").first.get_attribute("href") == five[1]
+            page.context.close()
+            (site / "pagefind" / "frequent-words.json").write_text("{}")  # none frequent: all five are the phrase
+            page = browser.new_context().new_page()
+            page.goto(base + "search/", wait_until="networkidle")
+            page.locator(".pagefind-ui__search-input").fill(five[0])
+            page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
+            page.wait_for_load_state("networkidle")
+            message = page.locator(".pagefind-ui__message").inner_text()
+            assert message.startswith("1 result"), message
             browser.close()
     finally:
         served.close()

@@ -386,12 +386,13 @@
     return Object.prototype.hasOwnProperty.call(f, w) ? f[w] : 0;
   }
 
-  /* The words a phrase search holds: at most PHRASE_MOST of the query's other words in a row, the run said
-     least often (three such words in a row are said once in an archive; a frequent word costs a large
+  /* The words a phrase search holds: all of the query's other words, or when some are frequent, at most
+     PHRASE_MOST of them in a row, the run said least often (three such words in a row are said once in an archive; a frequent word costs a large
      index chunk, and a phrase of frequent words alone costs Pagefind seconds at thousands of sessions).
      The results are then ordered by how much of the whole query they say (saysQuery). */
   function phraseOf(kept) {
-    if (kept.length <= PHRASE_MOST) return kept;
+    var frequent = kept.some(function (w) { return timesSaid(core(w)) > 0; });
+    if (kept.length <= PHRASE_MOST || !frequent) return kept;  // (none of them costs a large chunk: all of them)
     var from = 0, least = Infinity;
     for (var i = 0; i + PHRASE_MOST <= kept.length; i++) {
       var said = 0;
