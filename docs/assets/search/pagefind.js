@@ -152,7 +152,8 @@ var searches = [];
 
 function searched(term, o) {
   var p = plain(o) || {};
-  var key = JSON.stringify([term, chosen(p.filters) ? p.filters : null, p.sort || null]);
+  // (a search made before the filter index was loaded has no counts: not the same search after it)
+  var key = JSON.stringify([term, chosen(p.filters) ? p.filters : null, p.sort || null, filtersLoaded]);
   for (var i = 0; i < searches.length; i++) if (searches[i].key === key) return searches[i].found;
   var found = (chosen(p.filters) && !filtersLoaded ? loadFilters() : Promise.resolve()).then(function () {
     return pagefind.search(term, p);
