@@ -164,32 +164,27 @@ def test_a_quote_whose_other_words_many_turns_say_lands_on_the_turn_that_says_it
     try:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-            for quote, address in expected.items():
+
+            def typed(quote: str) -> tuple[str, str | None]:  # (the results message, the first moment's address)
                 page = browser.new_context().new_page()
                 page.goto(base + "search/", wait_until="networkidle")
                 page.locator(".pagefind-ui__search-input").fill(quote)
                 page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
                 page.wait_for_load_state("networkidle")
-                message = page.locator(".pagefind-ui__message").inner_text()
-                assert message.startswith(f"{len(expected)} results"), message  # all six say the phrase searched
-                assert page.locator(".pagefind-ui__result-nested a").first.get_attribute("href") == address, quote
+                found = (page.locator(".pagefind-ui__message").inner_text(),
+                         page.locator(".pagefind-ui__result-nested a").first.get_attribute("href"))
                 page.context.close()
-            page = browser.new_context().new_page()
-            page.goto(base + "search/", wait_until="networkidle")
-            page.locator(".pagefind-ui__search-input").fill(five[0])
-            page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
-            page.wait_for_load_state("networkidle")
-            message = page.locator(".pagefind-ui__message").inner_text()
+                return found
+
+            for quote, address in expected.items():
+                message, first = typed(quote)
+                assert message.startswith(f"{len(expected)} results"), message  # all six say the phrase searched
+                assert first == address, quote
+            message, first = typed(five[0])
             assert message.startswith("2 results"), message  # the phrase searched was the three words
-            assert page.locator(".pagefind-ui__result-nested a").first.get_attribute("href") == five[1]
-            page.context.close()
+            assert first == five[1]
             (site / "pagefind" / "frequent-words.json").write_text("{}")  # none frequent: all five are the phrase
-            page = browser.new_context().new_page()
-            page.goto(base + "search/", wait_until="networkidle")
-            page.locator(".pagefind-ui__search-input").fill(five[0])
-            page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
-            page.wait_for_load_state("networkidle")
-            message = page.locator(".pagefind-ui__message").inner_text()
+            message, _ = typed(five[0])
             assert message.startswith("1 result"), message
             browser.close()
     finally:

@@ -253,15 +253,17 @@ class _TurnCutter:
         first = toks[0]._replace(text=" " + toks[0].text.lstrip())
         return [self.prefix, first, *toks[1:]]
 
+    def _fullness(self, width: int, seconds: float) -> float:
+        """How full a cue of ``width`` characters (its prefix too) and ``seconds`` is: 1 at a limit."""
+        return max(width / (self.o.max_chars * self.o.max_lines), seconds / self.o.max_seconds)
+
     def _fill(self, toks: Sequence[_Tok]) -> float:
-        chars = _width(self._with_prefix(toks)) / (self.o.max_chars * self.o.max_lines)
-        return max(chars, (toks[-1].end - toks[0].start) / self.o.max_seconds)
+        return self._fullness(_width(self._with_prefix(toks)), toks[-1].end - toks[0].start)
 
     def _cut(self, toks: Sequence[_Tok]) -> int:
         """Where to end the cue that ``toks`` overflowed: a sentence, clause or pause end if it leaves a full enough cue."""
         best, best_rank = len(toks), 0
-        o = self.o
-        room, start = o.max_chars * o.max_lines, toks[0].start
+        start = toks[0].start
         width = _width(self._with_prefix(toks[:1]))  # of the cue's first k tokens (with the prefix), k = 1, 2, …
         for k in range(1, len(toks)):
             tok = toks[k - 1]
@@ -275,7 +277,7 @@ class _TurnCutter:
                 rank, need = 1, 0.6
             else:
                 continue
-            if rank >= best_rank and max(width / room, (tok.end - start) / o.max_seconds) >= need:  # _fill(toks[:k])
+            if rank >= best_rank and self._fullness(width, tok.end - start) >= need:  # _fill(toks[:k])
                 best, best_rank = k, rank
         return best
 
