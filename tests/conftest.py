@@ -78,7 +78,18 @@ def build_test_site(root: Path, session_dirs, *, strict: bool = False, **search)
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
     build_search_index(root / "site", log=lambda _: None, **search)
+    assert_transcripts_read_as_built(root / "docs", root / "site")
     return root / "site"
+
+
+def assert_transcripts_read_as_built(docs: Path, site: Path) -> None:
+    """The search records are made from docs/ (while the site engine builds the pages): each session page's
+    Markdown must read as its built page does (same title, language, filters and turns)."""
+    from rapporteur.site import search
+
+    built = [search.read_transcript(p.read_text(encoding="utf-8"), f"/sessions/{p.parent.name}/")
+             for p in sorted((site / "sessions").glob("*/index.html"))]
+    assert search.transcripts(docs) == [t for t in built if t is not None]
 
 
 def serve_site(site: Path):

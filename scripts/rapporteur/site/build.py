@@ -32,7 +32,7 @@ from .listing import EVENTS_DIR, event_groups, render_event, render_events_index
 from .pages import (SESSIONS_DIR, SPEAKERS_DIR, Appearance, display_names, render_session, speaker_appearances,
                     speaker_pages, speaker_slugs)
 from .player import choose_player, ensure_site_audio
-from .search import build_search_index
+from .search import archive_indexing, build_search_index, index_is_whole
 from .serve import RangeRequestHandler, make_server, serve  # noqa: F401 (the CLI's and benchmarks' names)
 from .views import SessionView, session_view
 
@@ -373,6 +373,14 @@ def prune_built(site_dir: Path, docs_dir: Path) -> int:
     return removed
 
 
+def _pages_incremental(mkdocs_config: Path, engine: str) -> bool:
+    """Whether ``build_pages`` will build incrementally (``mkdocs build --dirty``): site/ was built from the same shared inputs."""
+    root = Path(mkdocs_config).resolve().parent
+    site_dir = root / "site"
+    return (engine == "mkdocs" and _read_text(site_dir / SITE_STAMP) == shared_inputs_key(root, engine)
+            and (site_dir / "index.html").is_file())
+
+
 def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs") -> bool:
     """Build site/'s pages with ``engine`` (``mkdocs build`` by default); True when it was incremental.
 
@@ -382,20 +390,32 @@ def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdo
     for file.  Otherwise (and always with Zensical) site/ is built from scratch."""
     root = Path(mkdocs_config).resolve().parent
     site_dir = root / "site"
-    key = shared_inputs_key(root, engine)
-    dirty = engine == "mkdocs" and _read_text(site_dir / SITE_STAMP) == key and (site_dir / "index.html").is_file()
+    dirty = _pages_incremental(mkdocs_config, engine)
     hint = "install it with: pip install 'rapporteur[zensical]'" if engine == "zensical" else ""
     _run_tool(engine_command(engine, mkdocs_config, dirty=dirty), f"{engine} build", mkdocs_config, hint=hint)
     if dirty:
         prune_built(site_dir, root / "docs")
-    write_text_atomic(site_dir / SITE_STAMP, key)
+    write_text_atomic(site_dir / SITE_STAMP, shared_inputs_key(root, engine))
     return dirty
 
 
 def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
                log: Callable[[str], None] = print) -> None:
-    """Build site/ (``build_pages``), then the Pagefind index into site/pagefind/ (``build_search_index``)."""
-    site_dir = Path(mkdocs_config).resolve().parent / "site"
-    dirty = build_pages(mkdocs_config, engine=engine)
-    build_search_index(site_dir, log=log)
+    """Build site/ (``build_pages``), then the Pagefind index into site/pagefind/ (``build_search_index``).
+
+    When the whole archive is to be indexed (a build from scratch wipes site/, or there is no index yet), the
+    transcripts' records are indexed from docs/ while the site engine builds the pages: on two cores, the
+    engine and Pagefind's work on the records run side by side."""
+    root = Path(mkdocs_config).resolve().parent
+    site_dir = root / "site"
+    early = None
+    if not _pages_incremental(mkdocs_config, engine) or index_is_whole(site_dir):
+        early = archive_indexing(root / "docs")
+    try:
+        dirty = build_pages(mkdocs_config, engine=engine)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
+    build_search_index(site_dir, docs_dir=root / "docs", started=early, log=log)
     log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else ""))

@@ -135,8 +135,17 @@ class TranscriptPage:
     moments: tuple[Moment, ...] = ()
 
 
+_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_FRONT_TITLE = re.compile(r'^title: (".*")$', re.M)
+_FRONT_LANGUAGE = re.compile(r"^language: ([a-zA-Z0-9-]{2,12})$", re.M)
+
+
 def read_transcript(page: str, url: str) -> TranscriptPage | None:
-    """The transcript of a built session page (its turns in ``turn.html``'s markup), or None without one."""
+    """The transcript of a session page (its turns in ``turn.html``'s markup), or None without one.
+
+    ``page`` is the page's Markdown as ``render_session`` writes it (title and language in its front matter:
+    ``pages.front_matter``) or the page as built (its ``<h1>``, its ``data-pagefind-body lang``): the turns are
+    raw HTML, which the site engine copies into the built page as it is, so both read the same."""
     moments = []
     for m in _TURN.finditer(page):
         time, name = _TIME.search(m.group("head")), _NAME.search(m.group("head"))
@@ -146,10 +155,17 @@ def read_transcript(page: str, url: str) -> TranscriptPage | None:
                                   _text(name.group(1)) if name else html.unescape(m.group("speaker")), text))
     if not moments:
         return None
-    body = _BODY.search(page)
-    h1 = _H1.search(page)
+    front = _FRONT.match(page)
+    if front:
+        title, language = _FRONT_TITLE.search(front.group(1)), _FRONT_LANGUAGE.search(front.group(1))
+        title_text = " ".join(html.unescape(json.loads(title.group(1))).split()) if title else url
+        lang = language.group(1) if language else "en"
+    else:
+        body, h1 = _BODY.search(page), _H1.search(page)
+        title_text = _text(_HEADERLINK.sub("", h1.group(1))) if h1 else url
+        lang = body.group(1) if body else "en"
     filters: dict[str, list[str]] = {}
-    meta: dict[str, str] = {"title": _text(_HEADERLINK.sub("", h1.group(1))) if h1 else url}  # text; escaped in records
+    meta: dict[str, str] = {"title": title_text}  # text; escaped in records
     sort: dict[str, str] = {}
     for kind, name, value in _FILTER.findall(page):
         value = _text(value)
@@ -159,7 +175,7 @@ def read_transcript(page: str, url: str) -> TranscriptPage | None:
             meta[name] = value
         else:
             sort[name] = value
-    return TranscriptPage(url, body.group(1) if body else "en", meta["title"], filters, meta, sort, tuple(moments))
+    return TranscriptPage(url, lang, title_text, filters, meta, sort, tuple(moments))
 
 
 def count_words(pages: Iterable[TranscriptPage]) -> dict[str, Counter]:
@@ -272,11 +288,18 @@ def _page_url(site_dir: Path, path: Path) -> str:
     return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
 
 
-def transcripts(site_dir: Path) -> list[TranscriptPage]:
-    """Every built session page's transcript under ``site_dir/sessions/``."""
+def _markdown_file(docs_dir: Path, url: str) -> Path:
+    """The Markdown a session page's URL (``/sessions/<id>/``) is built from."""
+    return docs_dir / url.strip("/") / "index.md"
+
+
+def transcripts(docs_dir: Path) -> list[TranscriptPage]:
+    """Every session page's transcript, read from its Markdown under ``docs_dir/sessions/``: what the site's
+    pages are built from, so the records can be made while the site engine builds them."""
     found = []
-    for path in sorted((site_dir / "sessions").glob("*/index.html")):
-        page = read_transcript(path.read_text(encoding="utf-8"), _page_url(site_dir, path))
+    for path in sorted((docs_dir / "sessions").glob("*/index.md")):
+        url = f"/sessions/{path.parent.name}/"
+        page = read_transcript(path.read_text(encoding="utf-8"), url)
         if page is not None:
             found.append(page)
     return found
@@ -367,25 +390,53 @@ class _Service:
         self._log.close()
 
 
-def _index(site_dir: Path, out: Path, make_records: Callable[[], Iterable[Record]], files: Iterable[tuple[str, str]] = (), *,
-           whole_site: bool = True) -> None:
-    """Write a Pagefind bundle into ``out``: the built site's pages (``whole_site``) or only ``files``
-    ((url, HTML) pairs), and the records ``make_records`` makes.  The service is told to read the site first:
-    it does so on its own core while ``make_records`` reads the transcripts (at 3,000 sessions, minutes each)."""
-    service = _Service()
-    try:
-        [made] = service.wait([service.send({"type": "NewIndex", "config": {"exclude_selectors": list(EXCLUDE_SELECTORS)}})])
-        index = made["index_id"]
-        whole = [service.send({"type": "AddDir", "index_id": index, "path": str(site_dir)})] if whole_site else []
-        service.flush()  # the service starts on the site now
-        pages = ({"type": "AddFile", "index_id": index, "url": url, "file_contents": text} for url, text in files)
-        records = ({"type": "AddRecord", "index_id": index, "url": r.url, "content": r.content, "language": r.language,
-                    "meta": r.meta, "filters": r.filters, "sort": r.sort} for r in make_records())
-        service.send_all(itertools.chain(pages, records))  # while the service reads the site's pages
-        service.wait(whole)
-        service.wait([service.send({"type": "WriteFiles", "index_id": index, "output_path": str(out)})])
-    finally:
-        service.close()
+class Indexing:
+    """A Pagefind index being made: its records first, sent on a thread as ``make_records`` makes them (the
+    service indexes them on its own core meanwhile), then ``finish`` adds the built site's pages and writes
+    the bundle.  The archive's records come from docs/ (``transcripts``), so ``build_site`` starts this
+    before the site engine runs and both cores work while the pages are built."""
+
+    def __init__(self, make_records: Callable[[], Iterable[Record]], made: dict | None = None) -> None:
+        self.made = {} if made is None else made  # what make_records tells of the records it made
+        self._error: BaseException | None = None
+        self._service = _Service()
+        try:
+            [made] = self._service.wait([self._service.send(
+                {"type": "NewIndex", "config": {"exclude_selectors": list(EXCLUDE_SELECTORS)}})])
+        except BaseException:
+            self._service.close()
+            raise
+        self._index = made["index_id"]
+        self._thread = threading.Thread(target=self._send_records, args=(make_records,), daemon=True)
+        self._thread.start()
+
+    def _send_records(self, make_records: Callable[[], Iterable[Record]]) -> None:
+        try:
+            self._service.send_all({"type": "AddRecord", "index_id": self._index, "url": r.url, "content": r.content,
+                                    "language": r.language, "meta": r.meta, "filters": r.filters, "sort": r.sort}
+                                   for r in make_records())
+        except BaseException as exc:  # raised again by finish
+            self._error = exc
+
+    def finish(self, out: Path, *, site_dir: Path | None = None, files: Iterable[tuple[str, str]] = ()) -> None:
+        """Add the pages of the built site ``site_dir`` (all of them) and ``files`` ((url, HTML) pairs), write the
+        bundle into ``out``; the service is stopped, whatever happens."""
+        try:
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+            if site_dir is not None:
+                self._service.wait([self._service.send({"type": "AddDir", "index_id": self._index, "path": str(site_dir)})])
+            self._service.send_all({"type": "AddFile", "index_id": self._index, "url": url, "file_contents": text}
+                                   for url, text in files)
+            self._service.wait([self._service.send({"type": "WriteFiles", "index_id": self._index, "output_path": str(out)})])
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the service; what it was not told to write is not written."""
+        self._service.close()
+        self._thread.join()
 
 
 def indexed_pages(site_dir: Path) -> dict[str, str]:
@@ -510,39 +561,65 @@ def _write_json(path: Path, data: object) -> None:
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
 
 
-def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
-                       incremental: bool = True, log: Callable[[str], None] = print) -> dict[str, list[str]]:
-    """Index a built site into ``site_dir/pagefind/`` (index, UI, ``common-words.json``); returns the common words.
-
-    The archive index is the whole site's.  When it exists and at most ``RECENT_MOST`` pages changed since
-    (``incremental``), only those are indexed, into the recent index ``pagefind/recent/``: the search page
-    (docs/assets/search/pagefind.js) merges it and leaves out the archive's results of those pages
-    (``recent/superseded.json``).  With no page changed since the last build, nothing is indexed.
-    Session pages held in another language first get it as their ``<html lang>``: Pagefind
-    files each page's words under that language's index."""
-    site_dir = Path(site_dir)
-    mark_page_languages(site_dir)
-    pages = indexed_pages(site_dir)
-    settings = _settings(common_from, block_words)
-    state = _read_state(site_dir) if incremental else None
-    plan = plan_index(state, pages, settings)
-    if plan.kind == "none":
-        log(f"search index up to date ({len(plan.changed) + len(plan.removed)} pages in the recent index)")
-        return state["common"]
-    if plan.kind == "recent":
-        return _index_recent(site_dir, state, pages, plan, log=log)
-    shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)  # Pagefind adds to what it finds there
+def archive_indexing(docs_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS) -> Indexing:
+    """Start the archive index: the records of every transcript under ``docs_dir`` (see ``Indexing``)."""
     made: dict = {}
 
     def make_records() -> list[Record]:
-        found = made["found"] = transcripts(site_dir)
+        found = made["found"] = transcripts(docs_dir)
         counts = count_words(found)
         made["common"] = common_words(counts, common_from)
         made["frequent"] = frequent_words(counts, min(FREQUENT_FROM, common_from), common_from)
         made["records"] = archive_records(found, made["common"], block_words)
         return made["records"]
 
-    _index(site_dir, site_dir / BUNDLE, make_records)
+    return Indexing(make_records, made)
+
+
+def index_is_whole(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS) -> bool:
+    """Whether ``build_search_index`` will index the whole site whatever the pages are: no index there yet, or one
+    made with other settings (or by other code)."""
+    state = _read_state(Path(site_dir))
+    return not state or state.get("settings") != _settings(common_from, block_words)
+
+
+def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
+                       incremental: bool = True, docs_dir: Path | None = None, started: Indexing | None = None,
+                       log: Callable[[str], None] = print) -> dict[str, list[str]]:
+    """Index a built site into ``site_dir/pagefind/`` (index, UI, ``common-words.json``); returns the common words.
+
+    The archive index is the whole site's: its pages as built, and its transcripts as records, read from the
+    Markdown in ``docs_dir`` (docs/ beside site/ by default).  ``started``: that index, started before the site
+    was built (``archive_indexing``, with the same settings; only when the whole site is indexed: ``index_is_whole``).
+    When the archive index exists and at most ``RECENT_MOST`` pages changed since (``incremental``), only those
+    are indexed, into the recent index ``pagefind/recent/``: the search page (docs/assets/search/pagefind.js)
+    merges it and leaves out the archive's results of those pages (``recent/superseded.json``).  With no page
+    changed since the last build, nothing is indexed.  Session pages held in another language first get it as
+    their ``<html lang>``: Pagefind files each page's words under that language's index."""
+    site_dir = Path(site_dir)
+    docs_dir = site_dir.parent / "docs" if docs_dir is None else Path(docs_dir)
+    try:
+        mark_page_languages(site_dir)
+        pages = indexed_pages(site_dir)
+        settings = _settings(common_from, block_words)
+        state = _read_state(site_dir) if incremental else None
+        plan = plan_index(state, pages, settings)
+    except BaseException:
+        if started is not None:
+            started.close()
+        raise
+    if plan.kind != "whole" and started is not None:  # not foreseen by the caller: the started index is not needed
+        started.close()
+        started = None
+    if plan.kind == "none":
+        log(f"search index up to date ({len(plan.changed) + len(plan.removed)} pages in the recent index)")
+        return state["common"]
+    if plan.kind == "recent":
+        return _index_recent(site_dir, docs_dir, state, pages, plan, log=log)
+    shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)  # Pagefind adds to what it finds there
+    indexing = started or archive_indexing(docs_dir, common_from=common_from, block_words=block_words)
+    indexing.finish(site_dir / BUNDLE, site_dir=site_dir)
+    made = indexing.made
     found, common, all_records = made["found"], made["common"], made["records"]
     if not (site_dir / BUNDLE / "pagefind-ui.js").is_file():
         raise RapporteurError("pagefind wrote no index", path=site_dir, hint="check that `pagefind[extended]` is installed")
@@ -557,7 +634,7 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
     return common
 
 
-def _index_recent(site_dir: Path, state: dict, pages: dict[str, str], plan: IndexPlan, *,
+def _index_recent(site_dir: Path, docs_dir: Path, state: dict, pages: dict[str, str], plan: IndexPlan, *,
                   log: Callable[[str], None]) -> dict[str, list[str]]:
     """Index the pages changed since the archive index into ``pagefind/recent/`` (see ``build_search_index``)."""
     recent = site_dir / BUNDLE / RECENT_DIR
@@ -567,12 +644,13 @@ def _index_recent(site_dir: Path, state: dict, pages: dict[str, str], plan: Inde
     for url in plan.changed:
         text = _page_file(site_dir, url).read_text(encoding="utf-8")
         files.append((url, text))
-        page = read_transcript(text, url) if url.startswith("/sessions/") else None
+        source = _markdown_file(docs_dir, url) if url.startswith("/sessions/") else None
+        page = read_transcript(source.read_text(encoding="utf-8"), url) if source and source.is_file() else None
         if page is not None:
             changed.append(page)
     all_records = archive_records(changed, common, state["settings"]["block_words"])
     if files:
-        _index(site_dir, recent, lambda: all_records, files, whole_site=False)
+        Indexing(lambda: all_records).finish(recent, files=files)
         _write_json(recent / FILTER_TOTALS_FILE, filter_totals(recent))
     # a changed page's fragment can be the same as before (a session's page without its turns): both
     # indexes then hold it under one id, and the search page shows it once ("shared")
