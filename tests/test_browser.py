@@ -159,7 +159,9 @@ def test_copy_link_to_a_moment(browser, base_url):
     try:
         page = w.page
         page.goto(base_url + PAGE, wait_until="networkidle")
-        page.locator(f"#{PHRASE_TURN} button.turn-copy").click()
+        button = page.locator(f"#{PHRASE_TURN} button.turn-copy")  # made by rapporteur.js, one per turn
+        assert button.get_attribute("aria-label").startswith("Copy link to this moment (00:")
+        button.click()
         page.wait_for_function("document.querySelector('.rp-status').textContent.length > 0")
         copied = page.evaluate("navigator.clipboard.readText()")
         assert copied == f"{base_url}{PAGE}#{PHRASE_TURN}"
@@ -255,6 +257,11 @@ def test_header_search_and_speaker_page(watched, base_url):
     assert page.locator("h1").inner_text().startswith("David Mensah")
     link = page.locator(f'a[href$="{PAGE}#{PHRASE_TURN}"]')
     assert link.count() == 1
+    # "What they said": each session a heading of the page's table of contents; heading and excerpts kept out
+    # of the speaker page's search index (the turns are found as the transcript's records)
+    said = page.locator("h3[data-pagefind-ignore=index]")
+    assert said.count() >= 1 and page.locator(f'.md-sidebar--secondary a[href="#{said.first.get_attribute("id")}"]').count() == 1
+    assert page.locator("ul.rp-speaker-turns[data-pagefind-ignore=index] li").count() >= 1
     link.click()
     page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 0.5")
     page.locator(".rp-header-search input[name=q]").fill("borders")

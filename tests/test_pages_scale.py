@@ -25,7 +25,7 @@ from rapporteur.site.views import SessionView
 MB = 1_000_000
 CHROME = 64_000
 """Material's page around the content (header, navigation, scripts): 17 kB measured on the about page; with room."""
-EXTENSIONS = ["admonition", "attr_list", "md_in_html", "tables", "toc"]
+EXTENSIONS = ["admonition", "attr_list", "tables", "toc"]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 WORDS = ("governance internet access rights policy data privacy security multistakeholder cooperation "
          "development digital inclusion infrastructure standards").split()

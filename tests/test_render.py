@@ -25,7 +25,7 @@ from rapporteur.site.views import SessionView, one_line_reason
 from rapporteur.core.session import AgendaEntry, Person, Session
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTENSIONS = ["admonition", "attr_list", "md_in_html", "tables", "toc"]
+EXTENSIONS = ["admonition", "attr_list", "tables", "toc"]
 
 HOSTILE = [
     "<script>alert(1)</script>",

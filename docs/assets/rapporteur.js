@@ -91,6 +91,18 @@
   /* ----------------------------------------------------------- transcript */
 
   var heads = [].slice.call(doc.querySelectorAll(".turn-head[data-start]"));
+  // each turn's buttons, to copy the link to its moment and to correct it: made here, since they work only
+  // with JavaScript (written into every turn of every page, they cost the site engine a tenth of its build)
+  heads.forEach(function (h) {
+    var time = h.querySelector(".turn-time"), at = time ? " (" + time.textContent + ")" : "";
+    [["turn-copy", "Copy link to this moment"], ["turn-edit", "Correct this turn"]].forEach(function (kind) {
+      var b = doc.createElement("button");
+      b.type = "button"; b.className = kind[0]; b.title = kind[1];
+      b.setAttribute("aria-label", kind[1] + at);
+      if (kind[0] === "turn-copy") b.setAttribute("data-anchor", h.id);
+      h.appendChild(doc.createTextNode(" ")); h.appendChild(b);
+    });
+  });
   var starts = heads.map(function (h) { return parseFloat(h.getAttribute("data-start")); });
   var box = doc.getElementById("rp-player");
   var player = null;
