@@ -19,7 +19,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -399,8 +401,20 @@ def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdo
     return dirty
 
 
+@dataclass(frozen=True)
+class SiteBuilt:
+    """What ``build_site`` did, and how long each step took."""
+    engine: str
+    incremental: bool
+    """Only the pages whose Markdown changed were built (``mkdocs build --dirty``)."""
+    pages_s: float
+    """The site engine's build (with the transcripts' records indexed alongside, when the whole site is indexed)."""
+    search_s: float
+    """The search index after the pages were built: their words, then the index written."""
+
+
 def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
-               log: Callable[[str], None] = print) -> None:
+               log: Callable[[str], None] = print) -> SiteBuilt:
     """Build site/ (``build_pages``), then the Pagefind index into site/pagefind/ (``build_search_index``).
 
     When the whole archive is to be indexed (a build from scratch wipes site/, or there is no index yet), the
@@ -408,6 +422,7 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
     engine and Pagefind's work on the records run side by side."""
     root = Path(mkdocs_config).resolve().parent
     site_dir = root / "site"
+    t0 = time.perf_counter()
     early = None
     if not _pages_incremental(mkdocs_config, engine) or index_is_whole(site_dir):
         early = archive_indexing(root / "docs")
@@ -417,5 +432,9 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
         if early is not None:
             early.close()
         raise
+    t1 = time.perf_counter()
     build_search_index(site_dir, docs_dir=root / "docs", started=early, log=log)
-    log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else ""))
+    built = SiteBuilt(engine, dirty, round(t1 - t0, 1), round(time.perf_counter() - t1, 1))
+    log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else "")
+        + f" in {built.pages_s + built.search_s:.0f} s (pages {built.pages_s:.0f} s, then the search index {built.search_s:.0f} s)")
+    return built
