@@ -184,7 +184,7 @@ def count_words(pages: Iterable[TranscriptPage]) -> dict[str, Counter]:
     for page in pages:
         c = counts.setdefault(page.language, Counter())
         for moment in page.moments:
-            c.update(core(w) for w in words(moment.text))
+            c.update(map(core, words(moment.text)))
     return counts
 
 
@@ -201,9 +201,23 @@ def frequent_words(counts: dict[str, Counter], low: int = FREQUENT_FROM, high: i
     return {lang: ws for lang, ws in out.items() if ws}
 
 
+@functools.lru_cache(maxsize=16)
+def _kept(common: frozenset[str]) -> Callable[[str], bool]:
+    """Whether a word as said is not one of ``common``: asked millions of times over an archive, of a few hundred
+    thousand words, so cached, and mapped over a text's words without a Python loop."""
+    return functools.lru_cache(maxsize=1 << 18)(lambda w: core(w) not in common)
+
+
+@functools.lru_cache(maxsize=16)
+def _in_skeleton(common: frozenset[str]) -> Callable[[str], str]:
+    """A word as ``skeleton`` writes it (cached as ``_kept``)."""
+    kept = _kept(common)
+    return functools.lru_cache(maxsize=1 << 18)(lambda w: KEPT if kept(w) else w)
+
+
 def without_common(text: str, common: frozenset[str]) -> str:
     """``text`` without its common words (what a record indexes, and what a query searches)."""
-    return " ".join(w for w in words(text) if core(w) not in common)
+    return " ".join(filter(_kept(common), words(text)))
 
 
 _BRAILLE = {b: chr(0x2800 + b) for b in range(256)}
@@ -225,7 +239,7 @@ as the content), not written a second time; rapporteur.js (``momentsOf``) puts t
 def skeleton(text: str, common: frozenset[str]) -> str:
     """``text`` with each word ``without_common`` keeps written as ``KEPT``: the words between are the common
     words (a few kB of a 1,500-word record that compress well); the record's content holds the rest."""
-    return " ".join(w if core(w) in common else KEPT for w in words(text))
+    return " ".join(map(_in_skeleton(common), words(text)))
 
 
 def with_content(skeletons: Iterable[str], content: str) -> list[str]:
