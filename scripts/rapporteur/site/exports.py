@@ -145,8 +145,7 @@ def _word_times(turn: Turn) -> tuple[Sequence[float], Sequence[float], Sequence[
         if not (any(t[:1].isspace() for t in texts[1:]) or " " not in turn.text.strip()):
             texts = tuple(" " + t for t in texts)
         return starts, list(map(max, ends, starts)), texts
-    # the words of turn_text(turn) (the text, its white space made single spaces, stripped)
-    parts = (turn.text or "").split()
+    parts = turn_text(turn).split()
     total = sum(map(len, parts)) + len(parts)  # each word and a space
     span = max(turn.end - turn.start, 0.0)
     bounds = list(accumulate([span * (len(p) + 1) / total for p in parts], initial=turn.start))
