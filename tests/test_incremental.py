@@ -204,3 +204,36 @@ def test_only_the_people_of_a_changed_session_get_their_pages_made_again(tmp_pat
     listed = {p.parent.name for p in pages if "Retitled session" in p.read_text(encoding="utf-8")}
     assert made == listed and listed  # the new title is on each page of its people, no other page was made again
     assert len(made) < len(pages) and len(rendered) == len(made)  # the others were not even rendered
+
+
+def _pagefind_children() -> list[int]:
+    """The Pagefind services this test process started that are still running."""
+    import os
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"--service" in cmdline and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_failing_site_engine_stops_the_search_index_started_beside_it(tmp_path):
+    """A cold build indexes the transcripts while the engine builds the pages: when the engine fails, the build
+    ends with its one-line error, and the Pagefind service it started is stopped."""
+    from rapporteur.errors import RapporteurError
+    from rapporteur.site.build import render_site
+    from rapporteur.site.views import session_view
+
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    with (tmp_path / "mkdocs.yml").open("a") as f:
+        f.write("\ntheme: {name: no-such-theme}\n")
+    render_site([session_view(ROOT / "recordings" / "demo-ai-governance-roundtable")], tmp_path / "docs", site_audio=False)
+    with pytest.raises(RapporteurError, match="mkdocs build failed"):
+        build_site(tmp_path / "mkdocs.yml", log=lambda _: None)
+    assert _pagefind_children() == []
+    assert not (tmp_path / "site" / search.BUNDLE).exists()
