@@ -435,6 +435,9 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
     t1 = time.perf_counter()
     build_search_index(site_dir, docs_dir=root / "docs", started=early, log=log)
     built = SiteBuilt(engine, dirty, round(t1 - t0, 1), round(time.perf_counter() - t1, 1))
+    def secs(x: float) -> str:
+        return f"{x:.0f} s" if x >= 10 else f"{x:.1f} s"
+
     log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else "")
-        + f" in {built.pages_s + built.search_s:.0f} s (pages {built.pages_s:.0f} s, then the search index {built.search_s:.0f} s)")
+        + f" in {secs(built.pages_s + built.search_s)} (pages {secs(built.pages_s)}, then the search index {secs(built.search_s)})")
     return built
