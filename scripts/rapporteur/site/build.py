@@ -375,12 +375,10 @@ def prune_built(site_dir: Path, docs_dir: Path) -> int:
     return removed
 
 
-def _pages_incremental(mkdocs_config: Path, engine: str) -> bool:
-    """Whether ``build_pages`` will build incrementally (``mkdocs build --dirty``): site/ was built from the same shared inputs."""
-    root = Path(mkdocs_config).resolve().parent
-    site_dir = root / "site"
-    return (engine == "mkdocs" and _read_text(site_dir / SITE_STAMP) == shared_inputs_key(root, engine)
-            and (site_dir / "index.html").is_file())
+def _pages_incremental(site_dir: Path, key: str, engine: str) -> bool:
+    """Whether ``build_pages`` builds incrementally (``mkdocs build --dirty``): site/ was built from the same shared
+    inputs (``key``: ``shared_inputs_key``)."""
+    return engine == "mkdocs" and _read_text(site_dir / SITE_STAMP) == key and (site_dir / "index.html").is_file()
 
 
 def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs") -> bool:
@@ -392,12 +390,13 @@ def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdo
     for file.  Otherwise (and always with Zensical) site/ is built from scratch."""
     root = Path(mkdocs_config).resolve().parent
     site_dir = root / "site"
-    dirty = _pages_incremental(mkdocs_config, engine)
+    key = shared_inputs_key(root, engine)
+    dirty = _pages_incremental(site_dir, key, engine)
     hint = "install it with: pip install 'rapporteur[zensical]'" if engine == "zensical" else ""
     _run_tool(engine_command(engine, mkdocs_config, dirty=dirty), f"{engine} build", mkdocs_config, hint=hint)
     if dirty:
         prune_built(site_dir, root / "docs")
-    write_text_atomic(site_dir / SITE_STAMP, shared_inputs_key(root, engine))
+    write_text_atomic(site_dir / SITE_STAMP, key)
     return dirty
 
 
@@ -424,7 +423,7 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
     site_dir = root / "site"
     t0 = time.perf_counter()
     early = None
-    if not _pages_incremental(mkdocs_config, engine) or index_is_whole(site_dir):
+    if not _pages_incremental(site_dir, shared_inputs_key(root, engine), engine) or index_is_whole(site_dir):
         early = archive_indexing(root / "docs")
     try:
         dirty = build_pages(mkdocs_config, engine=engine)
@@ -435,6 +434,7 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
     t1 = time.perf_counter()
     build_search_index(site_dir, docs_dir=root / "docs", started=early, log=log)
     built = SiteBuilt(engine, dirty, round(t1 - t0, 1), round(time.perf_counter() - t1, 1))
+
     def secs(x: float) -> str:
         return f"{x:.0f} s" if x >= 10 else f"{x:.1f} s"
 

@@ -542,7 +542,7 @@ class IndexPlan:
 def plan_index(state: dict | None, pages: dict[str, str], settings: dict, most: int = RECENT_MOST) -> IndexPlan:
     """The index update that makes the search index that of ``pages`` (URL → fingerprint), given the
     ``state`` the last build left (``STATE_FILE``'s contents, None without one) and this build's ``settings``."""
-    if not state or state.get("settings") != settings:
+    if _made_otherwise(state, settings):
         return IndexPlan("whole")
     archive: dict[str, str] = state["archive"]
     changed = tuple(sorted(u for u, d in pages.items() if archive.get(u) != d))
@@ -552,6 +552,11 @@ def plan_index(state: dict | None, pages: dict[str, str], settings: dict, most: 
     if state.get("recent", {}) == {u: pages[u] for u in changed} and state.get("removed", []) == list(removed):
         return IndexPlan("none", changed, removed)
     return IndexPlan("recent", changed, removed)
+
+
+def _made_otherwise(state: dict | None, settings: dict) -> bool:
+    """No archive index (``state`` None), or one made with other settings or code: the whole site is indexed."""
+    return not state or state.get("settings") != settings
 
 
 def _settings(common_from: int, block_words: int) -> dict:
@@ -593,8 +598,7 @@ def archive_indexing(docs_dir: Path, *, common_from: int = COMMON_FROM, block_wo
 def index_is_whole(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS) -> bool:
     """Whether ``build_search_index`` will index the whole site whatever the pages are: no index there yet, or one
     made with other settings (or by other code)."""
-    state = _read_state(Path(site_dir))
-    return not state or state.get("settings") != _settings(common_from, block_words)
+    return _made_otherwise(_read_state(Path(site_dir)), _settings(common_from, block_words))
 
 
 def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
