@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import http.server
 import shutil
 import subprocess
@@ -79,7 +80,19 @@ def build_test_site(root: Path, session_dirs, *, strict: bool = False, **search)
     assert proc.returncode == 0, proc.stderr
     build_search_index(root / "site", log=lambda _: None, **search)
     assert_transcripts_read_as_built(root / "docs", root / "site")
+    assert_no_markdown_left(root / "site")
     return root / "site"
+
+
+_MARKDOWN_LEFT = re.compile(r"^(?:!!! |#{1,6} |\{: |- \*|> “)", re.M)
+
+
+def assert_no_markdown_left(site: Path) -> None:
+    """Every generated page's Markdown was read as Markdown: no admonition, heading, attribute list, list or quote
+    is left as text in the built HTML (Markdown inside a raw HTML block is not read without md_in_html)."""
+    for page in sorted(p for d in ("sessions", "speakers", "events") for p in (site / d).rglob("index.html")):
+        left = _MARKDOWN_LEFT.search(page.read_text(encoding="utf-8"))
+        assert left is None, f"{page}: Markdown left as text: {left.group(0)!r}"
 
 
 def assert_transcripts_read_as_built(docs: Path, site: Path) -> None:

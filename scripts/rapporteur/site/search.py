@@ -82,8 +82,9 @@ common words, the fragment ids of each page) and what the recent index holds."""
 RECENT_MOST = 150
 """Index at most this many changed pages into the recent index; more, and the whole site is indexed
 again (a session edited changes its page and its people's pages; a year of new sessions is a new archive)."""
-EXCLUDE_SELECTORS = (".headerlink", ".turn")
-"""Not indexed with the page: Material's ¶ permalinks, and the transcript turns (indexed as records)."""
+EXCLUDE_SELECTORS = (".headerlink", ".turn", ".rp-summary")
+"""Not indexed with the page: Material's ¶ permalinks, the transcript turns (indexed as records), and the
+summary's admonitions (templates/summary.md: they repeat the turns' words; search lands on the turns)."""
 
 _TURN = re.compile(
     r'<div class="turn\b[^"]*"[^>]*?\sdata-speaker="(?P<speaker>[^"]*)"[^>]*>\s*'
