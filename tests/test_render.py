@@ -415,6 +415,41 @@ def test_mkdocs_build_strict(tmp_path, view):
     # sessions are not in the navigation: the about page does not mention them
     about = (site / "about" / "index.html").read_text(encoding="utf-8")
     assert 'href="../sessions/' not in about and "Interconnecting" not in about
+    assert_anchors_found_as_mkdocs_does(sorted(docs.rglob("*.md")))
+
+
+def _anchors_hook():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("anchors_hook", ROOT / "docs" / "overrides" / "hooks" / "anchors.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_anchors_found_as_mkdocs_does(pages) -> None:
+    """mkdocs.yml's hook finds a page's anchors without MkDocs' second parse of the page: the same anchors."""
+    from mkdocs.structure.pages import _HTMLHandler
+
+    hook = _anchors_hook()
+    for page in pages:
+        text = page if isinstance(page, str) else page.read_text(encoding="utf-8")
+        parser = _HTMLHandler()
+        parser.feed(text)
+        parser.close()
+        assert hook.present_anchor_ids(text) == parser.present_anchor_ids, page
+
+
+def test_the_anchors_hook_finds_what_mkdocs_finds_in_awkward_html():
+    assert_anchors_found_as_mkdocs_does([
+        '<h4 id="t1" data-x="a > b" data-id="no">x</h4> <a name="n1">a</a> <span name="not-an-anchor">',
+        "<!-- <p id=\"commented\"> --> <P ID=Upper>x</P> <a href='#x' id='single'>y</a> <b id=bare>z</b>",
+        '<script id="s">var x = "<p id=\'in-script\'>";</script> <style>p[id="in-style"]{}</style><i id="after">',
+        '<p id="&amp;amp">x</p> <p id>empty</p> <div id="a"\n  class="b">x</div> `<code id="in-code">`',
+        '<p id="unclosed" <em id="b">x</em> <br id="br"/> < notatag id="x"> a <3 b <a\nname="nl">x</a>',
+        '<img id="unfinished',
+    ])
+    assert _anchors_hook().present_anchor_ids('<h4 id="t1">x</h4>') == {"t1"}
 
 
 def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
