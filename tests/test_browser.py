@@ -363,7 +363,9 @@ def test_session_at_a_glance_plays_from_a_bar(watched, base_url):
     assert [n.split("\n")[0].split(" ")[0] for n in names] == ["Sarah", "Ana", "David", "Peter"]
     assert all(re.search(r"\d+ (s|min) · \d+ %", n) for n in names)
     page.wait_for_function("document.querySelector('#rp-player audio').readyState >= 1")
-    glance.locator(f'svg a[href="#{PHRASE_TURN}"] rect').click()
+    bar = glance.locator(f'.rp-lane-bars a[href="#{PHRASE_TURN}"]')
+    assert bar.bounding_box()["width"] >= 2 and re.fullmatch(r"02:06 \S.+", bar.get_attribute("title"))
+    bar.click()
     page.wait_for_function(f"Math.abs(document.querySelector('#rp-player audio').currentTime - {PHRASE_START}) < 1.5")
     assert page.url.endswith("#" + PHRASE_TURN)
     assert page.locator(".turn.playing .turn-head").get_attribute("id") == PHRASE_TURN
@@ -385,9 +387,9 @@ def test_session_at_a_glance_without_javascript_and_on_a_phone(browser, base_url
             box = lanes.nth(k).bounding_box()
             assert box["width"] >= 300 and box["x"] >= 0 and box["x"] + box["width"] <= 376  # the phone's width
         # every bar links to a turn of the page; following one without JavaScript shows the turn
-        hrefs = page.locator(".rp-glance svg a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        hrefs = page.locator(".rp-glance .rp-lane-bars a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
         assert hrefs and all(page.locator(h).count() == 1 for h in hrefs)
-        page.locator(f'.rp-glance svg a[href="#{PHRASE_TURN}"] rect').click()
+        page.locator(f'.rp-glance .rp-lane-bars a[href="#{PHRASE_TURN}"]').click()
         page.wait_for_url(f"**/{PAGE}#{PHRASE_TURN}")
         box = page.locator(f"#{PHRASE_TURN}").bounding_box()
         assert box is not None and 0 <= box["y"] < 740

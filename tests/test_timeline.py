@@ -7,8 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from rapporteur.site.pages import render_session
-from rapporteur.site.timeline import WIDTH, timeline_html
-from rapporteur.site.views import session_view, turn_anchors
+from rapporteur.site.timeline import marks_gradient, timeline_html
+from rapporteur.core.text import mmss
+from rapporteur.site.views import agenda_items, session_view, turn_anchors
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"
@@ -17,17 +18,26 @@ DEMO = ROOT / "recordings" / "demo-ai-governance-roundtable"
 def test_demo_timeline_has_a_lane_per_speaker_and_a_bar_per_turn():
     view = session_view(DEMO)
     html = timeline_html(view)
-    lanes = re.findall(r'<div class="rp-glance-row rp-lane speaker-\d">(.*?)</svg></div>', html, re.S)
+    lanes = re.findall(r'<div class="rp-glance-row rp-lane speaker-\d">(.*?)</span></div>', html, re.S)
     names = [re.match(r'<span class="rp-glance-name">([^<]+?) <small>', lane).group(1) for lane in lanes]
     assert names == ["Sarah Collins", "Ana Ferreira", "David Mensah", "Peter Novak"]
     hrefs = re.findall(r'<a href="#(t\d+)"', html)
     assert hrefs == sorted(hrefs, key=lambda h: names.index(next(t.speaker for t in view.turns.turns if t.id == h)))
     assert sorted(hrefs) == sorted(turn_anchors(view.turns))  # every turn once, linked to its anchor
-    for x, w in re.findall(r'<rect x="([\d.]+)" y="2" width="([\d.]+)"', html):
-        assert 0 <= float(x) and float(w) >= 2.0 and float(x) + float(w) <= WIDTH + 0.1
+    bars = re.findall(r'<a href="#(t\d+)" style="left: ([\d.]+)%; width: ([\d.]+)%" title="(\d\d:\d\d) ([^"]+)"></a>', html)
+    assert len(bars) == len(hrefs)  # one element a turn: placed, sized and titled
+    by_id = {t.id: t for t in view.turns.turns}
+    duration = max(view.turns.duration, max(t.end for t in view.turns.turns))
+    for tid, left, width, at, name in bars:
+        turn = by_id[tid]
+        assert 0 <= float(left) and 0 <= float(width) and float(left) + float(width) <= 100.001
+        assert abs(float(left) - 100 * turn.start / duration) < 0.01 and at == mmss(turn.start) and name in names
     shares = [int(s) for s in re.findall(r"<small>[^<]*· (\d+) %</small>", html)]
     assert len(shares) == 4 and abs(sum(shares) - 100) <= 2
     assert re.findall(r'class="rp-glance-mark" href="#(agenda-\d)"', html) == ["agenda-1", "agenda-2", "agenda-3"]
+    starts = [i.start for i in agenda_items(view)]
+    lines = marks_gradient([round(100 * s / duration, 2) for s in starts])  # a line across the lanes at each item
+    assert f'style="--rp-marks: {lines}"' in html and lines.count("var(--rp-line)") == 2 * len(starts)
     page = render_session(view)
     assert page.index('class="rp-glance"') < page.index("## Summary")  # above the summary
     for anchor in re.findall(r'href="#(agenda-\d)"', html):  # the marks go to the transcript's item headings

@@ -3,10 +3,16 @@
 ``timeline_html(view)`` is the block above a session's summary: one lane per
 speaker whose turns are bars — each a link to the turn's anchor, which
 docs/assets/rapporteur.js plays from (without JavaScript the link still goes to
-the turn) — the timed agenda items marked across the lanes and numbered above
-them (links to the transcript's item headings), and each speaker's share of the
-speaking time in words.  The lanes are SVG with a stretched ``viewBox``, so they
-fill the page's width on a phone as on a desktop; the names and shares are text.
+the turn), its time and speaker as its title — the timed agenda items marked across
+the lanes and numbered above them (links to the transcript's item headings), and
+each speaker's share of the speaking time in words.  Bars are placed in per cent
+of the session, so the lanes fill the page's width on a phone as on a desktop
+(the stylesheet keeps the shortest turn 2 px wide); the names and shares are text.
+
+A bar is one HTML element, and the items' lines across every lane one CSS gradient
+(``marks_gradient``): a ninety-minute session has a hundred turns, and the site
+engine parses every tag of the page (an SVG of a rectangle, title and link per
+turn was a fifth of its build time).
 """
 
 from __future__ import annotations
@@ -17,10 +23,6 @@ from ..core.text import mmss
 from .markup import render
 from .views import SessionView, agenda_items, human_duration, speaker_name, speakers_in_order, turn_anchors
 
-WIDTH = 1000.0
-"""The lanes' viewBox width (stretched to the page's width)."""
-MIN_BAR = 2.0
-"""The narrowest bar, in viewBox units, so a one-word turn can still be seen and clicked."""
 COLOURS = 8
 """Lanes get the transcript's ``speaker-N`` colour classes (pages.SPEAKER_COLOURS)."""
 
@@ -28,9 +30,20 @@ COLOURS = 8
 @dataclass(frozen=True)
 class Bar:
     anchor: str
-    x: float
+    left: float
+    """Where the turn starts, in per cent of the session."""
     width: float
+    """How long it lasts, in per cent of the session."""
     label: str  # "02:07 David Mensah"
+
+
+def marks_gradient(percents: list[float]) -> str:
+    """A CSS gradient that draws a 1-px line (colour ``--rp-line``) at each of ``percents`` across a lane."""
+    stops = ["transparent 0"]
+    for p in percents:
+        stops += [f"transparent {p}%", f"var(--rp-line) {p}%", f"var(--rp-line) calc({p}% + 1px)",
+                  f"transparent calc({p}% + 1px)"]
+    return f"linear-gradient(to right, {', '.join(stops)})"
 
 
 def item_anchors(count: int) -> list[str]:
@@ -44,17 +57,16 @@ def timeline_html(view: SessionView) -> str:
     if not turns:
         return ""
     duration = max(view.turns.duration, max(t.end for t in turns)) or 1.0
-    scale = WIDTH / duration
+    scale = 100.0 / duration
     order = speakers_in_order(view)
     colour = {n: f"speaker-{k % COLOURS}" for k, n in enumerate(order)}
     bars: dict[str, list[Bar]] = {}
     talk: dict[str, float] = {}
     for turn, anchor in zip(turns, turn_anchors(view.turns)):
         name = speaker_name(turn, view.turns) or "Unknown speaker"
-        x = min(turn.start * scale, WIDTH - MIN_BAR)
-        width = max(MIN_BAR, min((turn.end - turn.start) * scale, WIDTH - x))
-        bars.setdefault(name, []).append(Bar(anchor=anchor, x=round(x, 1), width=round(width, 1),
-                                             label=f"{mmss(turn.start)} {name}"))
+        left = round(min(max(0.0, turn.start * scale), 100.0), 2)
+        width = round(min(max(0.0, (turn.end - turn.start) * scale), 100.0 - left), 2)
+        bars.setdefault(name, []).append(Bar(anchor=anchor, left=left, width=width, label=f"{mmss(turn.start)} {name}"))
         talk[name] = talk.get(name, 0.0) + max(0.0, turn.end - turn.start)
     total = sum(talk.values()) or 1.0
     lanes = [{"name": n, "colour": colour.get(n, "speaker-0"), "bars": bars[n], "time": human_duration(talk[n]),
@@ -62,6 +74,7 @@ def timeline_html(view: SessionView) -> str:
              for n in sorted(bars, key=lambda n: (order.index(n) if n in order else len(order), n))]
     items = agenda_items(view)
     marks = [{"n": k, "title": item.title, "anchor": anchor, "at": mmss(item.start),
-              "x": round(min(item.start, duration) * scale, 1), "left": round(min(98.0, max(2.0, 100 * item.start / duration)), 2)}
+              "x": round(min(max(0.0, item.start), duration) * scale, 2), "left": round(min(98.0, max(2.0, 100 * item.start / duration)), 2)}
              for k, (item, anchor) in enumerate(zip(items, item_anchors(len(items))), 1) if item.start is not None]
-    return render("timeline.html", lanes=lanes, marks=marks, width=int(WIDTH), length=human_duration(duration)).strip()
+    return render("timeline.html", lanes=lanes, marks=marks, lines=marks_gradient([m["x"] for m in marks]),
+                  length=human_duration(duration)).strip()
