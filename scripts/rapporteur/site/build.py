@@ -34,7 +34,7 @@ from .listing import EVENTS_DIR, event_groups, render_event, render_events_index
 from .pages import (SESSIONS_DIR, SPEAKERS_DIR, Appearance, display_names, render_session, speaker_appearances,
                     speaker_pages, speaker_slugs)
 from .player import choose_player, ensure_site_audio
-from .search import archive_indexing, build_search_index, index_is_whole
+from .search import Indexing, archive_indexing, build_search_index, index_is_whole
 from .serve import RangeRequestHandler, make_server, serve  # noqa: F401 (the CLI's and benchmarks' names)
 from .views import SessionView, session_view
 
@@ -308,11 +308,22 @@ def _write_tree(root: Path, pages: dict[str, str]) -> list[Path]:
 # ------------------------------------------------------------------ site/
 
 
-def _run_tool(args: list[str], what: str, path: Path, *, hint: str = "", ok: Callable[[], bool] = lambda: True) -> None:
-    """Run ``python -m <tool> ...``; a failure is one line with the tool's last words."""
-    proc = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
+def _run_tool(args: list[str], what: str, path: Path, *, hint: str = "", ok: Callable[[], bool] = lambda: True,
+              beside: Callable[[], object] | None = None) -> None:
+    """Run ``python -m <tool> ...``; a failure is one line with the tool's last words.  ``beside``: called once the
+    tool has started, to work while it runs (first: a Python thread started earlier would hold back the tool's
+    start, as it keeps the interpreter lock through long C calls)."""
+    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if beside is not None:
+            beside()
+        out, err = proc.communicate()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     if proc.returncode != 0 or not ok():
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        tail = (err or out).strip().splitlines()[-3:]
         raise RapporteurError(f"{what} failed: " + " | ".join(tail), path=path, hint=hint)
 
 
@@ -381,19 +392,22 @@ def _pages_incremental(site_dir: Path, key: str, engine: str) -> bool:
     return engine == "mkdocs" and _read_text(site_dir / SITE_STAMP) == key and (site_dir / "index.html").is_file()
 
 
-def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs") -> bool:
+def build_pages(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
+                beside: Callable[[], object] | None = None) -> bool:
     """Build site/'s pages with ``engine`` (``mkdocs build`` by default); True when it was incremental.
 
     Incremental when it can be: if site/ was built from the same shared inputs (``shared_inputs_key``),
     ``mkdocs build --dirty`` rebuilds only the pages whose Markdown changed (render_site rewrites only
     what changed), and ``prune_built`` removes what was deleted: the result is the cold build's, file
-    for file.  Otherwise (and always with Zensical) site/ is built from scratch."""
+    for file.  Otherwise (and always with Zensical) site/ is built from scratch.  ``beside``: called once the
+    engine has started, to work while it builds (``_run_tool``)."""
     root = Path(mkdocs_config).resolve().parent
     site_dir = root / "site"
     key = shared_inputs_key(root, engine)
     dirty = _pages_incremental(site_dir, key, engine)
     hint = "install it with: pip install 'rapporteur[zensical]'" if engine == "zensical" else ""
-    _run_tool(engine_command(engine, mkdocs_config, dirty=dirty), f"{engine} build", mkdocs_config, hint=hint)
+    _run_tool(engine_command(engine, mkdocs_config, dirty=dirty), f"{engine} build", mkdocs_config, hint=hint,
+              beside=beside)
     if dirty:
         prune_built(site_dir, root / "docs")
     write_text_atomic(site_dir / SITE_STAMP, key)
@@ -422,15 +436,16 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
     root = Path(mkdocs_config).resolve().parent
     site_dir = root / "site"
     t0 = time.perf_counter()
-    early = None
-    if not _pages_incremental(site_dir, shared_inputs_key(root, engine), engine) or index_is_whole(site_dir):
-        early = archive_indexing(root / "docs")
+    started: list[Indexing] = []  # the archive index, started once the engine runs (not before: see _run_tool)
+    whole = not _pages_incremental(site_dir, shared_inputs_key(root, engine), engine) or index_is_whole(site_dir)
     try:
-        dirty = build_pages(mkdocs_config, engine=engine)
+        dirty = build_pages(mkdocs_config, engine=engine,
+                            beside=(lambda: started.append(archive_indexing(root / "docs"))) if whole else None)
     except BaseException:
-        if early is not None:
-            early.close()
+        for indexing in started:
+            indexing.close()
         raise
+    early = started[0] if started else None
     t1 = time.perf_counter()
     build_search_index(site_dir, docs_dir=root / "docs", started=early, log=log)
     built = SiteBuilt(engine, dirty, round(t1 - t0, 1), round(time.perf_counter() - t1, 1))
