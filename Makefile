@@ -74,10 +74,10 @@ SITE_CODE     := $(shell find scripts/rapporteur/site -type f -not -name '*.pyc'
 
 .build/docs.stamp: $(STAMPS) recordings $(wildcard recordings/*/*.json) $(wildcard recordings/*/.error) $(SITE_CODE) | $(INSTALLED)
 	@mkdir -p $(@D)
-	$(RAPPORTEUR) render
+	$(RAPPORTEUR) render --downloads-at-build
 	@touch $@
 
-docs: .build/docs.stamp ## render the site's Markdown into docs/
+docs: .build/docs.stamp ## render the site's Markdown into docs/ (changed sessions' downloads are laid out by `make site`)
 
 # mkdocs builds the pages; Pagefind (extended binary from the pagefind_bin_extended wheel: it segments Chinese and Japanese) indexes them into site/pagefind/
 site/index.html: .build/docs.stamp mkdocs.yml $(shell find docs -type f 2>/dev/null)

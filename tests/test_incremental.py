@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from rapporteur.site import search
-from rapporteur.site.build import build_site, render_archive
+from rapporteur.site.build import PENDING, build_site, render_archive
 from rapporteur.site.pages import speaker_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,11 +36,15 @@ def _benchmark(name: str):
     return module
 
 
-def _build(project: Path) -> list[str]:
+def _build(project: Path, *, downloads_at_build: bool = False) -> list[str]:
+    """``rapporteur render`` then ``rapporteur build --skip-render``; ``downloads_at_build``: as `make` renders, the
+    changed sessions' downloads left to the build (laid out while mkdocs and Pagefind work)."""
     logs: list[str] = []
-    render_archive(project / "recordings", project / "docs", log=logs.append)
+    render_archive(project / "recordings", project / "docs", log=logs.append, downloads_at_build=downloads_at_build)
+    pending = sorted((project / "docs" / "sessions").glob(f"*/{PENDING}"))
     build_site(project / "mkdocs.yml", log=logs.append)
-    return logs
+    assert not any(p.exists() for p in pending)  # laid out by the build
+    return logs + [f"{len(pending)} pending"]
 
 
 def _tree(site: Path) -> dict[str, bytes]:
@@ -90,17 +94,18 @@ def test_an_incremental_build_equals_a_cold_build(tmp_path):
     make_archive, site_scale = _benchmark("make_archive"), _benchmark("site_scale")
     inc = site_scale.new_project(tmp_path / "inc")
     make_archive.main([str(inc / "recordings"), "--sessions", "4"])
-    _build(inc)
+    assert "4 pending" in _build(inc, downloads_at_build=True)  # as `make` builds: downloads laid out by the build
     before = _tree(inc / "site")
     word = _edit(inc / "recordings")
-    logs = _build(inc)
+    logs = _build(inc, downloads_at_build=True)
+    assert "1 pending" in logs  # the edited session's downloads only
     assert any("pages whose Markdown changed" in line for line in logs), logs  # it was incremental
     assert any("the archive index kept" in line for line in logs), logs  # and so was the search index
     assert any("search index up to date" in line for line in _build(inc))  # nothing changed: nothing indexed
 
     cold = site_scale.new_project(tmp_path / "cold")
     shutil.copytree(inc / "recordings", cold / "recordings")
-    _build(cold)
+    assert "0 pending" in _build(cold)  # downloads laid out while rendering, copied by mkdocs
     after, expected = _tree(inc / "site"), _tree(cold / "site")
     assert sorted(set(after) ^ set(expected)) == [], sorted(set(after) ^ set(expected))
     differ = [name for name in expected if after[name] != expected[name]]
@@ -111,6 +116,9 @@ def test_an_incremental_build_equals_a_cold_build(tmp_path):
     assert after != before
     edited = [name for name, data in after.items() if name.endswith("index.html") and word.encode() in data]
     assert edited, "the edited word is on the rebuilt page"
+    downloads = [name for name, data in after.items() if name.endswith((".vtt", ".srt", ".txt", ".json"))
+                 and name.startswith("sessions/") and word.encode() in data]
+    assert len(downloads) == 4, downloads  # and in the edited session's downloads, laid out again
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -197,7 +197,7 @@ def test_session_page_metadata_roster_and_downloads(view):
     page = render_session(view)
     assert page.startswith('---\ntitle: "Interconnecting Global AI Governance Mechanisms"\nlanguage: en\n---\n')
     for text in ["**Event:** IGF 2023", "**Date:** 2023-10-10", "**Format:** Round Table - 90 Min", "**Language:** English &#40;en&#41;",
-                 "**Duration:** 1 h 30 min", "[captions (WebVTT)](igf2023-ws73.vtt)", "[JSON](igf2023-ws73.json)"]:
+                 "**Duration:** 1 h 30 min", '<a href="igf2023-ws73.vtt">captions (WebVTT)</a>', '<a href="igf2023-ws73.json">JSON</a>']:
         assert text in page
     assert "javascript" not in page  # the unsafe session page link is left out
     assert '<a href="https://www.youtube.com/watch?v=x"' in page
@@ -491,19 +491,39 @@ def test_roster_says_which_names_were_automatic_how_sure_and_why(view):
     assert "rp-naming" not in render_session(view)
 
 
-def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monkeypatch):
+def test_downloads_laid_out_in_worker_processes_match_the_serial_ones(view, monkeypatch, tmp_path):
     import dataclasses
 
     from rapporteur.site import build as render
 
     views = [dataclasses.replace(view, session=dataclasses.replace(view.session, id=f"igf2023-ws{i}")) for i in range(5)]
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # worker processes even on a one-core machine
-    with render.downloads_laid_out(views) as laid_out:
-        parallel = {v.session.id: files for v, files in zip(views, laid_out)}
-    assert list(parallel) == [v.session.id for v in views]
+    layout = render.DownloadLayout(len(views), nice=True)
+    assert layout._pool is not None
     for v in views:
-        assert parallel[v.session.id] == render.session_downloads(v)
-        assert set(parallel[v.session.id]) == {f"{v.session.id}.{ext}" for ext in ("vtt", "srt", "txt", "json")}
+        (tmp_path / v.session.id).mkdir()
+        layout.add(v, tmp_path / v.session.id)
+    assert layout.wait() == []
+    for v in views:
+        expected = render.session_downloads(v)
+        assert set(expected) == {f"{v.session.id}.{ext}" for ext in ("vtt", "srt", "txt", "json")}
+        for name, text in expected.items():
+            assert (tmp_path / v.session.id / name).read_text(encoding="utf-8") == text
+
+
+def test_pages_rendered_in_worker_processes_match_the_serial_ones(view, monkeypatch):
+    import dataclasses
+
+    from rapporteur.site import build as render
+    from rapporteur.site.player import choose_player
+
+    views = [dataclasses.replace(view, session=dataclasses.replace(view.session, id=f"igf2023-ws{i}")) for i in range(3)]
+    slugs = speaker_slugs(views)
+    jobs = [(v, choose_player(v.session, has_local_audio=False)) for v in views]
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(render, "PARALLEL_PAGES_FROM", 2)
+    pages = render._rendered_pages(jobs, slugs)
+    assert list(pages) == [render_session(v, slugs=slugs, player=p) for v, p in jobs]
 
 
 def test_markdown_links_cannot_form_inside_attributes_of_inline_html():

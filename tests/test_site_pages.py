@@ -214,3 +214,44 @@ def test_downloads_are_laid_out_again_only_when_their_inputs_change(tmp_path, mo
     (demo / "session.yaml").write_text((demo / "session.yaml").read_text().replace("title: Making", "title: Now making"))
     render.render_site([session_view(demo)], docs, site_audio=False)
     assert len(calls) == 1 and "Now making" in vtt.read_text(encoding="utf-8")
+
+
+def test_downloads_left_to_the_build_are_marked_kept_and_then_published(tmp_path):
+    """`make` renders with the changed sessions' downloads left to the build (PENDING): the page is written, the
+    downloads wait; the build lays them out and puts them into site/ beside the page; a session gone unreadable
+    in between is one warning line, and its mark stays for the next build."""
+    import shutil
+
+    import rapporteur.site.build as render
+    from conftest import ROOT
+    from rapporteur.site.views import session_view
+
+    demo = tmp_path / "recordings" / "demo"
+    shutil.copytree(ROOT / "recordings" / "demo-ai-governance-roundtable", demo,
+                    ignore=shutil.ignore_patterns("audio.wav", "media.*", ".*"))
+    docs = tmp_path / "docs"
+    render.render_site([session_view(demo)], docs, site_audio=False, downloads_at_build=True)
+    folder = docs / "sessions" / "demo"
+    assert (folder / "index.md").is_file() and not (folder / "demo.vtt").exists()
+    assert render.pending_downloads(docs) == [(str(demo.resolve()), folder)]
+    with render.DownloadLayout(1, nice=True) as layout:
+        for source, where in render.pending_downloads(docs):
+            layout.add(source, where)
+        assert layout.wait() == []
+    assert render.pending_downloads(docs) == [] and (folder / "demo.vtt").is_file()
+    assert (folder / render.DOWNLOADS_STAMP).read_text() == render.downloads_key(session_view(demo))
+    site = tmp_path / "site"
+    assert render.publish_downloads(docs, site) == 4
+    assert (site / "sessions" / "demo" / "demo.srt").read_bytes() == (folder / "demo.srt").read_bytes()
+    assert render.publish_downloads(docs, site) == 0  # already there
+    # rendered again with nothing changed: nothing left to the build
+    render.render_site([session_view(demo)], docs, site_audio=False, downloads_at_build=True)
+    assert render.pending_downloads(docs) == []
+    # changed, then unreadable before the build: the old downloads stay, with the mark and a one-line problem
+    (demo / "session.yaml").write_text((demo / "session.yaml").read_text().replace("title: Making", "title: Now making"))
+    render.render_site([session_view(demo)], docs, site_audio=False, downloads_at_build=True)
+    assert render.pending_downloads(docs) and (folder / "demo.vtt").is_file()
+    (demo / "session.yaml").unlink()
+    problem = render.lay_out_downloads(str(demo), str(folder))
+    assert problem.startswith("demo: downloads not laid out:") and "\n" not in problem
+    assert render.pending_downloads(docs)

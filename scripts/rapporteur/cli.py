@@ -125,15 +125,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from .site.build import render_archive
 
-    problems = render_archive(Path(args.recordings), Path(args.docs), log=_log)
+    problems = render_archive(Path(args.recordings), Path(args.docs), log=_log,
+                              downloads_at_build=args.downloads_at_build)
     return EXIT_FAILED if problems and args.strict else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .site.build import build_site, render_archive
 
-    if not args.skip_render:
-        render_archive(Path(args.recordings), Path(args.docs), log=_log)
+    if not args.skip_render:  # the downloads are laid out while the site engine and Pagefind work
+        render_archive(Path(args.recordings), Path(args.docs), log=_log, downloads_at_build=True)
     build_site(Path(args.config_file), engine=args.engine, log=_log)
     return 0
 
@@ -284,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recordings", default="recordings")
     p.add_argument("--docs", default="docs")
     p.add_argument("--strict", action="store_true", help="exit 1 when a session could not be rendered")
+    p.add_argument("--downloads-at-build", action="store_true",
+                   help="leave changed sessions' downloads (captions, text, JSON) to `rapporteur build`, which lays them "
+                        "out while the site engine and the search index work (faster on a large archive)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("build", help="render docs/ and build the static site (mkdocs)")

@@ -12,7 +12,6 @@ index indexed on their own into pagefind/recent/ (search.py; its extended binary
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -49,11 +48,19 @@ PAGE_INPUTS = (".yaml", ".yml", ".json", ".txt", ".vtt", ".srt", ".rttm", ".md",
 its records and texts, never its media."""
 PARALLEL_DOWNLOADS_FROM = 4
 """Lay out the downloads of this many sessions or more in worker processes (one per core):
-caption layout is most of a cold build (300 ninety-minute sessions: ~0.3 s each)."""
+caption layout is most of a cold render (a ninety-minute session's captions: ~0.1 s)."""
+PARALLEL_PAGES_FROM = 40
+"""Render this many session pages or more in worker processes (a ninety-minute session's page: ~40 ms; a worker
+starts in about a second)."""
+PENDING = ".downloads.pending"
+"""In a session's docs/ folder: its downloads are left to the next build (``render_site(..., downloads_at_build=True)``);
+the file holds the session folder's path.  ``build_site`` lays them out while the site engine and Pagefind run."""
 
 
-def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] = print) -> list[str]:
-    """Render docs/ for every session folder; return the problems (one line each)."""
+def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] = print,
+                   downloads_at_build: bool = False) -> list[str]:
+    """Render docs/ for every session folder; return the problems (one line each).  ``downloads_at_build``: see
+    ``render_site``."""
     views: list[SessionView] = []
     problems: list[str] = []
     for yaml_file in sorted(Path(recordings).glob("*/session.yaml")):
@@ -62,8 +69,10 @@ def render_archive(recordings: Path, docs: Path, *, log: Callable[[str], None] =
         except RapporteurError as exc:
             problems.append(str(exc))
             print(f"warning: {yaml_file.parent.name} left out of the site: {exc}", file=sys.stderr)
-    written = render_site(views, Path(docs))
-    log(f"rendered {len(views)} session(s) into {docs}/ ({len(written)} files)")
+    written = render_site(views, Path(docs), downloads_at_build=downloads_at_build)
+    pending = len(pending_downloads(Path(docs))) if downloads_at_build else 0
+    log(f"rendered {len(views)} session(s) into {docs}/ ({len(written)} files"
+        + (f"; the downloads of {pending} left to the build)" if pending else ")"))
     return problems
 
 
@@ -143,19 +152,103 @@ def _downloads_fresh(view: SessionView, folder: Path, key: str | None) -> bool:
                 and all((folder / n).is_file() for n in names))
 
 
-@contextlib.contextmanager
-def downloads_laid_out(views: Sequence[SessionView]) -> Iterator[Iterator[dict[str, str]]]:
-    """Each view's downloads (``session_downloads``), in order, as an iterator; over the cores when there
-    are many, in worker processes that lay them out while the caller goes on (renders the session pages)."""
-    workers = min(os.cpu_count() or 1, len(views))
-    if workers < 2 or len(views) < PARALLEL_DOWNLOADS_FROM:
-        yield (session_downloads(v) for v in views)
-        return
-    from concurrent.futures import ProcessPoolExecutor
+def lay_out_downloads(source: SessionView | str, folder: str) -> str | None:
+    """Write a session's downloads (``session_downloads``) and their stamp into ``folder`` (docs/sessions/<id>/) and
+    remove its pending mark; ``source``: its view, or its session folder (read again here).  Returns a one-line
+    problem instead when the session can no longer be read."""
+    try:
+        view = source if isinstance(source, SessionView) else session_view(Path(source))
+    except RapporteurError as exc:
+        return f"{Path(folder).name}: downloads not laid out: {exc}"
+    out = Path(folder)
+    for name, text in session_downloads(view).items():
+        write_text_atomic(out / name, text)
+    key = downloads_key(view)
+    if key:
+        write_text_atomic(out / DOWNLOADS_STAMP, key)
+    (out / PENDING).unlink(missing_ok=True)
+    return None
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield pool.map(session_downloads, views, chunksize=max(1, len(views) // (workers * 8)))
 
+class DownloadLayout:
+    """Sessions' downloads being laid out (``lay_out_downloads``): in worker processes, one per core, when there are
+    ``PARALLEL_DOWNLOADS_FROM`` or more of them, else here as they are added.  ``nice``: the workers run at low
+    priority, on what the site engine and Pagefind leave of the cores.  The workers are started afresh (``spawn``),
+    not forked: the process that starts them may be running a thread."""
+
+    def __init__(self, count: int, *, nice: bool = False) -> None:
+        workers = min(os.cpu_count() or 1, count)
+        self._pool = None
+        if workers >= 2 and count >= PARALLEL_DOWNLOADS_FROM:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=os.nice if nice else None, initargs=(10,) if nice else ())
+        self._results: list = []
+
+    def add(self, source: SessionView | str, folder: Path) -> None:
+        if self._pool is None:
+            self._results.append(lay_out_downloads(source, str(folder)))
+        else:
+            self._results.append(self._pool.submit(lay_out_downloads, source, str(folder)))
+
+    def wait(self) -> list[str]:
+        """Wait until every download added is written; returns the problems (one line each)."""
+        try:
+            done = [r if r is None or isinstance(r, str) else r.result() for r in self._results]
+        finally:
+            self.close()
+        return [p for p in done if p]
+
+    def close(self) -> None:
+        """Stop the workers; downloads not yet laid out are left (their sessions keep their pending mark)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "DownloadLayout":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def pending_downloads(docs_dir: Path) -> list[tuple[str, Path]]:
+    """The sessions whose downloads were left to the build (``PENDING``): (session folder, docs/ folder) each."""
+    found = []
+    for mark in sorted((Path(docs_dir) / SESSIONS_DIR).glob(f"*/{PENDING}")):
+        source = _read_text(mark)
+        if source:
+            found.append((source.strip(), mark.parent))
+    return found
+
+
+def publish_downloads(docs_dir: Path, site_dir: Path) -> int:
+    """Put every session's downloads from docs/ into site/ (hard links where they can be), where the site engine did
+    not: those laid out while it built the pages.  Returns how many files were put there."""
+    put = 0
+    exts = [ext for ext, _ in DOWNLOADS]
+    root = Path(docs_dir) / SESSIONS_DIR
+    for folder in sorted(root.iterdir()) if root.is_dir() else ():
+        for src in (folder / f"{folder.name}.{ext}" for ext in exts):
+            dst = Path(site_dir) / SESSIONS_DIR / folder.name / src.name
+            try:
+                st = src.stat()
+            except OSError:
+                continue
+            try:
+                if os.path.samestat(st, dst.stat()):
+                    continue
+                dst.unlink()
+            except FileNotFoundError:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:  # another file system, or no hard links there
+                shutil.copy2(src, dst)
+            put += 1
+    return put
 
 
 # ------------------------------------------------------------------ docs/
@@ -175,11 +268,42 @@ def _prune(root: Path, keep: set[str]) -> None:
                 _remove(child)
 
 
+_SLUGS: dict[str, str] = {}
+"""In a page-rendering worker process: the speaker-page slugs (``_rendered_pages``)."""
+
+
+def _set_slugs(slugs: dict[str, str]) -> None:
+    _SLUGS.update(slugs)
+
+
+def _render_page(job: tuple[SessionView, object]) -> str:
+    view, player = job
+    return render_session(view, slugs=_SLUGS, player=player)
+
+
+def _rendered_pages(jobs: Sequence[tuple[SessionView, object]], slugs: dict[str, str]) -> Iterator[str]:
+    """``render_session`` of each (view, player), in order: in worker processes, one per core, when there are
+    ``PARALLEL_PAGES_FROM`` or more (started afresh, as ``DownloadLayout``'s are); else here."""
+    workers = min(os.cpu_count() or 1, len(jobs))
+    if workers < 2 or len(jobs) < PARALLEL_PAGES_FROM:
+        yield from (render_session(v, slugs=slugs, player=p) for v, p in jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_set_slugs, initargs=(slugs,)) as pool:
+        yield from pool.map(_render_page, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
+
+
 def _write_sessions(views: Sequence[SessionView], root: Path, *, slugs: dict[str, str], code: str,
-                    keys: dict[str, str | None], fresh: set[str], laid_out: Iterator[dict[str, str]], site_audio: bool,
+                    fresh: set[str], layout: DownloadLayout | None, site_audio: bool,
                     pkeys: dict[str, str | None], written: list[Path]) -> None:
-    """Each session's folder under docs/sessions/: its page (unless ``page_key`` says it is up to date), its
-    downloads (``fresh`` ones kept, the others the next of ``laid_out``), its audio; ``pkeys`` and ``written`` filled in."""
+    """Each session's folder under docs/sessions/: its page (unless ``page_key`` says it is up to date; the others
+    rendered over the cores, ``_rendered_pages``), its downloads (``fresh`` ones kept, the others added to
+    ``layout``, or left to the build with a ``PENDING`` mark without one), its audio; ``pkeys`` and ``written``
+    filled in."""
+    plans = []  # (view, folder, files kept, player, page key, page to render)
     for v in views:
         folder = root / v.session.id
         if folder.is_symlink() or folder.is_file():
@@ -191,33 +315,41 @@ def _write_sessions(views: Sequence[SessionView], root: Path, *, slugs: dict[str
             written.append(audio)
         player = choose_player(v.session, has_local_audio=audio is not None)
         pkey = pkeys[v.session.id] = page_key(v, slugs=slugs, player=player, code=code)
-        files: dict[str, str] = {}
-        if pkey and _read_text(folder / PAGE_STAMP) == pkey and (folder / "index.md").is_file():
-            keep |= {"index.md", PAGE_STAMP}  # rendered from the same inputs: not rendered again
-            written.append(folder / "index.md")
-        else:
-            files["index.md"] = render_session(v, slugs=slugs, player=player)
-            if pkey:
-                files[PAGE_STAMP] = pkey
-        key = keys[v.session.id]
-        names = _download_names(v)
-        if v.session.id in fresh:
-            keep |= set(names) | {DOWNLOADS_STAMP}  # unchanged since the last build: not laid out again
-            written += [folder / n for n in names]
-        else:
-            files.update(next(laid_out))
-            if key and names:
-                files[DOWNLOADS_STAMP] = key
-        for name, text in files.items():
-            write_text_atomic(folder / name, text)
-            written.append(folder / name)
-        keep |= set(files)
-        for stray in folder.iterdir():
-            if stray.name not in keep:
-                _remove(stray)
+        stale_page = not (pkey and _read_text(folder / PAGE_STAMP) == pkey and (folder / "index.md").is_file())
+        plans.append((v, folder, keep, player, pkey, stale_page))
+    pages = _rendered_pages([(v, player) for v, _, _, player, _, stale in plans if stale], slugs)
+    try:
+        for v, folder, keep, _, pkey, stale_page in plans:
+            files: dict[str, str] = {}
+            if stale_page:
+                files["index.md"] = next(pages)
+                if pkey:
+                    files[PAGE_STAMP] = pkey
+            else:
+                keep |= {"index.md", PAGE_STAMP}  # rendered from the same inputs: not rendered again
+                written.append(folder / "index.md")
+            names = _download_names(v)
+            stale = bool(names) and v.session.id not in fresh
+            if names:  # fresh ones are unchanged since the last build: not laid out again
+                keep |= set(names) | {DOWNLOADS_STAMP} | ({PENDING} if stale else set())
+                written += [folder / n for n in names]
+            if stale and layout is None:
+                files[PENDING] = str(Path(v.session.dir).resolve())
+            for name, text in files.items():
+                write_text_atomic(folder / name, text)
+                written.append(folder / name)
+            keep |= set(files)
+            for stray in folder.iterdir():
+                if stray.name not in keep:
+                    _remove(stray)
+            if stale and layout is not None:  # after the strays went: a worker's temporary file is not one
+                layout.add(v, folder)
+    finally:
+        pages.close()  # the workers stop
 
 
-def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = True) -> list[Path]:
+def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = True,
+                downloads_at_build: bool = False) -> list[Path]:
     """Write the home page, event pages, session pages, downloads and speaker pages under ``docs_dir``.
 
     Returns every generated path (written or already up to date).  Folders in
@@ -225,7 +357,10 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     or person, and stray files inside them, are removed, and so is anything in
     ``docs_dir/events/`` that is not a current event's page; nothing else is.
     With ``site_audio``, sessions with local media get ``<id>.ogg`` next to
-    their page (see ``ensure_site_audio``).
+    their page (see ``ensure_site_audio``).  The downloads of sessions whose
+    turns or session.yaml changed are laid out again, over the cores while the
+    pages are rendered; with ``downloads_at_build``, they are left to ``build_site``
+    (``PENDING``), which lays them out while the site engine and Pagefind work.
     """
     docs_dir = Path(docs_dir)
     ids = [v.session.id for v in views]
@@ -251,11 +386,17 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     root = docs_dir / SESSIONS_DIR
     code = site_code_digest()
     pkeys: dict[str, str | None] = {}
-    keys = {v.session.id: downloads_key(v) for v in views}
-    fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, keys[v.session.id])}
-    with downloads_laid_out([v for v in views if v.session.id not in fresh]) as laid_out:
-        _write_sessions(views, root, slugs=slugs, code=code, keys=keys, fresh=fresh, laid_out=laid_out,
+    fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, downloads_key(v))}
+    layout = None if downloads_at_build else DownloadLayout(len(views) - len(fresh))
+    try:
+        _write_sessions(views, root, slugs=slugs, code=code, fresh=fresh, layout=layout,
                         site_audio=site_audio, pkeys=pkeys, written=written)
+        problems = layout.wait() if layout is not None else []
+    finally:
+        if layout is not None:
+            layout.close()
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     _prune(root, set(ids))
 
     people = speaker_appearances(views, slugs)
@@ -424,6 +565,8 @@ class SiteBuilt:
     """The site engine's build (with the transcripts' records indexed alongside, when the whole site is indexed)."""
     search_s: float
     """The search index after the pages were built: their words, then the index written."""
+    downloads_s: float = 0.0
+    """After the index: waiting for the downloads still being laid out (``PENDING``), and putting them into site/."""
 
 
 def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdocs",
@@ -432,27 +575,46 @@ def build_site(mkdocs_config: Path = Path("mkdocs.yml"), *, engine: str = "mkdoc
 
     When the whole archive is to be indexed (a build from scratch wipes site/, or there is no index yet), the
     transcripts' records are indexed from docs/ while the site engine builds the pages: on two cores, the
-    engine and Pagefind's work on the records run side by side."""
+    engine and Pagefind's work on the records run side by side.  Downloads left to the build (``PENDING``) are
+    laid out meanwhile at low priority, on what the two leave of the cores (Pagefind writes its index on one);
+    then every download in docs/ that the engine did not copy is put into site/ (``publish_downloads``)."""
     root = Path(mkdocs_config).resolve().parent
     site_dir = root / "site"
     t0 = time.perf_counter()
     started: list[Indexing] = []  # the archive index, started once the engine runs (not before: see _run_tool)
+    pending = pending_downloads(root / "docs")
+    layout = DownloadLayout(len(pending), nice=True) if pending else None
     whole = not _pages_incremental(site_dir, shared_inputs_key(root, engine), engine) or index_is_whole(site_dir)
+
+    def beside() -> None:
+        if whole:
+            started.append(archive_indexing(root / "docs"))
+        for source, folder in pending if layout is not None else ():
+            layout.add(source, folder)
+
     try:
-        dirty = build_pages(mkdocs_config, engine=engine,
-                            beside=(lambda: started.append(archive_indexing(root / "docs"))) if whole else None)
-    except BaseException:
-        for indexing in started:
-            indexing.close()
-        raise
-    early = started[0] if started else None
-    t1 = time.perf_counter()
-    build_search_index(site_dir, docs_dir=root / "docs", started=early, log=log)
-    built = SiteBuilt(engine, dirty, round(t1 - t0, 1), round(time.perf_counter() - t1, 1))
+        try:
+            dirty = build_pages(mkdocs_config, engine=engine, beside=beside if whole or pending else None)
+        except BaseException:
+            for indexing in started:
+                indexing.close()
+            raise
+        early = started[0] if started else None
+        t1 = time.perf_counter()
+        build_search_index(site_dir, docs_dir=root / "docs", started=early, log=log)
+        t2 = time.perf_counter()
+        for problem in layout.wait() if layout is not None else ():
+            log(f"warning: {problem}")
+    finally:
+        if layout is not None:
+            layout.close()
+    publish_downloads(root / "docs", site_dir)
+    built = SiteBuilt(engine, dirty, round(t1 - t0, 1), round(t2 - t1, 1), round(time.perf_counter() - t2, 1))
 
     def secs(x: float) -> str:
         return f"{x:.0f} s" if x >= 10 else f"{x:.1f} s"
 
     log(f"site built into {site_dir}/ with {engine}" + (" (pages whose Markdown changed)" if dirty else "")
-        + f" in {secs(built.pages_s + built.search_s)} (pages {secs(built.pages_s)}, then the search index {secs(built.search_s)})")
+        + f" in {secs(built.pages_s + built.search_s + built.downloads_s)} (pages {secs(built.pages_s)}, then the search index"
+        + f" {secs(built.search_s)}" + (f", then the downloads {secs(built.downloads_s)})" if pending else ")"))
     return built

@@ -326,8 +326,8 @@ def render_session(
     if player is not None:
         out += [render_player(player, view), ""]
     if turns_shown:
-        links = " · ".join(f"[{label}]({quote(s.id)}.{ext})" for ext, label in DOWNLOADS)
-        out += [f"**Downloads:** {links}", ""]
+        out += [render("downloads.html", downloads=[{"href": f"{quote(s.id)}.{ext}", "label": label}
+                                                    for ext, label in DOWNLOADS]), ""]
     else:
         kind = "failure" if view.error else "note"
         out += [f'!!! {kind} "{view.status}"', ""]
