@@ -52,6 +52,24 @@ def test_common_words_are_the_ones_said_most_and_left_out_of_what_is_indexed():
     assert search.frequent_words(search.count_words([t]), low=2, high=4) == {"en": {"and": 2}}  # "the": 4, common
 
 
+def test_a_record_indexes_each_two_frequent_words_said_in_a_row_as_one_word():
+    """Pagefind's search scans every record entry of every searched word for each record that has them all: a
+    phrase of frequent words alone took seconds at 3,000 sessions.  A record also indexes each two frequent words
+    said in a row (common words left out between them) as one word, after its turns' words; the turns read the same."""
+    text = "Glimvar, the trozzle said: glimvar pelquin trozzle glimvar. Trozzle-x glimvar"
+    t = search.TranscriptPage("/s/", "en", "T", moments=(search.Moment("t1", "00:00:01", "A", text),))
+    frequent = frozenset({"glimvar", "trozzle", "trozzle-x"})
+    [record] = search.records(t, frozenset({"the"}), frequent=frequent)
+    kept = "Glimvar, trozzle said: glimvar pelquin trozzle glimvar. Trozzle-x glimvar"
+    assert record.content == kept + " glimvarqzqtrozzle trozzleqzqglimvar"  # (not across "said", "pelquin", "trozzle-x")
+    assert search.frequent_pairs(kept, frequent) == ["glimvarqzqtrozzle", "trozzleqzqglimvar"]
+    moments = json.loads(bytes(ord(c) - 0x2800 for c in record.meta["moments"]).decode("utf-8"))
+    assert search.with_content([m[3] for m in moments], record.content) == [text]  # the turn as said
+    assert search.records(t, frozenset({"the"}))[0].content == kept  # no frequent words: no pairs
+    by_language = search.archive_records([t], {"en": ["the"]}, frequent={"en": {"glimvar": 9, "trozzle": 9}})
+    assert by_language[0].content.endswith(" glimvarqzqtrozzle trozzleqzqglimvar")
+
+
 def test_records_cover_every_turn_once_in_blocks_with_the_page_filters():
     turns = [(f"Speaker {i % 3}", " ".join(["word"] * 40) + f" turn{i}") for i in range(10)]
     got = search.read_transcript(page(*turns), "/sessions/s/")
@@ -186,6 +204,65 @@ def test_a_quote_whose_other_words_many_turns_say_lands_on_the_turn_that_says_it
             (site / "pagefind" / "frequent-words.json").write_text("{}")  # none frequent: all five are the phrase
             message, _ = typed(five[0])
             assert message.startswith("1 result"), message
+            browser.close()
+    finally:
+        served.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
+def test_a_quote_of_frequent_words_is_searched_as_their_pairs_and_lands_on_its_turn(tmp_path):
+    """Four words said often, apart, and once in a row: typed as said, the quote is searched as the phrase of the
+    words the record indexes for its pairs (all four words), not as the phrase of the three said least often
+    (which a second turn also says in a row), and lands on its turn, the only result."""
+    import importlib.util
+    import sys
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from rapporteur.site.views import session_view, turn_anchors
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("make_archive", ROOT / "benchmarks" / "make_archive.py")
+    make_archive = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_archive)
+    recordings = tmp_path / "recordings"
+    make_archive.main([str(recordings), "--sessions", "4", "--minutes", "10"])
+    folders = sorted(recordings.iterdir())
+    for k, folder in enumerate(folders):  # each word said 24 times apart, "glimvar" 48 times
+        data = json.loads((folder / "turns.json").read_text(encoding="utf-8"))
+        for i in range(6):
+            data["turns"][1 + i]["text"] += (f" Glimvar foo{k}{i} trozzle bar{k}{i} pelquin baz{k}{i} zarkeen,"
+                                             f" glimvar qux{k}{i}.")
+        said = {2: "So glimvar trozzle pelquin zarkeen, ", 1: "Then moomba trozzle pelquin zarkeen, "}.get(k)
+        if said:
+            data["turns"][0]["text"] = said + data["turns"][0]["text"]
+        (folder / "turns.json").write_text(json.dumps(data), encoding="utf-8")
+    address = f"/sessions/{folders[2].name}/#{turn_anchors(session_view(folders[2]).turns)[0]}"
+    (tmp_path / "site-root").mkdir()
+    site = build_test_site(tmp_path / "site-root", folders, common_from=100, frequent_from=20)
+    frequent = json.loads((site / "pagefind" / "frequent-words.json").read_text(encoding="utf-8"))["en"]
+    assert (frequent.get("glimvar"), frequent.get("trozzle"), frequent.get("pelquin"), frequent.get("zarkeen")) == (49, 26, 26, 26)
+    served = serve_site(site)
+    base = next(served)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+            page = browser.new_context().new_page()
+            page.goto(base + "search/", wait_until="networkidle")
+            counts = page.evaluate("""async () => {
+                const pf = await import("/assets/search/pagefind.js");
+                await pf.options({ baseUrl: "/" });
+                const n = async (q) => (await pf.search(q, { unranked: true })).results.length;
+                return [await n('"glimvarqzqtrozzle trozzleqzqpelquin pelquinqzqzarkeen"'), await n('"trozzle pelquin zarkeen"')];
+            }""")
+            assert counts == [1, 2]  # the pairs: the turn that says all four; the three least said: the other one too
+            page.locator(".pagefind-ui__search-input").fill("glimvar trozzle pelquin zarkeen")
+            page.locator(".pagefind-ui__result-nested a").first.wait_for(timeout=10_000)
+            page.wait_for_load_state("networkidle")
+            message = page.locator(".pagefind-ui__message").inner_text()
+            assert message.startswith("1 result"), message
+            assert page.locator(".pagefind-ui__result-nested a").first.get_attribute("href") == address
             browser.close()
     finally:
         served.close()

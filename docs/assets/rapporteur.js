@@ -414,6 +414,21 @@
     return kept.slice(from, from + PHRASE_MOST);
   }
 
+  /* A quote whose words (but the common ones) are all frequent is searched as the phrase of their pairs:
+     a record indexes each two frequent words said in a row as one word (search.frequent_pairs, the words
+     joined by PAIR_JOIN), and Pagefind's search scans every record entry of every searched word for each
+     record that has them all, seconds for frequent words alone at thousands of sessions; a pair is in few. */
+  var PAIR_JOIN = "qzq";  // as search.PAIR_JOIN
+  var PAIRABLE = /^[\p{L}\p{N}]+$/u;  // as search.frequent_pairs: letters and digits only
+
+  function pairsOf(kept) {  // null: not every word is frequent
+    var cores = kept.map(core);
+    if (cores.length < 2 || !cores.every(function (w) { return timesSaid(w) > 0 && PAIRABLE.test(w); })) return null;
+    var pairs = [];
+    for (var i = 0; i + 1 < cores.length; i++) pairs.push(cores[i] + PAIR_JOIN + cores[i + 1]);
+    return pairs;
+  }
+
   function queryOf(term) {
     var typed = searchWords((term || "").replace(/"/g, " "));
     var kept = typed.filter(function (w) { return !isCommon(core(w)); });
@@ -452,7 +467,7 @@
       var q = queryOf(term);
       var t = q.kept.join(" ");
       if (q.typed.length < PHRASE_MIN_WORDS || q.kept.length < 2 || notPhrases[t]) return t;
-      var phrase = '"' + phraseOf(q.kept).join(" ") + '"';
+      var phrase = '"' + (pairsOf(q.kept) || phraseOf(q.kept)).join(" ") + '"';
       engine
         .then(function (pf) { return pf.search(phrase, { unranked: true }); })
         .then(function (found) {

@@ -71,7 +71,12 @@ are not common: the search page searches a remembered quote as the phrase of at 
 other words (docs/assets/rapporteur.js), the run of them said least often."""
 FREQUENT_FROM = 10_000
 """A word said this often costs its own index chunk of ~13 kB or more (~1.3 bytes per time said), and a phrase
-search seconds when all its words are this frequent (each is in thousands of records)."""
+search seconds when all its words are this frequent (each is in thousands of records): Pagefind's search, for
+each record that has all the words, scans every record entry of every word (results × entries), so a record
+also indexes each pair of frequent words said in a row as one word (``pair_word``), and the search page
+searches a quote of frequent words as the phrase of its pairs, which few records hold."""
+PAIR_JOIN = "qzq"
+"""Between the two words of a ``pair_word`` (letters: Pagefind keeps the pair one word)."""
 RECENT_DIR = "recent"
 """In the bundle: the recent index, of the pages changed since the archive index was built."""
 SUPERSEDED_FILE = "superseded.json"
@@ -209,6 +214,22 @@ def _kept(common: frozenset[str]) -> Callable[[str], bool]:
     return functools.lru_cache(maxsize=1 << 18)(lambda w: core(w) not in common)
 
 
+def pair_word(a: str, b: str) -> str:
+    """Two frequent words said in a row, as one indexed word (docs/assets/rapporteur.js writes it the same way)."""
+    return f"{a}{PAIR_JOIN}{b}"
+
+
+_ALNUM = re.compile(r"^\w+$")
+
+
+def frequent_pairs(text: str, frequent: frozenset[str]) -> list[str]:
+    """The ``pair_word`` of each two words in a row of ``text`` that are both ``frequent`` (as ``core``, and
+    letters and digits only), in order."""
+    cores = [core(w) for w in words(text)]
+    return [pair_word(a, b) for a, b in zip(cores, cores[1:])
+            if a in frequent and b in frequent and _ALNUM.match(a) and _ALNUM.match(b) and "_" not in a + b]
+
+
 @functools.lru_cache(maxsize=16)
 def _in_skeleton(common: frozenset[str]) -> Callable[[str], str]:
     """A word as ``skeleton`` writes it (cached as ``_kept``)."""
@@ -274,13 +295,19 @@ class Record:
     sort: dict[str, str]
 
 
-def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: int = BLOCK_WORDS) -> list[Record]:
-    """The search records of one transcript: a record per block of turns (see the module's docstring)."""
+def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: int = BLOCK_WORDS,
+            frequent: frozenset[str] = frozenset()) -> list[Record]:
+    """The search records of one transcript: a record per block of turns (see the module's docstring).  A record's
+    content is its turns' words but the ``common`` ones, then the ``frequent_pairs`` of those (the search page
+    puts the turns back from the words before them: ``with_content``)."""
     out = []
     for block in blocks(page.moments, size):
         content = without_common(" ".join(m.text for m in block), common)
         if not content:
             continue
+        pairs = frequent_pairs(content, frequent) if frequent else []
+        if pairs:
+            content += " " + " ".join(pairs)
         filters = {k: v for k, v in page.filters.items() if k != "speaker"}
         filters["speaker"] = list(dict.fromkeys(filter_value(m.speaker) for m in block))
         # Pagefind's UI shows a record's title and meta as HTML (as Pagefind keeps them from a page); the turns'
@@ -292,10 +319,14 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
     return out
 
 
-def archive_records(pages: Iterable[TranscriptPage], common: dict[str, list[str]], size: int = BLOCK_WORDS) -> list[Record]:
-    """The search records of these transcripts, each without its language's ``common`` words."""
+def archive_records(pages: Iterable[TranscriptPage], common: dict[str, list[str]], size: int = BLOCK_WORDS,
+                    frequent: dict[str, dict[str, int]] | None = None) -> list[Record]:
+    """The search records of these transcripts, each without its language's ``common`` words, with the pairs of its
+    ``frequent`` words (``records``)."""
     sets = {lang: frozenset(ws) for lang, ws in common.items()}
-    return [r for p in pages for r in records(p, sets.get(p.language, frozenset()), size)]
+    often = {lang: frozenset(ws) for lang, ws in (frequent or {}).items()}
+    return [r for p in pages for r in records(p, sets.get(p.language, frozenset()), size,
+                                               often.get(p.language, frozenset()))]
 
 
 def _page_url(site_dir: Path, path: Path) -> str:
@@ -560,10 +591,10 @@ def _made_otherwise(state: dict | None, settings: dict) -> bool:
     return not state or state.get("settings") != settings
 
 
-def _settings(common_from: int, block_words: int) -> dict:
+def _settings(common_from: int, block_words: int, frequent_from: int = FREQUENT_FROM) -> dict:
     from importlib import metadata
 
-    return {"version": 1, "common_from": common_from, "block_words": block_words,
+    return {"version": 1, "common_from": common_from, "block_words": block_words, "frequent_from": frequent_from,
             "pagefind": metadata.version("pagefind"), "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}
 
 
@@ -581,7 +612,8 @@ def _write_json(path: Path, data: object) -> None:
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
 
 
-def archive_indexing(docs_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS) -> Indexing:
+def archive_indexing(docs_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
+                     frequent_from: int = FREQUENT_FROM) -> Indexing:
     """Start the archive index: the records of every transcript under ``docs_dir`` (see ``Indexing``)."""
     made: dict = {}
 
@@ -589,8 +621,8 @@ def archive_indexing(docs_dir: Path, *, common_from: int = COMMON_FROM, block_wo
         found = made["found"] = transcripts(docs_dir)
         counts = count_words(found)
         made["common"] = common_words(counts, common_from)
-        made["frequent"] = frequent_words(counts, min(FREQUENT_FROM, common_from), common_from)
-        made["records"] = archive_records(found, made["common"], block_words)
+        made["frequent"] = frequent_words(counts, min(frequent_from, common_from), common_from)
+        made["records"] = archive_records(found, made["common"], block_words, made["frequent"])
         return made["records"]
 
     return Indexing(make_records, made)
@@ -603,6 +635,7 @@ def index_is_whole(site_dir: Path, *, common_from: int = COMMON_FROM, block_word
 
 
 def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_words: int = BLOCK_WORDS,
+                       frequent_from: int = FREQUENT_FROM,
                        incremental: bool = True, docs_dir: Path | None = None, started: Indexing | None = None,
                        log: Callable[[str], None] = print) -> dict[str, list[str]]:
     """Index a built site into ``site_dir/pagefind/`` (index, UI, ``common-words.json``); returns the common words.
@@ -620,7 +653,7 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
     try:
         mark_page_languages(site_dir)
         pages = indexed_pages(site_dir)
-        settings = _settings(common_from, block_words)
+        settings = _settings(common_from, block_words, frequent_from)
         state = _read_state(site_dir) if incremental else None
         plan = plan_index(state, pages, settings)
     except BaseException:
@@ -636,7 +669,8 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
     if plan.kind == "recent":
         return _index_recent(site_dir, docs_dir, state, pages, plan, log=log)
     shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)  # Pagefind adds to what it finds there
-    indexing = started or archive_indexing(docs_dir, common_from=common_from, block_words=block_words)
+    indexing = started or archive_indexing(docs_dir, common_from=common_from, block_words=block_words,
+                                           frequent_from=frequent_from)
     indexing.finish(site_dir / BUNDLE, site_dir=site_dir)
     made = indexing.made
     found, common, all_records = made["found"], made["common"], made["records"]
@@ -648,6 +682,7 @@ def build_search_index(site_dir: Path, *, common_from: int = COMMON_FROM, block_
     # no recent index yet: said so, so that the search page's fetch of it finds a file (no 404 in its console)
     _write_json(site_dir / BUNDLE / RECENT_DIR / SUPERSEDED_FILE, {"index": False, "superseded": {}, "shared": {}})
     _write_json(site_dir / BUNDLE / STATE_FILE, {"settings": settings, "archive": pages, "common": common,
+                                                "frequent": made["frequent"],
                                                 "fragments": fragment_ids(site_dir / BUNDLE), "recent": {}, "removed": []})
     log(f"search index built into {site_dir}/{BUNDLE}/ ({len(found)} transcripts as {len(all_records)} records)")
     return common
@@ -667,7 +702,7 @@ def _index_recent(site_dir: Path, docs_dir: Path, state: dict, pages: dict[str, 
         page = read_transcript(source.read_text(encoding="utf-8"), url) if source and source.is_file() else None
         if page is not None:
             changed.append(page)
-    all_records = archive_records(changed, common, state["settings"]["block_words"])
+    all_records = archive_records(changed, common, state["settings"]["block_words"], state.get("frequent", {}))
     if files:
         Indexing(lambda: all_records).finish(recent, files=files)
         _write_json(recent / FILTER_TOTALS_FILE, filter_totals(recent))
