@@ -297,11 +297,13 @@ def test_any_value_in_a_word_field_is_the_record_or_a_named_type_error(value):
 
 @FAST
 @given(st.one_of(st.text(max_size=200), page_lines))
+@example("!")  # libyaml: "", PyYAML: None (found by this test)
 def test_libyaml_loader_reads_what_the_python_loader_reads(text):
-    """parse_yaml reads with libyaml (fast), falling back to ProjectLoader: the same data whenever both read a text.
+    """parse_yaml reads with libyaml (fast), falling back to ProjectLoader: the same data whenever both read a text
+    without a tag (a tagged text is read with ProjectLoader only: libyaml reads a lone "!" as "", PyYAML as None).
 
     (libyaml also reads a few texts PyYAML's own scanner refuses, such as a tab after a scalar.)"""
-    from rapporteur.core.session import _FastProjectLoader
+    from rapporteur.core.session import _TAGGED, _FastProjectLoader
 
     try:
         fast = yaml.load(text, Loader=_FastProjectLoader)
@@ -314,6 +316,6 @@ def test_libyaml_loader_reads_what_the_python_loader_reads(text):
             with pytest.raises(SessionError):
                 parse_yaml(text, "x.yaml")
         return
-    if fast is not None:
+    if fast is not None and not _TAGGED.search(text):
         assert fast == expected or expected != expected  # NaN is not equal to itself
     assert parse_yaml(text, "x.yaml") == expected or expected != expected

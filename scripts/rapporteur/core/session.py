@@ -140,17 +140,24 @@ def load_yaml(path: Path, *, error: type[Exception] = SessionError) -> Any:
     return parse_yaml(text, path, error=error)
 
 
+_TAGGED = re.compile(r"(?:^|[\s\[{,])!")
+"""A YAML tag may start here (``!``, ``!!str``): libyaml and PyYAML's own parser read some tagged nodes differently
+(a lone ``!`` is "" for one and None for the other), so such a text is read with ``ProjectLoader`` only."""
+
+
 def parse_yaml(text: str, path: object, *, error: type[Exception] = SessionError) -> Any:
-    """``text`` parsed with ``ProjectLoader``; one ``error`` line naming ``path`` on any failure."""
+    """``text`` parsed with ``ProjectLoader`` (on libyaml when it has no tag: ``_FastProjectLoader``); one ``error``
+    line naming ``path`` on any failure."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if _too_deep(text):  # PyYAML takes seconds to recurse into thousands of levels before it fails
         raise error(f"nested too deeply to read (more than {MAX_DEPTH} levels)", path=path,
                     hint="a session needs a few levels of lists and mappings, not hundreds")
-    try:
-        return yaml.load(text, Loader=_FastProjectLoader)  # noqa: S506 — a SafeLoader subclass
-    except (yaml.YAMLError, RecursionError, ValueError):
-        pass  # refused (libyaml cannot even take a lone surrogate): read again below for ProjectLoader's message
+    if not _TAGGED.search(text):
+        try:
+            return yaml.load(text, Loader=_FastProjectLoader)  # noqa: S506 — a SafeLoader subclass
+        except (yaml.YAMLError, RecursionError, ValueError):
+            pass  # refused (libyaml cannot even take a lone surrogate): read again below for ProjectLoader's message
     try:
         return yaml.load(text, Loader=ProjectLoader)  # noqa: S506 — a SafeLoader subclass
     except yaml.YAMLError as exc:
