@@ -112,7 +112,7 @@ bench: $(INSTALLED) $(TEST_EXTRAS) bench-panels ## benchmark (~2 h): the evaluat
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 ARCHIVE_SESSIONS ?= 3000
-bench-archive: $(INSTALLED) $(TEST_EXTRAS) ## the site of a generated archive (~40 min, ~18 GB of memory at 3,000): cold build → benchmarks/site-scale-$(ARCHIVE_SESSIONS).md, remembered quotes → benchmarks/search-quotes-$(ARCHIVE_SESSIONS).md, one session edited/added → benchmarks/site-incremental-$(ARCHIVE_SESSIONS).md, both site engines → benchmarks/engines.md
+bench-archive: $(INSTALLED) $(TEST_EXTRAS) ## the site of a generated archive (~40 min, ~20 GB of memory at 3,000): cold build → benchmarks/site-scale-$(ARCHIVE_SESSIONS).md, remembered quotes → benchmarks/search-quotes-$(ARCHIVE_SESSIONS).md, one session edited/added → benchmarks/site-incremental-$(ARCHIVE_SESSIONS).md, both site engines → benchmarks/engines.md
 	PYTHONPATH=scripts $(BIN)/python benchmarks/site_scale.py --sessions $(ARCHIVE_SESSIONS) --out benchmarks/site-scale-$(ARCHIVE_SESSIONS)
 	PYTHONPATH=scripts $(BIN)/python benchmarks/search_quotes.py --sessions $(ARCHIVE_SESSIONS) --tries 50 --out benchmarks/search-quotes-$(ARCHIVE_SESSIONS)
 	PYTHONPATH=scripts $(BIN)/python benchmarks/site_incremental.py --reuse /tmp/rapporteur-scale/n$(ARCHIVE_SESSIONS) --out benchmarks/site-incremental-$(ARCHIVE_SESSIONS)
