@@ -58,6 +58,19 @@ def espeak(text: str, target: Path, voice: str = "en-us") -> Path:
     return target
 
 
+def benchmark_module(name: str):
+    """A module of benchmarks/ (make_archive: the generated archive; site_scale: the project it is built in)."""
+    import importlib.util
+    import sys
+
+    if str(ROOT / "benchmarks") not in sys.path:  # site_scale imports make_archive by name
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build_test_site(root: Path, session_dirs, *, strict: bool = False, **search) -> Path:
     """Render the given session folders and build a full site (mkdocs + Pagefind) under ``root``
     (``search``: build_search_index's options)."""

@@ -10,30 +10,19 @@ pages (site/search.py): what the search finds is compared, record by record, and
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import benchmark_module
 from rapporteur.site import search
 from rapporteur.site.build import PENDING, build_site, render_archive
 from rapporteur.site.pages import speaker_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def _benchmark(name: str):
-    """A module of benchmarks/ (make_archive: the generated archive; site_scale: the project it is built in)."""
-    if str(ROOT / "benchmarks") not in sys.path:  # site_scale imports make_archive by name
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _build(project: Path, *, downloads_at_build: bool = False) -> list[str]:
@@ -91,7 +80,7 @@ def _edit(recordings: Path) -> str:
 
 
 def test_an_incremental_build_equals_a_cold_build(tmp_path):
-    make_archive, site_scale = _benchmark("make_archive"), _benchmark("site_scale")
+    make_archive, site_scale = benchmark_module("make_archive"), benchmark_module("site_scale")
     inc = site_scale.new_project(tmp_path / "inc")
     make_archive.main([str(inc / "recordings"), "--sessions", "4"])
     assert "4 pending" in _build(inc, downloads_at_build=True)  # as `make` builds: downloads laid out by the build
@@ -142,7 +131,7 @@ def test_after_an_edit_the_search_finds_what_a_cold_build_finds(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     from conftest import serve_site
 
-    make_archive, site_scale = _benchmark("make_archive"), _benchmark("site_scale")
+    make_archive, site_scale = benchmark_module("make_archive"), benchmark_module("site_scale")
     inc = site_scale.new_project(tmp_path / "inc")
     make_archive.main([str(inc / "recordings"), "--sessions", "4"])
     _build(inc)
@@ -194,7 +183,7 @@ def test_only_the_people_of_a_changed_session_get_their_pages_made_again(tmp_pat
 
     from rapporteur.site import build
 
-    make_archive = _benchmark("make_archive")
+    make_archive = benchmark_module("make_archive")
     recordings, docs = tmp_path / "recordings", tmp_path / "docs"
     make_archive.main([str(recordings), "--sessions", "6", "--minutes", "10"])
     render_archive(recordings, docs, log=lambda _: None)

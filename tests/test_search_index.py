@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_test_site, serve_site
+from conftest import benchmark_module, build_test_site, serve_site
 from rapporteur.site import search
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,16 +139,10 @@ def test_a_phrase_with_common_words_lands_on_its_turn_without_their_chunks(tmp_p
 def test_a_quote_whose_other_words_many_turns_say_lands_on_the_turn_that_says_it_whole(tmp_path):
     """Six turns say "zorblat … quixmoor" with other common words between: the phrase searched (the
     words that are not common) is in all six; typed as said, each lands on its own turn first."""
-    import importlib.util
-    import sys
-
     sync_api = pytest.importorskip("playwright.sync_api")
     from rapporteur.site.views import session_view, turn_anchors
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("make_archive", ROOT / "benchmarks" / "make_archive.py")
-    make_archive = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_archive)
+    make_archive = benchmark_module("make_archive")
     recordings = tmp_path / "recordings"
     make_archive.main([str(recordings), "--sessions", "6", "--minutes", "10"])
     between = ["of the", "and the", "to the", "in the", "of a", "and a"]
@@ -216,16 +210,10 @@ def test_a_quote_of_frequent_words_is_searched_as_their_pairs_and_lands_on_its_t
     """Four words said often, apart, and once in a row: typed as said, the quote is searched as the phrase of the
     words the record indexes for its pairs (all four words), not as the phrase of the three said least often
     (which a second turn also says in a row), and lands on its turn, the only result."""
-    import importlib.util
-    import sys
-
     sync_api = pytest.importorskip("playwright.sync_api")
     from rapporteur.site.views import session_view, turn_anchors
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("make_archive", ROOT / "benchmarks" / "make_archive.py")
-    make_archive = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_archive)
+    make_archive = benchmark_module("make_archive")
     recordings = tmp_path / "recordings"
     make_archive.main([str(recordings), "--sessions", "4", "--minutes", "10"])
     folders = sorted(recordings.iterdir())
