@@ -152,46 +152,53 @@ def _downloads_fresh(view: SessionView, folder: Path, key: str | None) -> bool:
                 and all((folder / n).is_file() for n in names))
 
 
-def lay_out_downloads(source: SessionView | str, folder: str) -> str | None:
+def lay_out_downloads(source: SessionView | str, folder: str, key: str | None = None) -> str | None:
     """Write a session's downloads (``session_downloads``) and their stamp into ``folder`` (docs/sessions/<id>/) and
-    remove its pending mark; ``source``: its view, or its session folder (read again here).  Returns a one-line
-    problem instead when the session can no longer be read."""
-    try:
-        view = source if isinstance(source, SessionView) else session_view(Path(source))
-    except RapporteurError as exc:
-        return f"{Path(folder).name}: downloads not laid out: {exc}"
+    remove its pending mark; ``source``: its view with its ``downloads_key``, or its session folder (read again here,
+    its key too).  Returns a one-line problem instead when the session can no longer be read."""
+    if not isinstance(source, SessionView):
+        try:
+            source = session_view(Path(source))
+        except RapporteurError as exc:
+            return f"{Path(folder).name}: downloads not laid out: {exc}"
+        key = downloads_key(source)
     out = Path(folder)
-    for name, text in session_downloads(view).items():
+    for name, text in session_downloads(source).items():
         write_text_atomic(out / name, text)
-    key = downloads_key(view)
     if key:
         write_text_atomic(out / DOWNLOADS_STAMP, key)
     (out / PENDING).unlink(missing_ok=True)
     return None
 
 
+def _worker_pool(count: int, most_from: int, **init: object):
+    """A pool of worker processes, one per core, for ``count`` jobs when there are ``most_from`` or more of them and
+    two cores (else None: the jobs are done here).  Started afresh (``spawn``), not forked: the process that starts
+    them may be running a thread.  ``init``: ProcessPoolExecutor's ``initializer`` and ``initargs``."""
+    workers = min(os.cpu_count() or 1, count)
+    if workers < 2 or count < most_from:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), **init)
+
+
 class DownloadLayout:
     """Sessions' downloads being laid out (``lay_out_downloads``): in worker processes, one per core, when there are
-    ``PARALLEL_DOWNLOADS_FROM`` or more of them, else here as they are added.  ``nice``: the workers run at low
-    priority, on what the site engine and Pagefind leave of the cores.  The workers are started afresh (``spawn``),
-    not forked: the process that starts them may be running a thread."""
+    ``PARALLEL_DOWNLOADS_FROM`` or more of them, else here as they are added (``_worker_pool``).  ``nice``: the
+    workers run at low priority, on what the site engine and Pagefind leave of the cores."""
 
     def __init__(self, count: int, *, nice: bool = False) -> None:
-        workers = min(os.cpu_count() or 1, count)
-        self._pool = None
-        if workers >= 2 and count >= PARALLEL_DOWNLOADS_FROM:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=os.nice if nice else None, initargs=(10,) if nice else ())
+        self._pool = _worker_pool(count, PARALLEL_DOWNLOADS_FROM, **({"initializer": os.nice, "initargs": (10,)} if nice else {}))
         self._results: list = []
 
-    def add(self, source: SessionView | str, folder: Path) -> None:
+    def add(self, source: SessionView | str, folder: Path, key: str | None = None) -> None:
+        """Lay out a session's downloads (``lay_out_downloads``'s arguments)."""
         if self._pool is None:
-            self._results.append(lay_out_downloads(source, str(folder)))
+            self._results.append(lay_out_downloads(source, str(folder), key))
         else:
-            self._results.append(self._pool.submit(lay_out_downloads, source, str(folder)))
+            self._results.append(self._pool.submit(lay_out_downloads, source, str(folder), key))
 
     def wait(self) -> list[str]:
         """Wait until every download added is written; returns the problems (one line each)."""
@@ -283,21 +290,17 @@ def _render_page(job: tuple[SessionView, object]) -> str:
 
 def _rendered_pages(jobs: Sequence[tuple[SessionView, object]], slugs: dict[str, str]) -> Iterator[str]:
     """``render_session`` of each (view, player), in order: in worker processes, one per core, when there are
-    ``PARALLEL_PAGES_FROM`` or more (started afresh, as ``DownloadLayout``'s are); else here."""
-    workers = min(os.cpu_count() or 1, len(jobs))
-    if workers < 2 or len(jobs) < PARALLEL_PAGES_FROM:
+    ``PARALLEL_PAGES_FROM`` or more (``_worker_pool``); else here."""
+    pool = _worker_pool(len(jobs), PARALLEL_PAGES_FROM, initializer=_set_slugs, initargs=(slugs,))
+    if pool is None:
         yield from (render_session(v, slugs=slugs, player=p) for v, p in jobs)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_set_slugs, initargs=(slugs,)) as pool:
-        yield from pool.map(_render_page, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8))))
+    with pool:
+        yield from pool.map(_render_page, jobs, chunksize=max(1, min(16, len(jobs) // (8 * (os.cpu_count() or 1)))))
 
 
 def _write_sessions(views: Sequence[SessionView], root: Path, *, slugs: dict[str, str], code: str,
-                    fresh: set[str], layout: DownloadLayout | None, site_audio: bool,
+                    keys: dict[str, str | None], fresh: set[str], layout: DownloadLayout | None, site_audio: bool,
                     pkeys: dict[str, str | None], written: list[Path]) -> None:
     """Each session's folder under docs/sessions/: its page (unless ``page_key`` says it is up to date; the others
     rendered over the cores, ``_rendered_pages``), its downloads (``fresh`` ones kept, the others added to
@@ -343,7 +346,7 @@ def _write_sessions(views: Sequence[SessionView], root: Path, *, slugs: dict[str
                 if stray.name not in keep:
                     _remove(stray)
             if stale and layout is not None:  # after the strays went: a worker's temporary file is not one
-                layout.add(v, folder)
+                layout.add(v, folder, keys[v.session.id])
     finally:
         pages.close()  # the workers stop
 
@@ -386,10 +389,11 @@ def render_site(views: list[SessionView], docs_dir: Path, *, site_audio: bool = 
     root = docs_dir / SESSIONS_DIR
     code = site_code_digest()
     pkeys: dict[str, str | None] = {}
-    fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, downloads_key(v))}
+    keys = {v.session.id: downloads_key(v) for v in views}
+    fresh = {v.session.id for v in views if _downloads_fresh(v, root / v.session.id, keys[v.session.id])}
     layout = None if downloads_at_build else DownloadLayout(len(views) - len(fresh))
     try:
-        _write_sessions(views, root, slugs=slugs, code=code, fresh=fresh, layout=layout,
+        _write_sessions(views, root, slugs=slugs, code=code, keys=keys, fresh=fresh, layout=layout,
                         site_audio=site_audio, pkeys=pkeys, written=written)
         problems = layout.wait() if layout is not None else []
     finally:
