@@ -219,7 +219,8 @@ def pair_word(a: str, b: str) -> str:
     return f"{a}{PAIR_JOIN}{b}"
 
 
-_ALNUM = re.compile(r"^\w+$")
+_PAIRABLE = re.compile(r"^[^\W_]+$")
+"""Letters and digits only (docs/assets/rapporteur.js: ``PAIRABLE``)."""
 
 
 def frequent_pairs(text: str, frequent: frozenset[str]) -> list[str]:
@@ -227,7 +228,7 @@ def frequent_pairs(text: str, frequent: frozenset[str]) -> list[str]:
     letters and digits only), in order."""
     cores = [core(w) for w in words(text)]
     return [pair_word(a, b) for a, b in zip(cores, cores[1:])
-            if a in frequent and b in frequent and _ALNUM.match(a) and _ALNUM.match(b) and "_" not in a + b]
+            if a in frequent and b in frequent and _PAIRABLE.match(a) and _PAIRABLE.match(b)]
 
 
 @functools.lru_cache(maxsize=16)
