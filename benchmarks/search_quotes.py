@@ -67,7 +67,8 @@ def main() -> None:
     for q, m in zip(asked, measured):
         first = m["top_subresult"] == q["expected"]
         rows.append({**q, "first": first, "in_top5x3": q["expected"] in m["top_subresults"],
-                     "first_result_s": m["first_result_s"], "query_bytes": m["index_chunk_bytes"] + m["fragment_bytes"],
+                     "first_result_s": m["first_result_s"],
+                     "first_result_polled_s": m["first_result_polled_s"], "query_bytes": m["index_chunk_bytes"] + m["fragment_bytes"],
                      "index_chunk_bytes": m["index_chunk_bytes"], "fragment_bytes": m["fragment_bytes"],
                      "engine_bytes": m["engine_bytes"], "got": m["top_subresult"]})
         print(json.dumps(rows[-1]), flush=True)
