@@ -415,9 +415,10 @@
   }
 
   /* A quote whose words (but the common ones) are all frequent is searched as the phrase of their pairs:
-     a record indexes each two frequent words said in a row as one word (search.frequent_pairs, the words
-     joined by PAIR_JOIN), and Pagefind's search scans every record entry of every searched word for each
-     record that has them all, seconds for frequent words alone at thousands of sessions; a pair is in few. */
+     a record indexes each two frequent words said in a row as one word (search.frequent_pairs: each word
+     after PAIR_JOIN, so that no pair begins with a word a searcher types), and Pagefind's search scans
+     every record entry of every searched word for each record that has them all, seconds for frequent
+     words alone at thousands of sessions; a pair is in few. */
   var PAIR_JOIN = "qzq";  // as search.PAIR_JOIN
   var PAIRABLE = /^[\p{L}\p{N}]+$/u;  // as search.frequent_pairs: letters and digits only
 
@@ -425,7 +426,7 @@
     var cores = kept.map(core);
     if (cores.length < 2 || !cores.every(function (w) { return timesSaid(w) > 0 && PAIRABLE.test(w); })) return null;
     var pairs = [];
-    for (var i = 0; i + 1 < cores.length; i++) pairs.push(cores[i] + PAIR_JOIN + cores[i + 1]);
+    for (var i = 0; i + 1 < cores.length; i++) pairs.push(PAIR_JOIN + cores[i] + PAIR_JOIN + cores[i + 1]);
     return pairs;
   }
 

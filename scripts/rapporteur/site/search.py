@@ -76,7 +76,9 @@ each record that has all the words, scans every record entry of every word (resu
 also indexes each pair of frequent words said in a row as one word (``pair_word``), and the search page
 searches a quote of frequent words as the phrase of its pairs, which few records hold."""
 PAIR_JOIN = "qzq"
-"""Between the two words of a ``pair_word`` (letters: Pagefind keeps the pair one word)."""
+"""Before and between the two words of a ``pair_word`` (letters: Pagefind keeps the pair one word).  Before too: Pagefind
+searches a word typed alone as every indexed word that begins with it, so a pair that began with its first word
+("lolaqzqtola") would be searched, entry by entry, with every search of that frequent word."""
 RECENT_DIR = "recent"
 """In the bundle: the recent index, of the pages changed since the archive index was built."""
 SUPERSEDED_FILE = "superseded.json"
@@ -216,7 +218,7 @@ def _kept(common: frozenset[str]) -> Callable[[str], bool]:
 
 def pair_word(a: str, b: str) -> str:
     """Two frequent words said in a row, as one indexed word (docs/assets/rapporteur.js writes it the same way)."""
-    return f"{a}{PAIR_JOIN}{b}"
+    return f"{PAIR_JOIN}{a}{PAIR_JOIN}{b}"
 
 
 _PAIRABLE = re.compile(r"^[^\W_]+$")
