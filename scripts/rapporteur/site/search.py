@@ -24,6 +24,7 @@ The words are cut the same way here (``words``/``core``) and in docs/assets/rapp
 from __future__ import annotations
 
 import base64
+import codecs
 import collections
 import functools
 import gzip
@@ -188,11 +189,16 @@ def read_transcript(page: str, url: str) -> TranscriptPage | None:
 
 def count_words(pages: Iterable[TranscriptPage]) -> dict[str, Counter]:
     """Language → how often each word (``core``) is said in these transcripts."""
-    counts: dict[str, Counter] = {}
+    said: dict[str, Counter] = {}  # the words as said first (counted in C), then each distinct one's core
     for page in pages:
-        c = counts.setdefault(page.language, Counter())
+        c = said.setdefault(page.language, Counter())
         for moment in page.moments:
-            c.update(map(core, words(moment.text)))
+            c.update(words(moment.text))
+    counts: dict[str, Counter] = {}
+    for lang, c in said.items():
+        cores = counts[lang] = Counter()
+        for word, n in c.items():
+            cores[core(word)] += n
     return counts
 
 
@@ -209,11 +215,27 @@ def frequent_words(counts: dict[str, Counter], low: int = FREQUENT_FROM, high: i
     return {lang: ws for lang, ws in out.items() if ws}
 
 
+class _Memo(dict):
+    """``fn`` of each word asked, computed once: ``memo(fn)`` is mapped over an archive's words (millions of times,
+    a few hundred thousand words) as a dict lookup, without a Python call per word."""
+
+    def __init__(self, fn: Callable[[str], object]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, word: str) -> object:
+        value = self[word] = self.fn(word)
+        return value
+
+
+def _memo(fn: Callable[[str], object]) -> Callable[[str], object]:
+    return _Memo(fn).__getitem__
+
+
 @functools.lru_cache(maxsize=16)
 def _kept(common: frozenset[str]) -> Callable[[str], bool]:
-    """Whether a word as said is not one of ``common``: asked millions of times over an archive, of a few hundred
-    thousand words, so cached, and mapped over a text's words without a Python loop."""
-    return functools.lru_cache(maxsize=1 << 18)(lambda w: core(w) not in common)
+    """Whether a word as said is not one of ``common`` (``_memo``: mapped over a text's words)."""
+    return _memo(lambda w: core(w) not in common)
 
 
 def pair_word(a: str, b: str) -> str:
@@ -225,19 +247,32 @@ _PAIRABLE = re.compile(r"^[^\W_]+$")
 """Letters and digits only (docs/assets/rapporteur.js: ``PAIRABLE``)."""
 
 
+@functools.lru_cache(maxsize=16)
+def _pairable(frequent: frozenset[str]) -> Callable[[str], str]:
+    """A word as said → its ``core`` when that is one of ``frequent`` and letters and digits only, else "" (``_memo``)."""
+    def pairable(w: str) -> str:
+        c = core(w)
+        return c if c in frequent and _PAIRABLE.match(c) else ""
+
+    return _memo(pairable)
+
+
+def _pairs(said: list[str], frequent: frozenset[str]) -> list[str]:
+    marks = list(map(_pairable(frequent), said))
+    return [pair_word(a, b) for a, b in zip(marks, marks[1:]) if a and b]
+
+
 def frequent_pairs(text: str, frequent: frozenset[str]) -> list[str]:
     """The ``pair_word`` of each two words in a row of ``text`` that are both ``frequent`` (as ``core``, and
     letters and digits only), in order."""
-    cores = [core(w) for w in words(text)]
-    return [pair_word(a, b) for a, b in zip(cores, cores[1:])
-            if a in frequent and b in frequent and _PAIRABLE.match(a) and _PAIRABLE.match(b)]
+    return _pairs(words(text), frequent)
 
 
 @functools.lru_cache(maxsize=16)
 def _in_skeleton(common: frozenset[str]) -> Callable[[str], str]:
-    """A word as ``skeleton`` writes it (cached as ``_kept``)."""
+    """A word as ``skeleton`` writes it (``_memo``)."""
     kept = _kept(common)
-    return functools.lru_cache(maxsize=1 << 18)(lambda w: KEPT if kept(w) else w)
+    return _memo(lambda w: KEPT if kept(w) else w)
 
 
 def without_common(text: str, common: frozenset[str]) -> str:
@@ -245,7 +280,8 @@ def without_common(text: str, common: frozenset[str]) -> str:
     return " ".join(filter(_kept(common), words(text)))
 
 
-_BRAILLE = {b: chr(0x2800 + b) for b in range(256)}
+_BRAILLE = "".join(chr(0x2800 + b) for b in range(256))
+"""Byte b → U+2800 + b (a decoding table for ``codecs.charmap_decode``)."""
 
 
 def unindexed(text: str) -> str:
@@ -253,7 +289,7 @@ def unindexed(text: str) -> str:
     (U+2800 + byte), which are no word characters.  Pagefind indexes every meta value's words, so a
     record's turns in plain text would put every word of the archive into the index a second time
     (the chunk of "to" was fetched by every query with a word that begins "to").  rapporteur.js decodes it."""
-    return text.encode("utf-8").decode("latin-1").translate(_BRAILLE)
+    return codecs.charmap_decode(text.encode("utf-8"), "strict", _BRAILLE)[0]
 
 
 KEPT = "\u0001"
@@ -304,11 +340,14 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
     content is its turns' words but the ``common`` ones, then the ``frequent_pairs`` of those (the search page
     puts the turns back from the words before them: ``with_content``)."""
     out = []
+    kept, in_skeleton = _kept(common), _in_skeleton(common)
     for block in blocks(page.moments, size):
-        content = without_common(" ".join(m.text for m in block), common)
-        if not content:
+        said = [words(m.text) for m in block]
+        indexed = list(filter(kept, itertools.chain.from_iterable(said)))  # (without_common, as one pass)
+        if not indexed:
             continue
-        pairs = frequent_pairs(content, frequent) if frequent else []
+        content = " ".join(indexed)
+        pairs = _pairs(indexed, frequent) if frequent else []
         if pairs:
             content += " " + " ".join(pairs)
         filters = {k: v for k, v in page.filters.items() if k != "speaker"}
@@ -316,7 +355,8 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
         # Pagefind's UI shows a record's title and meta as HTML (as Pagefind keeps them from a page); the turns'
         # text is escaped by the search page
         meta = {k: html.escape(v, quote=False) for k, v in page.meta.items()}
-        meta["moments"] = unindexed(json.dumps([[m.anchor, m.time, m.speaker, skeleton(m.text, common)] for m in block],
+        meta["moments"] = unindexed(json.dumps([[m.anchor, m.time, m.speaker, " ".join(map(in_skeleton, ws))]  # (skeleton)
+                                                for m, ws in zip(block, said)],
                                                ensure_ascii=False))
         out.append(Record(f"{page.url}#{block[0].anchor}", content, page.language, meta, filters, dict(page.sort)))
     return out
