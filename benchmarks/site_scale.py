@@ -311,7 +311,7 @@ def markdown(report: dict) -> str:
         f"- **Per query** (index chunks + fragments: what every query costs once the engine is loaded): "
         f"{_kb(min(per_query))}–{_kb(max(per_query))}; ≤ 300 kB for {ok_bytes} of {len(qs)} queries. "
         "Each word of the query that is not common costs its index chunk (the more often said, the larger), "
-        "and each result shown its fragment (a record of ~1,500 words of turns, a few kB; the UI shows 5 at a time).",
+        "and each result shown its fragment (a record of ~3,000 words of turns, ~11 kB; the UI shows 5 at a time).",
         f"- **Engine, once per visit**: {_kb(min(q['engine_bytes'] for q in qs))}–{_kb(max(q['engine_bytes'] for q in qs))} "
         "as served here; its two JavaScript files shrink to about a third with the gzip any web host applies "
         "(the WebAssembly and index files are compressed already).",
