@@ -59,7 +59,12 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/rapporteur-scale"))
     ap.add_argument("--tries", type=int, default=50)
     ap.add_argument("--out", type=Path, default=HERE / "search-quotes")
+    ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the existing .json (e.g. after adding a note)")
     args = ap.parse_args()
+    if args.markdown_only:
+        report = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+        args.out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+        return
     base = args.work / f"n{args.sessions}"
     asked = quotes(base / "recordings", args.tries)
     measured = measure_queries(base / "site", [q["query"] for q in asked])
@@ -103,14 +108,18 @@ def markdown(r: dict) -> str:
         f"{r['query_bytes_median'] / 1e3:.0f} / {r['query_bytes_max'] / 1e3:.0f} kB | "
         f"{r['first_result_s_median']} / {r['first_result_s_max']} s |",
         "",
-        "| query | first | bytes (index chunks + fragments) | first result |",
-        "|---|:-:|---:|---:|",
+        *([r["note"], ""] if r.get("note") else []),
+        "*First result*: from the input event to the frame after the first result is in the page, timed in the page;"
+        " *polled*: as Playwright's wait saw it (it polls every 500 ms once 0.3 s have passed).",
+        "",
+        "| query | first | bytes (index chunks + fragments) | first result | polled |",
+        "|---|:-:|---:|---:|---:|",
     ]
     for row in r["rows"]:
         split = (f" ({row['index_chunk_bytes'] / 1e3:.0f} + {row['fragment_bytes'] / 1e3:.0f})"
                  if "index_chunk_bytes" in row else "")
         lines.append(f"| {row['query']} | {'yes' if row['first'] else 'no'} | {row['query_bytes'] / 1e3:.0f} kB{split} | "
-                     f"{row['first_result_s']} s |")
+                     f"{row['first_result_s']} s | {row.get('first_result_polled_s', '–')} s |")
     return "\n".join(lines) + "\n"
 
 
