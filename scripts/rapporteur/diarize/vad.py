@@ -23,9 +23,12 @@ def speech_regions(audio: np.ndarray, options: DiarizeOptions) -> list[tuple[flo
 
 
 def silero_regions(
-    audio: np.ndarray, *, threshold: float = 0.5, min_silence_ms: int = 200, pad_ms: int = 30, min_speech: float = 0.0
+    audio: np.ndarray, *, threshold: float = 0.5, min_silence_ms: int = 200, pad_ms: int = 30, min_speech: float = 0.0,
+    block_seconds: int = VAD_BLOCK_SECONDS,
 ) -> list[tuple[float, float]]:
-    """(start, end) seconds of speech by Silero VAD (ships inside faster-whisper), VAD_BLOCK_SECONDS at a time.
+    """(start, end) seconds of speech by Silero VAD (ships inside faster-whisper), ``block_seconds`` at a time, each
+    block heard afresh (Silero carries its state through a block: after minutes of loud speech in the room, a quiet
+    telephone-band remote speaker's "Yes, can you hear me now? Okay." may be heard as 0.2 s of speech, or none).
 
     Used by the diarizer (its speech regions) and by transcription (speech that got no words)."""
     try:
@@ -43,7 +46,7 @@ def silero_regions(
     )
     # Silero copies its input twice (padding, context): give it VAD_BLOCK_SECONDS at a time
     regions: list[tuple[float, float]] = []
-    step = VAD_BLOCK_SECONDS * SAMPLE_RATE
+    step = int(block_seconds * SAMPLE_RATE)
     for offset in range(0, len(audio), step):
         for st in get_speech_timestamps(audio[offset : offset + step], vad):
             a, b = (offset + st["start"]) / SAMPLE_RATE, (offset + st["end"]) / SAMPLE_RATE
