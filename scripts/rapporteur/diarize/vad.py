@@ -44,7 +44,7 @@ def silero_regions(
         speech_pad_ms=pad_ms,
         min_speech_duration_ms=int(min_speech * 1000),
     )
-    # Silero copies its input twice (padding, context): give it VAD_BLOCK_SECONDS at a time
+    # Silero copies its input twice (padding, context): give it block_seconds at a time
     regions: list[tuple[float, float]] = []
     step = int(block_seconds * SAMPLE_RATE)
     for offset in range(0, len(audio), step):
