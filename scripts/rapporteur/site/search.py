@@ -279,9 +279,14 @@ def _in_skeleton(common: frozenset[str]) -> Callable[[str], str]:
     return _memo(lambda w: KEPT if kept(w) else w)
 
 
+def kept_words(said: Iterable[str], common: frozenset[str]) -> list[str]:
+    """The words of ``said`` (words as said, in order) that are not ``common``."""
+    return list(filter(_kept(common), said))
+
+
 def without_common(text: str, common: frozenset[str]) -> str:
     """``text`` without its common words (what a record indexes, and what a query searches)."""
-    return " ".join(filter(_kept(common), words(text)))
+    return " ".join(kept_words(words(text), common))
 
 
 _BRAILLE = "".join(chr(0x2800 + b) for b in range(256))
@@ -301,10 +306,10 @@ KEPT = "\u0001"
 as the content), not written a second time; rapporteur.js (``momentsOf``) puts the content's words back."""
 
 
-def skeleton(text: str, common: frozenset[str]) -> str:
-    """``text`` with each word ``without_common`` keeps written as ``KEPT``: the words between are the common
+def skeleton(said: Iterable[str], common: frozenset[str]) -> str:
+    """A turn's words ``said`` with each word ``kept_words`` keeps written as ``KEPT``: the words between are the common
     words (a few kB of a 3,000-word record that compress well); the record's content holds the rest."""
-    return " ".join(map(_in_skeleton(common), words(text)))
+    return " ".join(map(_in_skeleton(common), said))
 
 
 def with_content(skeletons: Iterable[str], content: str) -> list[str]:
@@ -344,10 +349,9 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
     content is its turns' words but the ``common`` ones, then the ``frequent_pairs`` of those (the search page
     puts the turns back from the words before them: ``with_content``)."""
     out = []
-    kept, in_skeleton = _kept(common), _in_skeleton(common)
     for block in blocks(page.moments, size):
-        said = [words(m.text) for m in block]
-        indexed = list(filter(kept, itertools.chain.from_iterable(said)))  # (without_common, as one pass)
+        said = [words(m.text) for m in block]  # each turn's words, split once for its content, pairs and skeleton
+        indexed = kept_words(itertools.chain.from_iterable(said), common)
         if not indexed:
             continue
         content = " ".join(indexed)
@@ -359,7 +363,7 @@ def records(page: TranscriptPage, common: frozenset[str] = frozenset(), size: in
         # Pagefind's UI shows a record's title and meta as HTML (as Pagefind keeps them from a page); the turns'
         # text is escaped by the search page
         meta = {k: html.escape(v, quote=False) for k, v in page.meta.items()}
-        meta["moments"] = unindexed(json.dumps([[m.anchor, m.time, m.speaker, " ".join(map(in_skeleton, ws))]  # (skeleton)
+        meta["moments"] = unindexed(json.dumps([[m.anchor, m.time, m.speaker, skeleton(ws, common)]
                                                 for m, ws in zip(block, said)],
                                                ensure_ascii=False))
         out.append(Record(f"{page.url}#{block[0].anchor}", content, page.language, meta, filters, dict(page.sort)))
