@@ -82,11 +82,20 @@ def main() -> int:
             args.main_pass.write_text(records.to_json(first), encoding="utf-8")
     report("main pass" + (" (timestamps)" if args.timestamps else ""), main_pass, time.monotonic() - t0)
     backend = T.get_backend("faster-whisper")
+    batched = faster_whisper.BatchedInferencePipeline.transcribe
     for mode in args.modes.split(","):
         opts = T.TranscribeOptions(language="en", batch_size=1 if mode == "sequential" else 8)
+        if mode == "packed-no-timestamps":  # the clips decoded with text tokens only (faster-whisper's batched default)
+            def text_only(self, audio, *a, **k):
+                if "clip_timestamps" in k:
+                    k["without_timestamps"] = True
+                return batched(self, audio, *a, **k)
+
+            faster_whisper.BatchedInferencePipeline.transcribe = text_only
         t0 = time.monotonic()
         filled = T.fill_skipped_speech(audio, main_pass, backend, opts, language="en", prompt=prompt, hotwords=None)
         report(f"fill, {mode}", filled, time.monotonic() - t0)
+        faster_whisper.BatchedInferencePipeline.transcribe = batched
     return 0
 
 

@@ -552,7 +552,9 @@ class FasterWhisperBackend:
 
     def transcribe_clips(self, audio, clips, options, *, prompt, hotwords, batch_size):
         """The segments heard in the clips ((start, end) seconds of ``audio``, each at most 30 s), on the
-        audio's timeline: every clip decoded on its own with ``prompt``, ``batch_size`` at once."""
+        audio's timeline: every clip decoded on its own with ``prompt``, ``batch_size`` at once, with timestamp
+        tokens (as one window after another decodes): with text tokens only (the batched default), Whisper
+        often stopped after the first thing it heard in a stretch, a back-channel "Okay." over a remote speaker."""
         from faster_whisper import BatchedInferencePipeline
 
         if not clips:
@@ -570,6 +572,7 @@ class FasterWhisperBackend:
             hotwords=hotwords or None,
             condition_on_previous_text=False,
             temperature=(0.0,),
+            without_timestamps=False,
         )
         return [segment for s in segments_iter if (segment := _faster_whisper_segment(s, 0, options)) is not None]
 
