@@ -2,13 +2,14 @@
 
 The main pass (``transcribe`` with ``fill_gaps=0``: VAD-cut windows, batch 8, the session prompt) runs once
 on a whole corpus panel; then ``fill_skipped_speech`` runs on its segments once per mode, in this process:
-``sequential`` (``batch_size=1``: each stretch decoded whole, one after another) and ``packed``
-(``batch_size=8``: several stretches to a 30-s window, ``heard_packed``).  Per line: seconds, WER
+``sequential`` (``batch_size=1``: each stretch decoded whole, one after another), ``packed``
+(``batch_size=8``: several stretches to a 30-s window, ``heard_packed``) and ``packed-no-timestamps`` (the same,
+the clips decoded with text tokens only, as before 2026-12-07).  Per line: seconds, WER
 (English-normalised, reference without back-channels), deletions, stretches of reference speech >= 3 s
 without a word.
 
     PYTHONPATH=scripts .venv/bin/python benchmarks/fill_modes.py OUTDIR/panels/p1-ai-global-south [--timestamps] \\
-        [--modes packed] [--main-pass main.json]
+        [--modes packed,packed-no-timestamps] [--main-pass main.json]
 
 ``--timestamps``: the main pass decodes with timestamp tokens (faster-whisper's ``without_timestamps=False``).
 """
