@@ -265,3 +265,36 @@ def test_a_quote_of_frequent_words_is_searched_as_their_pairs_and_lands_on_its_t
             browser.close()
     finally:
         served.close()
+
+
+def _fake_pagefind(path: Path, version: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho 'pagefind {version}'\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_the_npm_release_in_the_environment_indexes_unless_a_binary_is_named(tmp_path, monkeypatch):
+    npm = _fake_pagefind(tmp_path / "prefix" / "node_modules" / "@pagefind" / "linux-x64" / "bin" / "pagefind_extended", "9.8.7")
+    named = _fake_pagefind(tmp_path / "named" / "pagefind", "1.2.3")
+    monkeypatch.setattr(search.sys, "prefix", str(tmp_path / "prefix"))
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    for fn in (search.pagefind_binary, search.pagefind_version):
+        fn.cache_clear()
+    try:
+        assert search.pagefind_binary() == npm
+        assert search.pagefind_version() == "9.8.7"
+        monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(named))
+        for fn in (search.pagefind_binary, search.pagefind_version):
+            fn.cache_clear()
+        assert search.pagefind_binary() == named
+        assert search.pagefind_version() == "1.2.3"
+        # no npm release there: the PyPI wheel's binary
+        monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+        monkeypatch.setattr(search.sys, "prefix", str(tmp_path / "elsewhere"))
+        search.pagefind_binary.cache_clear()
+        from pagefind.service import get_executable
+        assert search.pagefind_binary() == Path(get_executable())
+    finally:
+        for fn in (search.pagefind_binary, search.pagefind_version):
+            fn.cache_clear()
