@@ -108,10 +108,19 @@ def check_summary_model() -> Check:
 
 def check_site_tools() -> list[Check]:
     mk = _has("mkdocs") and _has("material")
-    pf = _has("pagefind_bin_extended") or _has("pagefind_bin")
+    pf = "not installed"
+    if _has("pagefind"):
+        from .errors import RapporteurError
+        from .site.search import pagefind_binary, pagefind_version
+
+        try:
+            pf = f"{pagefind_version()} ({pagefind_binary()})"
+        except RapporteurError:
+            pass
     return [
         Check("mkdocs-material", mk, "importable" if mk else "not installed", "pip install mkdocs-material"),
-        Check("pagefind", pf, "installed" if pf else "not installed", "pip install 'pagefind[extended]'", required=False),
+        Check("pagefind", pf != "not installed", pf, "pip install 'pagefind[extended]' (or make setup: npm's current release)",
+              required=False),
     ]
 
 
