@@ -276,6 +276,7 @@ def _fake_pagefind(path: Path, version: str) -> Path:
 
 def test_the_npm_release_in_the_environment_indexes_unless_a_binary_is_named(tmp_path, monkeypatch):
     npm = _fake_pagefind(tmp_path / "prefix" / "node_modules" / "@pagefind" / "linux-x64" / "bin" / "pagefind_extended", "9.8.7")
+    (npm.parent / "pagefind_extended-v9.8.7-x86_64-unknown-linux-musl.tar.gz.sha256").write_text("0" * 64)  # npm ships these beside it
     named = _fake_pagefind(tmp_path / "named" / "pagefind", "1.2.3")
     monkeypatch.setattr(search.sys, "prefix", str(tmp_path / "prefix"))
     monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)

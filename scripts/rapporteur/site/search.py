@@ -408,8 +408,8 @@ WINDOW = 64
 """Messages sent to the Pagefind service before its answer to the oldest is awaited."""
 
 
-NPM_BINARIES = "node_modules/@pagefind/*/bin/pagefind_extended*"
-"""Under the environment's prefix: the extended binary of Pagefind's npm release, which ``make setup`` installs
+NPM_BINARIES = ("node_modules/@pagefind/*/bin/pagefind_extended", "node_modules/@pagefind/*/bin/pagefind_extended.exe")
+"""Under the environment's prefix: the extended binary of Pagefind's npm release (this platform's package), which ``make setup`` installs
 there (``npm install --prefix .venv pagefind@1.6.0``) beside PyPI's (1.5.2, the newest on PyPI).  Pagefind 1.6 groups
 a search's matched words by result before scoring them; 1.5 scans every matched entry for each result, which grows
 with the square of the records holding a word: in Chromium, a word in 12,000 of 12,000 records took 440 ms a search
@@ -424,7 +424,7 @@ def pagefind_binary() -> Path:
 
     if os.environ.get("PAGEFIND_BINARY_PATH"):
         return Path(os.environ["PAGEFIND_BINARY_PATH"])
-    npm = sorted(Path(sys.prefix).glob(NPM_BINARIES))
+    npm = sorted(path for pattern in NPM_BINARIES for path in Path(sys.prefix).glob(pattern))  # (not its .sha256 files)
     binary = npm[0] if npm else get_executable()
     if binary is None:
         raise RapporteurError("the Pagefind binary is not installed", hint="pip install 'pagefind[extended]'")
