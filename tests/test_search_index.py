@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import benchmark_module, build_test_site, serve_site
+from rapporteur.core import pagefind
 from rapporteur.site import search
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,24 +279,24 @@ def test_the_npm_release_in_the_environment_indexes_unless_a_binary_is_named(tmp
     npm = _fake_pagefind(tmp_path / "prefix" / "node_modules" / "@pagefind" / "linux-x64" / "bin" / "pagefind_extended", "9.8.7")
     (npm.parent / "pagefind_extended-v9.8.7-x86_64-unknown-linux-musl.tar.gz.sha256").write_text("0" * 64)  # npm ships these beside it
     named = _fake_pagefind(tmp_path / "named" / "pagefind", "1.2.3")
-    monkeypatch.setattr(search.sys, "prefix", str(tmp_path / "prefix"))
+    monkeypatch.setattr(pagefind.sys, "prefix", str(tmp_path / "prefix"))
     monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
-    for fn in (search.pagefind_binary, search.pagefind_version):
+    for fn in (pagefind.pagefind_binary, pagefind.pagefind_version):
         fn.cache_clear()
     try:
-        assert search.pagefind_binary() == npm
-        assert search.pagefind_version() == "9.8.7"
+        assert pagefind.pagefind_binary() == npm
+        assert pagefind.pagefind_version() == "9.8.7"
         monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(named))
-        for fn in (search.pagefind_binary, search.pagefind_version):
+        for fn in (pagefind.pagefind_binary, pagefind.pagefind_version):
             fn.cache_clear()
-        assert search.pagefind_binary() == named
-        assert search.pagefind_version() == "1.2.3"
+        assert pagefind.pagefind_binary() == named
+        assert pagefind.pagefind_version() == "1.2.3"
         # no npm release there: the PyPI wheel's binary
         monkeypatch.delenv("PAGEFIND_BINARY_PATH")
-        monkeypatch.setattr(search.sys, "prefix", str(tmp_path / "elsewhere"))
-        search.pagefind_binary.cache_clear()
+        monkeypatch.setattr(pagefind.sys, "prefix", str(tmp_path / "elsewhere"))
+        pagefind.pagefind_binary.cache_clear()
         from pagefind.service import get_executable
-        assert search.pagefind_binary() == Path(get_executable())
+        assert pagefind.pagefind_binary() == Path(get_executable())
     finally:
-        for fn in (search.pagefind_binary, search.pagefind_version):
+        for fn in (pagefind.pagefind_binary, pagefind.pagefind_version):
             fn.cache_clear()

@@ -111,7 +111,7 @@ def check_site_tools() -> list[Check]:
     pf = "not installed"
     if _has("pagefind"):
         from .errors import RapporteurError
-        from .site.search import pagefind_binary, pagefind_version
+        from .core.pagefind import pagefind_binary, pagefind_version
 
         try:
             pf = f"{pagefind_version()} ({pagefind_binary()})"
