@@ -276,27 +276,28 @@ def _fake_pagefind(path: Path, version: str) -> Path:
 
 
 def test_the_npm_release_in_the_environment_indexes_unless_a_binary_is_named(tmp_path, monkeypatch):
+    def forget() -> None:  # both are looked up once a process
+        pagefind.pagefind_binary.cache_clear()
+        pagefind.pagefind_version.cache_clear()
+
     npm = _fake_pagefind(tmp_path / "prefix" / "node_modules" / "@pagefind" / "linux-x64" / "bin" / "pagefind_extended", "9.8.7")
     (npm.parent / "pagefind_extended-v9.8.7-x86_64-unknown-linux-musl.tar.gz.sha256").write_text("0" * 64)  # npm ships these beside it
     named = _fake_pagefind(tmp_path / "named" / "pagefind", "1.2.3")
     monkeypatch.setattr(pagefind.sys, "prefix", str(tmp_path / "prefix"))
     monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
-    for fn in (pagefind.pagefind_binary, pagefind.pagefind_version):
-        fn.cache_clear()
+    forget()
     try:
         assert pagefind.pagefind_binary() == npm
         assert pagefind.pagefind_version() == "9.8.7"
         monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(named))
-        for fn in (pagefind.pagefind_binary, pagefind.pagefind_version):
-            fn.cache_clear()
+        forget()
         assert pagefind.pagefind_binary() == named
         assert pagefind.pagefind_version() == "1.2.3"
         # no npm release there: the PyPI wheel's binary
         monkeypatch.delenv("PAGEFIND_BINARY_PATH")
         monkeypatch.setattr(pagefind.sys, "prefix", str(tmp_path / "elsewhere"))
-        pagefind.pagefind_binary.cache_clear()
+        forget()
         from pagefind.service import get_executable
         assert pagefind.pagefind_binary() == Path(get_executable())
     finally:
-        for fn in (pagefind.pagefind_binary, pagefind.pagefind_version):
-            fn.cache_clear()
+        forget()

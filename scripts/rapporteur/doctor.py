@@ -108,10 +108,10 @@ def check_summary_model() -> Check:
 
 def check_site_tools() -> list[Check]:
     mk = _has("mkdocs") and _has("material")
-    pf = "not installed"
+    pf = None  # the binary the index is built with and its version
     if _has("pagefind"):
-        from .errors import RapporteurError
         from .core.pagefind import pagefind_binary, pagefind_version
+        from .errors import RapporteurError
 
         try:
             pf = f"{pagefind_version()} ({pagefind_binary()})"
@@ -119,8 +119,8 @@ def check_site_tools() -> list[Check]:
             pass
     return [
         Check("mkdocs-material", mk, "importable" if mk else "not installed", "pip install mkdocs-material"),
-        Check("pagefind", pf != "not installed", pf, "pip install 'pagefind[extended]' (or make setup: npm's current release)",
-              required=False),
+        Check("pagefind", pf is not None, pf or "not installed",
+              "pip install 'pagefind[extended]' (or make setup: npm's current release)", required=False),
     ]
 
 

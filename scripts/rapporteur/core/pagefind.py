@@ -12,9 +12,9 @@ from ..errors import RapporteurError
 
 NPM_BINARIES = ("node_modules/@pagefind/*/bin/pagefind_extended", "node_modules/@pagefind/*/bin/pagefind_extended.exe")
 """Under the environment's prefix: the extended binary of Pagefind's npm release (this platform's package), which
-``make setup`` installs there (``npm install --prefix .venv pagefind@1.6.0``) beside PyPI's (1.5.2, the newest on PyPI).  Pagefind 1.6 groups
-a search's matched words by result before scoring them; 1.5 scans every matched entry for each result, which grows
-with the square of the records holding a word: in Chromium, a word in 12,000 of 12,000 records took 440 ms a search
+``make setup`` installs there (``npm install --prefix .venv pagefind@1.6.0``) beside PyPI's (1.5.2, the newest on
+PyPI).  Pagefind 1.6 groups a search's matched words by result before scoring them; 1.5 scans every matched entry for
+each result, which grows with the square of the records holding a word: in Chromium, a word in 12,000 of 12,000 records took 440 ms a search
 against 68 ms (878 against 274 ms the first time)."""
 
 
