@@ -352,8 +352,17 @@ across the change: one slip of the diarizer at a sentence's end must not merge t
 for an hour."""
 
 
-FRAGMENT_SECONDS = 5.0
-"""A label with less speech than this in all is fragments the diarizer cut off other voices."""
+VOICE_SECONDS = 60.0
+"""A label with at least this much speech is a voice the diarizer heard for a while; one with less joins at most one
+other label (it may be fragments the diarizer cut off the onsets of several voices: on the h1 panel a label of 8 s,
+"Please" of one voice and "We've" of another, once joined two voices of 293 and 85 s)."""
+
+VOICE_LINKS = 3
+"""Two labels with ``VOICE_SECONDS`` of speech each are one person only when at least this many sentences run
+across their changes, whatever the share: a diarizer that cut one person in two for minutes cuts many of their
+sentences.  On a 47-min panel (h1) one sentence of the chatter before the start, of two times the labels met,
+joined a telephone-band panellist with a panellist at the table (263 and 287 s): SPLIT_SHARE alone counts
+1 of 2 as a person."""
 
 
 def label_groups(
@@ -372,13 +381,19 @@ def label_groups(
     adjacent: Counter[tuple[str, str]] = Counter(
         tuple(sorted((a.label, b.label))) for a, b in zip(turns, turns[1:]) if a.label != b.label)
     per_pair = Counter(tuple(sorted((a, b))) for a, b, _ in found)
-    links = [(a, b, t) for a, b, t in found if per_pair[tuple(sorted((a, b)))] >= SPLIT_SHARE * adjacent[tuple(sorted((a, b)))]]
-    # a label of mere fragments (a word at the onset of several voices) joins the one label it shares most
-    # sentences with; it never joins two voices to each other
     spoken: Counter[str] = Counter()
     for t in turns:
         spoken[t.label] += t.end - t.start
-    fragments = {lab for lab, s in spoken.items() if s < FRAGMENT_SECONDS}
+
+    def joins(a: str, b: str) -> bool:
+        n = per_pair[tuple(sorted((a, b)))]
+        voices = min(spoken[a], spoken[b]) >= VOICE_SECONDS
+        return n >= SPLIT_SHARE * adjacent[tuple(sorted((a, b)))] and (n >= VOICE_LINKS or not voices)
+
+    links = [(a, b, t) for a, b, t in found if joins(a, b)]
+    # a label of little speech (perhaps words at the onsets of several voices) joins the one label it shares most
+    # sentences with; it never joins two voices to each other
+    fragments = {lab for lab, s in spoken.items() if s < VOICE_SECONDS}
     for frag in fragments:
         partners = Counter(b if a == frag else a for a, b, _ in links if frag in (a, b))
         if partners:
