@@ -206,3 +206,30 @@ def test_the_session_opens_after_the_rooms_chatter_and_rounds_are_found_by_their
               _starts(turns, "We are almost")]
     assert [p.start for p in placed] == pytest.approx(expect, abs=0.01)
     assert "the session opens" in placed[0].evidence
+
+
+def test_questions_open_where_people_from_the_floor_introduce_themselves_not_where_a_panellist_speaks_of_them():
+    """h1 panel: a panellist (heard as the online moderator) said "questions from the floor ... remote participants
+    and the room" in the middle of a long answer, 2.5 minutes before the chair opened the floor; the item was placed
+    there.  When questions really open, someone from the floor says who they are."""
+    body = [
+        ("Helen Brooks", "Good afternoon, everyone, and welcome to this workshop on openness and security.", 2.0),
+        ("Helen Brooks", "Let us start with a first round. Maria, the floor is yours."),
+        ("Maria Lopez", "Thank you Helen. " + LONG),
+        ("Helen Brooks", "Thank you. John, please."),
+        ("John Okafor", "I would like to build on what Maria said. " + LONG + " Last year there were some points that could "
+                        "have fit very well into the questions from the floor and online, and it was hard to jump between "
+                        "remote participants and the room. " + LONG),
+        ("Helen Brooks", "Thank you. Maria, would you like to respond?"),
+        ("Maria Lopez", LONG),
+        ("Helen Brooks", "Now we open the floor. Please introduce yourself and keep your question short.", 1.0),
+        ("Helen Brooks", "Maria, do we have questions online?"),
+        ("Kenji Sato", "Thank you. My name is Kenji Sato, I am a student. How can small countries take part?", 3.0),
+        ("John Okafor", "Regional groups help a lot and larger teams should offer training for free to smaller teams."),
+        ("Helen Brooks", "We are almost out of time. Thank you all.", 1.0),
+    ]
+    turns = make_turns(body)
+    titles = ["Opening and introductions", "First round", "Questions from the floor and online", "Closing remarks"]
+    placed = place_items([AgendaEntry(title=t) for t in titles], None, turns, roster=ROSTER)
+    assert placed[2].start == pytest.approx(_starts(turns, "Now we open"), abs=0.01)
+    assert "introduces themself" in placed[2].evidence

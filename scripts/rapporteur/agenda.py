@@ -176,6 +176,8 @@ _SESSION_OPENS = re.compile(
     r"\b(welcome (you )?(all |everyone |back )?to (this|the|our|today)|good (morning|afternoon|evening),? (everyone|all|ladies|dear)|"
     r"ladies and gentlemen|(declare|call) (this|the) (session|meeting|workshop) (to order|open))\b", re.I)
 """What the chair says when the session proper begins (after the room's chatter: "Can you hear me?")."""
+_INTRODUCES = re.compile(r"\b(my name is|(i am|i'm) \w+(?: \w+)? from)\b", re.I)
+"""Someone saying who they are: at IGF sessions, what people from the floor do first when questions open."""
 OPENING_REACH = 600.0
 """Seconds from the recording's start in which that sentence is looked for."""
 _PERSON_TITLE = re.compile(r"\b(remarks|keynote|address|statement|presentation|speech|intervention|talk)\b", re.I)
@@ -296,6 +298,7 @@ class _Scorer:
         self.people = _people(turns, roster)
         self.mod_labels = moderator_labels(turns, roster)
         self.turn_words = [len(t.words) or len(t.text.split()) for t in turns.turns]
+        self.intros = [k for k, x in enumerate(sents) if x.turn >= 0 and _INTRODUCES.search(x.text)]
         # where the session proper opens: the chair's welcome early on, else the first sentence
         early = itertools.takewhile(lambda x: x.start <= OPENING_REACH, sents)
         self.opener = next((j for j, x in enumerate(early) if _SESSION_OPENS.search(x.text)), 0)
@@ -305,6 +308,12 @@ class _Scorer:
             return False
         t = self.turns.turns[ti]
         return self.turn_words[ti] >= self.o.substantial_words or (t.end - t.start) >= self.o.substantial_seconds
+
+    def introduced_soon(self, j: int) -> bool:
+        """Another voice says who they are within ``window`` seconds after sentence ``j`` starts."""
+        x = self.s[j]
+        return any(k > j and self.s[k].label != x.label and self.s[k].start - x.start <= self.o.window
+                   for k in self.intros)
 
     def window(self, j: int) -> range:
         end = j + 1
@@ -381,6 +390,10 @@ class _Scorer:
                     feats[j].append(_Feature(1.0, f"{kind} cue \u201c{_CUES[kind].search(x.text).group(0)}\u201d"))
                 elif j + 1 < n and self.s[j + 1].turn == x.turn and _CUES[kind].search(self.s[j + 1].text):
                     feats[j].append(_Feature(0.6, f"{kind} cue \u201c{_CUES[kind].search(self.s[j + 1].text).group(0)}\u201d next"))
+            if kind == "questions" and self.introduced_soon(j):
+                # a panellist may speak of "questions from the floor" an hour into the session; when questions
+                # really open, people from the floor say who they are
+                feats[j].append(_Feature(0.6, "someone else introduces themself soon after"))
             if _TRANSITION.search(x.text):
                 feats[j].append(_Feature(0.5, f"transition \u201c{_TRANSITION.search(x.text).group(0)}\u201d"))
             if x.first_in_turn:
