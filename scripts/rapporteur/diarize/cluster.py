@@ -279,7 +279,7 @@ online moderator and a floor speaker in one cluster 27.9, a floor speaker inside
 seven clusters of one voice 3.1-6.8 (their halves' raw cosine 0.98-0.99, the mixed ones' 0.90-0.94).  On four
 46-47-min panels (31 repeats, 8 seeds, 10- and 1-minute VAD blocks): 27 clusters of one voice 2.3-7.8, but for a
 moderator heard in many short hand-offs 7.1-13.0; a moderator and a panellist whose voices the encoder hears as
-0.88 alike (the held-out h1, 490 s) 15.2-17.0, where 15 left them as one voice in half the runs; other mixed
+0.88 alike (h1, 490 s; held out until then) 15.2-17.0, where 15 left them as one voice in half the runs; other mixed
 clusters 17-230."""
 
 MIXED_MIN_STRETCHES = 20
