@@ -360,30 +360,36 @@ def test_a_floor_speaker_who_answers_the_call_for_online_questions_gets_a_voice_
     assert info[named.turns[10].label]["heard_apart_from"] == "S2"
 
 
+TALK = " ".join(f"Point {k} is that rules need teeth and courts must be able to enforce them." for k in range(14))
+"""A panellist's intervention of about 80 s (2.5 words a second)."""
+
+
+def _two_panellists_stay_apart(before):
+    """``before`` (the room before the start, the opening), then Ansgar and Aigerim each heard for over a minute:
+    each keeps their own name, and neither is said to be the other."""
+    script = [*before, ("S0", "Ansgar, the floor is yours."), ("S3", f"Thank you, Ngozi. {TALK}"),
+              ("S0", "Thank you. Ms. Bekova, please go ahead."), ("S5", f"Thank you, Ngozi. {TALK}"),
+              ("S0", "Thank you both. Goodbye.")]
+    named, info = name_speakers(make_turns(script, gap=0.2), session(speakers=BIG_ROSTER))
+    assert named.speakers["S3"] == "Ansgar Koene" and named.speakers["S5"] == "Aigerim Bekova"
+    assert "S5" not in info["S3"].get("same_person_as", []) and "S3" not in info["S5"].get("same_person_as", [])
+
+
 def test_two_voices_heard_for_minutes_are_not_joined_by_one_sentence_across_their_change():
     """h1 panel: in the chatter before the start, the diarizer gave the end of one sentence to another voice; the
     two labels met twice in the whole session, so one sentence across the change was half of their meetings, and
     a telephone-band panellist (287 s) and a panellist at the table (263 s) became one person.  Voices heard for
     minutes are one person only when many of their sentences run across the change."""
-    talk = " ".join(f"Point {k} is that rules need teeth and courts must be able to enforce them." for k in range(14))
-    script = [
+    _two_panellists_stay_apart([
         ("S0", "Good morning. My name is Ngozi Adeyemi-Clarke and I will moderate this session today."),
         ("S5", "Is this microphone on? I think we are still waiting for"),
         ("S3", "one or two people. Please sit down."),  # the diarizer's slip, before the start
-        ("S0", "Ansgar, the floor is yours."),
-        ("S3", f"Thank you, Ngozi. {talk}"),
-        ("S0", "Thank you. Ms. Bekova, please go ahead."),
-        ("S5", f"Thank you, Ngozi. {talk}"),
-        ("S0", "Thank you both. Goodbye."),
-    ]
-    named, info = name_speakers(make_turns(script, gap=0.2), session(speakers=BIG_ROSTER))
-    assert named.speakers["S3"] == "Ansgar Koene" and named.speakers["S5"] == "Aigerim Bekova"
-    assert "same_person_as" not in info["S3"] and "same_person_as" not in info["S5"]
+    ])
     # one person the diarizer cut in two for minutes: many sentences run across the change, and they are joined
     cut = [("S0", "Good morning. My name is Ngozi Adeyemi-Clarke. Ansgar, the floor is yours.")]
     for k in range(4):
-        cut += [("S3", f"Thank you, Ngozi. {talk} And the next thing I would say is"),
-                ("S7", f"that point {k} matters. {talk}")]
+        cut += [("S3", f"Thank you, Ngozi. {TALK} And the next thing I would say is"),
+                ("S7", f"that point {k} matters. {TALK}")]
     named, info = name_speakers(make_turns(cut, gap=0.2), session(speakers=BIG_ROSTER))
     assert named.speakers["S7"] == named.speakers["S3"] == "Ansgar Koene"
     assert info["S7"]["same_person_as"] == ["S3"]
@@ -392,20 +398,11 @@ def test_two_voices_heard_for_minutes_are_not_joined_by_one_sentence_across_thei
 def test_a_label_of_little_speech_never_joins_two_voices_to_each_other():
     """h1 panel: a label of 8 s held "Please" at the onset of one voice and "We've" at the onset of another; each
     sentence ran on across the change, and the two voices (293 and 85 s) became one person through it."""
-    talk = " ".join(f"Point {k} is that rules need teeth and courts must be able to enforce them." for k in range(14))
-    script = [
+    _two_panellists_stay_apart([
         ("S8", "Is this microphone on? Can you hear me at the back? I think we are still waiting for one or two people."),
         ("S0", "Good morning. My name is Ngozi Adeyemi-Clarke and I will moderate this session today."),
         ("S8", "Please"),
         ("S3", "switch your phones to silent. Thank you."),
         ("S8", "We"),
         ("S5", "will start in two minutes. There are free seats in the front."),
-        ("S0", "Ansgar, the floor is yours."),
-        ("S3", f"Thank you, Ngozi. {talk}"),
-        ("S0", "Thank you. Ms. Bekova, please go ahead."),
-        ("S5", f"Thank you, Ngozi. {talk}"),
-        ("S0", "Thank you both. Goodbye."),
-    ]
-    named, info = name_speakers(make_turns(script, gap=0.2), session(speakers=BIG_ROSTER))
-    assert named.speakers["S3"] == "Ansgar Koene" and named.speakers["S5"] == "Aigerim Bekova"
-    assert "S5" not in info["S3"].get("same_person_as", []) and "S3" not in info["S5"].get("same_person_as", [])
+    ])
