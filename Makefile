@@ -119,7 +119,7 @@ test: $(INSTALLED) $(TEST_EXTRAS) ## run the test suite (offline; ~minutes)
 test-fast: $(INSTALLED) $(TEST_EXTRAS) ## run only the fast tests
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-bench: $(INSTALLED) $(TEST_EXTRAS) bench-panels ## benchmark (~2 h): the evaluation corpus panels beside plain faster-whisper → benchmarks/panels.md; stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md; summary quality → benchmarks/summaries.md
+bench: $(INSTALLED) $(TEST_EXTRAS) bench-panels ## benchmark (~3 h): the evaluation corpus panels beside plain faster-whisper, and one of them as short clips → benchmarks/panels.md; stage speeds, ASR configurations, 3-hour memory, make times, site at 10/100/300 sessions → benchmarks/results.md; summary quality → benchmarks/summaries.md
 	$(BIN)/python benchmarks/summary_eval.py $(SUMMARY_BENCH_ARGS)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
@@ -132,9 +132,10 @@ bench-archive: $(INSTALLED) $(TEST_EXTRAS) ## the site of a generated archive (~
 
 CORPUS ?= .build/corpus
 PANELS ?= all
-bench-panels: $(INSTALLED) $(TEST_EXTRAS) ## the 45-min corpus panels (PANELS=id,id or all), each through the pipeline and plain faster-whisper → benchmarks/panels.md
-	@test -d $(CORPUS)/panels || PYTHONPATH=scripts nice -n 19 $(BIN)/python -m rapporteur.eval.corpus build $(CORPUS) --no-clips
-	PYTHONPATH=scripts $(BIN)/python benchmarks/panels.py $(CORPUS) --panels $(PANELS)
+CLIP_PANELS ?= p1-ai-global-south
+bench-panels: $(INSTALLED) $(TEST_EXTRAS) ## the 45-58-min corpus panels (PANELS=id,id or all), each through the pipeline and plain faster-whisper, and the same audio as short clips (CLIP_PANELS) → benchmarks/panels.md
+	@test -d $(CORPUS)/clips || PYTHONPATH=scripts nice -n 19 $(BIN)/python -m rapporteur.eval.corpus build $(CORPUS)
+	PYTHONPATH=scripts $(BIN)/python benchmarks/panels.py $(CORPUS) --panels $(PANELS) --clips $(CLIP_PANELS)
 
 clean: ## remove the built site, rendered docs and decoded audio (keeps transcripts)
 	rm -rf site .build docs/index.md docs/events docs/sessions docs/speakers
