@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .core.records import Agenda, AgendaItem, Turns, sec
-from .core.text import CONTENT_STOPWORDS, SENTENCE_END, SENTENCE_SPLIT, mmss
+from .core.text import CONTENT_STOPWORDS, SENTENCE_END, SENTENCE_SPLIT, mmss, self_introduced_name
 from .core.session import AgendaEntry, Person
 
 
@@ -176,8 +176,6 @@ _SESSION_OPENS = re.compile(
     r"\b(welcome (you )?(all |everyone |back )?to (this|the|our|today)|good (morning|afternoon|evening),? (everyone|all|ladies|dear)|"
     r"ladies and gentlemen|(declare|call) (this|the) (session|meeting|workshop) (to order|open))\b", re.I)
 """What the chair says when the session proper begins (after the room's chatter: "Can you hear me?")."""
-_INTRODUCES = re.compile(r"\b(my name is|(i am|i'm) \w+(?: \w+)? from)\b", re.I)
-"""Someone saying who they are: at IGF sessions, what people from the floor do first when questions open."""
 OPENING_REACH = 600.0
 """Seconds from the recording's start in which that sentence is looked for."""
 _PERSON_TITLE = re.compile(r"\b(remarks|keynote|address|statement|presentation|speech|intervention|talk)\b", re.I)
@@ -298,7 +296,8 @@ class _Scorer:
         self.people = _people(turns, roster)
         self.mod_labels = moderator_labels(turns, roster)
         self.turn_words = [len(t.words) or len(t.text.split()) for t in turns.turns]
-        self.intros = [k for k, x in enumerate(sents) if x.turn >= 0 and _INTRODUCES.search(x.text)]
+        # someone saying who they are: at IGF sessions, what people from the floor do first when questions open
+        self.intros = [k for k, x in enumerate(sents) if x.turn >= 0 and self_introduced_name(x.text)]
         # where the session proper opens: the chair's welcome early on, else the first sentence
         early = itertools.takewhile(lambda x: x.start <= OPENING_REACH, sents)
         self.opener = next((j for j, x in enumerate(early) if _SESSION_OPENS.search(x.text)), 0)
