@@ -27,8 +27,8 @@ def speech_regions(audio: np.ndarray, options: DiarizeOptions) -> list[tuple[flo
 
 
 def silero_regions(
-    audio: np.ndarray, *, threshold: float = 0.5, min_silence_ms: int = 200, pad_ms: int = 30, min_speech: float = 0.0,
-    block_seconds: int = 600,
+    audio: np.ndarray, *, block_seconds: int, threshold: float = 0.5, min_silence_ms: int = 200, pad_ms: int = 30,
+    min_speech: float = 0.0,
 ) -> list[tuple[float, float]]:
     """(start, end) seconds of speech by Silero VAD (ships inside faster-whisper), ``block_seconds`` at a time, each
     block heard afresh (Silero carries its state through a block: after minutes of loud speech in the room, a quiet
