@@ -47,6 +47,9 @@ def test_loads_a_complete_session(make_session):
         ("title: [unclosed\n", "malformed YAML at line"),
         ("- just a list\n", "expected a mapping"),
         ("event: IGF\n", "title: missing"),
+        ("title: ''\n", "title: empty"),  # found by the fuzz test: a session page without a title
+        ("title: T\nspeakers:\n  - name: '  '\n", "speakers[1].name: empty"),
+        ("title: T\nagenda:\n  - title: ''\n", "agenda[1].title: empty"),
         ("title: T\ndate: 10/10/2023\n", "YYYY-MM-DD"),
         ("title: T\nrecording: ftp://example.org/x.mp4\n", "only http(s)"),
         ("title: T\nrecording: ../../etc/passwd\n", "inside the session folder"),

@@ -373,6 +373,9 @@ def _str(data: Mapping, key: str, errors: list[str], where: str, *, required: bo
         errors.append(f"{where}{key}: {value!r} is not text — quote it: {key}: \"{value}\"")
         return ""
     text = str(value).strip()
+    if required and not text:
+        errors.append(f"{where}{key}: empty — fill it in: `{key}: ...`")
+        return ""
     if _surrogates(text):
         errors.append(f"{where}{key}: contains a lone surrogate escape (\\ud800-\\udfff), which is not a character — write the character itself")
         return ""
