@@ -188,6 +188,10 @@ def test_several_moderator_roles_online_moderator_named_from_relaying_the_chat()
     from rapporteur.naming import reads_online_questions
     assert not reads_online_questions("Tomasz, do we have questions online?")
     assert reads_online_questions("We have a question from the chat. It is for Ansgar.")
+    assert reads_online_questions("Someone online asks whether the audits are public.")
+    # a panellist who speaks of the floor and of remote participants far apart relays nothing
+    assert not reads_online_questions("It would have fit well into the questions from the floor, and it would have "
+                                      "been nice to have another half hour, and to jump between remote participants.")
     assert [p.moderates for p in BIG_ROSTER] == ["lead", "lead", "online", "", "", "", ""]
     assert Person(name="x", role="online moderator, rapporteur").moderates == "online"
     assert Person(name="x", role="Master of ceremonies, host").moderates == "lead"

@@ -531,11 +531,23 @@ _ONLINE_PLACE = re.compile(r"(?i)\b(chat|online|remote(?:ly)?|zoom|virtual(?:ly)
 _READS = re.compile(r"(?i)\b(questions?|comments?|asks?|asked|asking|writes|wrote|wants to know)\b")
 
 
+RELAY_REACH = 5
+"""Words: how close a question word and an online place stand in a sentence that relays the online room."""
+
+
 def reads_online_questions(text: str) -> bool:
-    """A sentence that relays the online room ("We have a question from the chat, from …"), not one that
-    asks for it ("Tomasz, do we have questions online?")."""
+    """A sentence that relays the online room ("We have a question from the chat, from …", "Someone online
+    asks …"), not one that asks for it ("Tomasz, do we have questions online?"), nor one that mentions both
+    far apart (h1 panel, a panellist mid-answer: "… the questions from the floor, and it would have been
+    nice to have another half hour, and to jump between remote participants and the room.", which gave her
+    77-s turn to the online moderator's voice)."""
     for sentence in re.split(r"(?<=[.!?])\s+", text):
-        if not sentence.rstrip().endswith("?") and _ONLINE_PLACE.search(sentence) and _READS.search(sentence):
+        if sentence.rstrip().endswith("?"):
+            continue
+        words = sentence.split()
+        places = [i for i, w in enumerate(words) if _ONLINE_PLACE.search(w)]
+        reads = [i for i, w in enumerate(words) if _READS.search(w)]
+        if any(abs(i - j) <= RELAY_REACH for i in places for j in reads):
             return True
     return False
 
