@@ -366,6 +366,40 @@ def test_a_stretch_the_prompt_makes_whisper_recite_is_heard_again_without_it(spe
     assert " word0" in texts and " Xochitl," not in texts
 
 
+def test_a_packed_stretch_left_out_is_heard_alone_with_the_prompt_and_a_recited_one_without_it(speech):
+    """Two stretches packed into one clip: Whisper recites the roster over the first and leaves the second out.
+    The one left out is heard again alone with the prompt; the recited one is not given the prompt again
+    (alone with it, it came out recited again: h1 panel, 19 of 28 such stretches) but heard without it."""
+    calls = []
+
+    class Packing:
+        name = "fake"
+
+        def transcribe_clips(self, audio, clips, options, *, prompt, hotwords, batch_size):
+            calls.append((bool(prompt), len(clips)))
+            out = []
+            for a, b in clips:
+                if prompt and len(clips) == 1 and b - a > 10:  # both stretches in one clip: the first recited
+                    words = [(a + 0.2 + 0.05 * i, a + 0.25 + 0.05 * i, " Xochitl,", 0.01) for i in range(8)]
+                else:  # one stretch alone: heard
+                    words = [(a + 0.4 + i * 0.5, a + 0.8 + i * 0.5, f" word{i}", 0.9) for i in range(int((b - a - 0.8) / 0.5))]
+                out.append(seg(words))
+            return out
+
+    gap = np.zeros(16000, np.float32)
+    audio = np.concatenate([gap, speech, gap, speech, gap])
+    opts = replace_fill(TranscribeOptions(language="en", batch_size=8))
+    filled = fill_skipped_speech(audio, [], Packing(), opts, language="en", prompt="Panel. Xochitl Ramírez Huerta.",
+                                 hotwords=None)
+    assert calls[0] == (True, 1)  # both stretches packed into one clip, with the prompt
+    assert calls[1] == (True, 1)  # the one left out, alone, with the prompt; not the recited one
+    assert (False, 1) in calls[2:]  # the recited one, without it
+    texts = [w.text for s in filled for w in s.words]
+    assert " Xochitl," not in texts
+    for half in ((1.0, 1.0 + len(speech) / 16000), (2.0 + len(speech) / 16000, 2.0 + 2 * len(speech) / 16000)):
+        assert any(half[0] - 0.5 <= w.start <= half[1] for s in filled for w in s.words)  # both stretches have words
+
+
 def test_pieces_are_packed_in_order_into_clips_of_at_most_28_s():
     from rapporteur.transcribe import clip_pieces, pack
 
