@@ -11,7 +11,7 @@ and reports per panel: WER (English-normalised and strict, with and without the 
 the reference) of both; stretches of reference speech >= 3 s in which no word was produced (count
 and seconds) for both; the share of words under the right name; voices found vs voices with >= 20 s
 of speech, and which true names appear as turn speakers; DER (collar 0.25 s); the mean agenda start
-error; wall time of both and their ratio; peak memory (max RSS of the child processes).
+error; wall and CPU time of both and their ratios; peak memory (max RSS of the child processes).
 
     PYTHONPATH=scripts .venv/bin/python benchmarks/panels.py OUTDIR --panels h1-youth-remote,p1-ai-global-south \\
         [--clips h1-youth-remote] [--results benchmarks/panels]
@@ -59,7 +59,9 @@ def vector_extensions() -> str:
 
 
 def measure(cmd: Sequence[str], log: Path) -> dict[str, Any]:
-    """Run ``cmd`` under nice in a fresh wrapper process; wall seconds and the child's peak RSS."""
+    """Run ``cmd`` under nice in a fresh wrapper process; wall seconds, CPU seconds (user + system) and the child's
+    peak RSS.  CPU time is the steadier of the two when the machine is shared: on this one, plain faster-whisper's wall
+    time on one panel was 417, 498 and 676 s in three runs of one day."""
     wrapper = [sys.executable, __file__, "--measure", str(log), "--", "nice", "-n", "19", *cmd]
     t0 = time.monotonic()
     proc = subprocess.run(wrapper, capture_output=True, text=True)
@@ -74,8 +76,9 @@ def _measure_main(log: str, cmd: list[str]) -> int:
     t0 = time.monotonic()
     with open(log, "w") as fh:
         rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"rc": rc, "wall": round(time.monotonic() - t0, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"rc": rc, "wall": round(time.monotonic() - t0, 1), "cpu": round(usage.ru_utime + usage.ru_stime, 1),
+                      "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}))
     return rc
 
 
@@ -280,6 +283,8 @@ def run_folder(folder: Path, scratch: Path) -> dict[str, Any]:
         row["clip_start"] = clip_start
     row["wall_s"] = {"pipeline": pipe["wall"], "faster_whisper": fw["wall"],
                      "ratio": round(pipe["wall"] / max(fw["wall"], 1e-9), 2)}
+    row["cpu_s"] = {"pipeline": pipe["cpu"], "faster_whisper": fw["cpu"],
+                    "ratio": round(pipe["cpu"] / max(fw["cpu"], 1e-9), 2)}
     row["rtf"] = {"pipeline": round(pipe["wall"] / (row["minutes"] * 60), 3),
                   "faster_whisper": round(fw["wall"] / (row["minutes"] * 60), 3)}
     row["peak_rss_mb"] = {"pipeline": pipe["peak_rss_mb"], "faster_whisper": fw["peak_rss_mb"]}
@@ -293,7 +298,7 @@ def rescore_folder(folder: Path, scratch: Path, before: dict[str, Any] | None) -
         subprocess.run([sys.executable, "-c", "import sys; from rapporteur.cli import main; sys.exit(main(sys.argv[1:]))",
                         stage, str(folder), "--force", "--quiet"], check=True, capture_output=True)
     row = evaluate(folder, json.loads((scratch / f"{folder.name}.faster-whisper.json").read_text(encoding="utf-8")))
-    for key in ("wall_s", "rtf", "peak_rss_mb", "clip_start"):
+    for key in ("wall_s", "cpu_s", "rtf", "peak_rss_mb", "clip_start"):
         if before and key in before:
             row[key] = before[key]
     return row
@@ -326,6 +331,9 @@ def pool_clips(panel: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             [r["agenda_mean_start_error_s"] for r in rows if r.get("agenda_mean_start_error_s") is not None]),
         "wall_s": {k: round(sum(r["wall_s"][k] for r in rows), 1) for k in ("pipeline", "faster_whisper")}
         | {"ratio": round(sum(r["wall_s"]["pipeline"] for r in rows) / sum(r["wall_s"]["faster_whisper"] for r in rows), 2)},
+        **({"cpu_s": {k: round(sum(r["cpu_s"][k] for r in rows), 1) for k in ("pipeline", "faster_whisper")}
+            | {"ratio": round(sum(r["cpu_s"]["pipeline"] for r in rows) / sum(r["cpu_s"]["faster_whisper"] for r in rows), 2)}}
+           if all("cpu_s" in r for r in rows) else {}),
         "peak_rss_mb": {k: max(r["peak_rss_mb"][k] for r in rows) for k in ("pipeline", "faster_whisper")},
     }
 
@@ -348,11 +356,12 @@ def markdown(results: dict[str, Any]) -> str:
         "DER: of the diarization (in brackets: of the named turns, whose labels naming may have split).",
         "",
         "| session | held out | min | WER pipe | WER fw | strict pipe/fw | with back-ch. pipe/fw | gaps pipe (s) | gaps fw (s) "
-        "| right speaker | right name | voices found/≥20 s | names (roster, floor) | DER | agenda err (s) | wall pipe/fw (s) | ratio | peak RSS pipe/fw (MB) |",
-        "|" + "---|" * 19,
+        "| right speaker | right name | voices found/≥20 s | names (roster, floor) | DER | agenda err (s) | wall pipe/fw (s) | ratio "
+        "| CPU pipe/fw (s) | CPU ratio | peak RSS pipe/fw (MB) |",
+        "|" + "---|" * 21,
     ]
     for r in rows:
-        p, f = r["pipeline"], r["faster_whisper"]
+        p, f, cpu = r["pipeline"], r["faster_whisper"], r.get("cpu_s", {})
         out.append(
             f"| {r['session']} | {'yes' if r['held_out'] else 'no'} | {r['minutes']} | {pct(p['wer'])} | {pct(f['wer'])} "
             f"| {pct(p['wer_strict'])} / {pct(f['wer_strict'])} | {pct(p['wer_with_backchannels'])} / {pct(f['wer_with_backchannels'])} "
@@ -361,6 +370,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {r.get('voices_found', '–')} ({r.get('voices_found_turns', '–')})/{r['voices_20s']} | {r.get('roster_named', '–')}, {r.get('floor_named', '–')} ({r.get('floor_named_as_heard', '–')} as heard) "
             f"| {pct(r.get('der'))} ({pct(r.get('der_turns'))}) | {r.get('agenda_mean_start_error_s', '–')} "
             f"| {r['wall_s']['pipeline']} / {r['wall_s']['faster_whisper']} | {r['wall_s']['ratio']} "
+            f"| {cpu.get('pipeline', '–')} / {cpu.get('faster_whisper', '–')} | {cpu.get('ratio', '–')} "
             f"| {r['peak_rss_mb']['pipeline']} / {r['peak_rss_mb']['faster_whisper']} |"
         )
     out += ["", "Names missing (true people with ≥ 20 s of speech never given their name as a turn speaker):", ""]
