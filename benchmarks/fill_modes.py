@@ -94,7 +94,7 @@ def main() -> int:
 
             faster_whisper.BatchedInferencePipeline.transcribe = text_only
         t0 = time.monotonic()
-        filled = T.fill_skipped_speech(audio, main_pass, backend, opts, language="en", prompt=prompt, hotwords=None)
+        filled, _left = T.fill_skipped_speech(audio, main_pass, backend, opts, language="en", prompt=prompt, hotwords=None)
         report(f"fill, {mode}", filled, time.monotonic() - t0)
         faster_whisper.BatchedInferencePipeline.transcribe = batched
     return 0

@@ -314,7 +314,7 @@ def test_a_skipped_stretch_of_speech_gets_words(speech):
     assert len(skipped) < len(full.segments) and not any(middle(w) for s in skipped for w in s.words)
     from rapporteur.transcribe import get_backend as backend_of
 
-    filled = fill_skipped_speech(audio, skipped, backend_of("faster-whisper"), replace_fill(opts),
+    filled, _ = fill_skipped_speech(audio, skipped, backend_of("faster-whisper"), replace_fill(opts),
                                  language="en", prompt="Workshop on artificial intelligence.", hotwords=None)
     got = [w for s in filled for w in s.words if middle(w)]
     assert len(norm(" ".join(w.text for w in got))) >= 0.6 * len(norm(TEXT))
@@ -359,7 +359,7 @@ def test_a_stretch_the_prompt_makes_whisper_recite_is_heard_again_without_it(spe
 
     audio = np.concatenate([np.zeros(16000, np.float32), speech, np.zeros(16000, np.float32)])
     opts = replace_fill(TranscribeOptions(language="en"))
-    filled = fill_skipped_speech(audio, [], Reciting(), opts, language="en", prompt="Panel. Xochitl Ramírez Huerta.",
+    filled, _ = fill_skipped_speech(audio, [], Reciting(), opts, language="en", prompt="Panel. Xochitl Ramírez Huerta.",
                                  hotwords=None)
     texts = [w.text for s in filled for w in s.words]
     assert calls and calls[0] and None in calls  # with the prompt first, then without
@@ -389,7 +389,7 @@ def test_a_packed_stretch_left_out_is_heard_alone_with_the_prompt_and_a_recited_
     gap = np.zeros(16000, np.float32)
     audio = np.concatenate([gap, speech, gap, speech, gap])
     opts = replace_fill(TranscribeOptions(language="en", batch_size=8))
-    filled = fill_skipped_speech(audio, [], Packing(), opts, language="en", prompt="Panel. Xochitl Ramírez Huerta.",
+    filled, _ = fill_skipped_speech(audio, [], Packing(), opts, language="en", prompt="Panel. Xochitl Ramírez Huerta.",
                                  hotwords=None)
     assert calls[0] == (True, 1)  # both stretches packed into one clip, with the prompt
     assert calls[1] == (True, 1)  # the one left out, alone, with the prompt; not the recited one
@@ -555,7 +555,7 @@ def test_a_stretch_heard_alone_as_nothing_is_heard_again_with_the_speech_around_
     silence = np.zeros(8 * 16000, np.float32)
     audio = np.concatenate([silence, speech, silence])
     opts = replace_fill(TranscribeOptions(language="en", batch_size=1))
-    filled = fill_skipped_speech(audio, [], NeedsContext(), opts, language="en", prompt="Panel.", hotwords=None)
+    filled, _ = fill_skipped_speech(audio, [], NeedsContext(), opts, language="en", prompt="Panel.", hotwords=None)
     words = [w for s in filled for w in s.words]
     assert words and max(lengths) > min(lengths) + 8  # heard last with 5 s either side
     from rapporteur.diarize.vad import silero_regions
@@ -563,6 +563,36 @@ def test_a_stretch_heard_alone_as_nothing_is_heard_again_with_the_speech_around_
     regions = silero_regions(audio, min_silence_ms=300, pad_ms=50, block_seconds=len(audio) // 16000 + 1)
     lo, hi = min(a for a, _ in regions), max(b for _, b in regions)
     assert all(lo - 0.2 <= (w.start + w.end) / 2 <= hi + 0.2 for w in words)  # none from the audio around it
+
+
+def test_speech_never_made_out_is_listed_in_the_transcript_as_unheard(speech, monkeypatch):
+    """Speech Whisper hears nothing in, however it is decoded again (a remote speaker on a poor line), is not
+    silently lost: the transcript lists it, so that the site can show it under the voice heard there."""
+    import types
+
+    from rapporteur import transcribe as T
+
+    class Deaf:
+        name = "faster-whisper"
+
+        def transcribe(self, audio, options, *, prompt, hotwords, progress, on_segment=None):
+            if options.fill_gaps and len(audio) > 3 * 16000:  # the main pass hears the opening second only
+                segs = [seg([(0.2, 0.5, " Hello.", 0.9)])]
+                for s in segs:
+                    on_segment and on_segment(s)
+                return types.SimpleNamespace(segments=segs, language="en", language_probability=1.0)
+            return types.SimpleNamespace(segments=[], language="en", language_probability=1.0)
+
+    monkeypatch.setattr(T, "get_backend", lambda name: Deaf())
+    silence = np.zeros(16000, np.float32)
+    audio = np.concatenate([silence, speech, silence])
+    out = T.transcribe(audio, TranscribeOptions(language="en", batch_size=1), prompt="Panel.")
+    n = len(speech) / 16000
+    assert len(out.unheard) == 1
+    gap = out.unheard[0]
+    assert 0.5 <= gap.start < 1.6 and gap.end > 1.0 + 0.8 * n and gap.end - gap.start >= 2.0
+    assert gap.label == ""
+    assert T.transcribe(audio, TranscribeOptions(language="en", batch_size=1, fill_gaps=0.0)).unheard == ()  # not looked for
 
 
 def test_a_roster_name_the_prompt_put_in_a_self_introduction_is_heard_again_without_it():
@@ -636,11 +666,11 @@ def test_a_short_stretch_heard_unsurely_is_heard_again_with_context_and_the_sure
     silence = np.zeros(8 * 16000, np.float32)
     audio = np.concatenate([silence, speech[: int(3.0 * 16000)], silence])  # a stretch of about 3 s
     opts = replace_fill(TranscribeOptions(language="en", batch_size=1))
-    filled = fill_skipped_speech(audio, [], ContextHelps(sure_alone=False), opts, language="en", prompt=None, hotwords=None)
+    filled, _ = fill_skipped_speech(audio, [], ContextHelps(sure_alone=False), opts, language="en", prompt=None, hotwords=None)
     texts = [w.text for s in filled for w in s.words]
     assert texts and all(t.startswith(" heard") for t in texts) and max(lengths) > 10
     lengths.clear()
-    filled = fill_skipped_speech(audio, [], ContextHelps(sure_alone=True), opts, language="en", prompt=None, hotwords=None)
+    filled, _ = fill_skipped_speech(audio, [], ContextHelps(sure_alone=True), opts, language="en", prompt=None, hotwords=None)
     assert all(w.text.startswith(" alone") for s in filled for w in s.words) and max(lengths) < 8
 
 

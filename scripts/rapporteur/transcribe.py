@@ -24,7 +24,7 @@ import numpy as np
 from .errors import ModelError, StageError
 from .core.media import SAMPLE_RATE
 from .core.progress import ProgressFn, null_progress
-from .core.records import Segment, Transcript, Word, sec
+from .core.records import Segment, Transcript, Unheard, Word, sec
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 
@@ -841,20 +841,25 @@ def fill_skipped_speech(
     prompt: str | None,
     hotwords: str | None,
     pad: float = 0.3,
-) -> tuple[Segment, ...]:
+) -> tuple[tuple[Segment, ...], tuple[tuple[float, float], ...]]:
     """No stretch of detected speech of ``options.fill_gaps`` seconds or more left without words: each is
     decoded again on its own (``TranscribeOptions.for_stretch``, with the prompt; again without it when what
     comes out does not look heard over half the stretch; then, still not, with ``WIDE_PAD`` seconds of audio either
     side instead of ``pad``; so too a short one heard unsurely), and its words put in (``fill_unheard``); what is
     still unheard of those partly heard is decoded once more without the prompt, in pieces of ``RESIDUAL_PIECE`` s.  With ``options.batch_size`` > 1 and a backend that decodes clips
     (``transcribe_clips``), the stretches are decoded ``batch_size`` at once, several to a clip
-    (``heard_packed``); otherwise one after another, each whole."""
+    (``heard_packed``); otherwise one after another, each whole.
+
+    Returns the segments, and the stretches still without words (speech Whisper could not make out at all)."""
     from .diarize.vad import silero_regions
 
     regions = silero_regions(audio, min_silence_ms=300, pad_ms=50, block_seconds=FRESH_VAD_SECONDS)
     stretches = unheard(regions, segments, options.fill_gaps)
     if not stretches:
-        return tuple(segments)
+        return tuple(segments), ()
+
+    def left(segments: Sequence[Segment]) -> tuple[Sequence[Segment], tuple[tuple[float, float], ...]]:
+        return segments, tuple(unheard(regions, segments, options.fill_gaps))
     stretch_options = options.for_stretch(language)
     batched = options.batch_size > 1 and hasattr(backend, "transcribe_clips")
 
@@ -908,9 +913,9 @@ def fill_skipped_speech(
             if any(a - 1e-6 <= st[0] and st[1] <= b + 1e-6 for a, b in partly)
             for piece in clip_pieces(*st, pad=0.0, duration=len(audio) / SAMPLE_RATE, longest=RESIDUAL_PIECE)]
     if not rest:
-        return filled
+        return left(filled)
     more = heard(rest, None, None)  # each piece a clip of its own: packed together, Whisper heard one of three
-    return fill_unheard(filled, rest, lambda a, b: more[(a, b)])
+    return left(fill_unheard(filled, rest, lambda a, b: more[(a, b)]))
 
 
 def introduced_as(segment: Segment, names: Sequence[str]) -> str:
@@ -1042,9 +1047,10 @@ def transcribe(
         done = [s for s in (without_prompt_echo(s, prompt) for s in done) if s is not None]
     segments = tuple(replace(s, id=i) for i, s in enumerate(done))
     timings["main"], clock = time.monotonic() - clock, time.monotonic()
+    left: tuple[tuple[float, float], ...] = ()
     if options.fill_gaps > 0 and len(audio) >= SAMPLE_RATE:
-        segments = fill_skipped_speech(audio, segments, backend, options, language=language,
-                                       prompt=prompt if use else None, hotwords=hotwords if use else None)
+        segments, left = fill_skipped_speech(audio, segments, backend, options, language=language,
+                                             prompt=prompt if use else None, hotwords=hotwords if use else None)
     timings["fill"], clock = time.monotonic() - clock, time.monotonic()
     if use and (prompt or hotwords) and names:
         segments = recheck_introductions(audio, segments, backend, options, language=options.language or language,
@@ -1059,4 +1065,5 @@ def transcribe(
         model=options.model,
         parameters=options.parameters(),
         prompt=(prompt or "") if use else "",
+        unheard=tuple(Unheard(start=sec(a), end=sec(b)) for a, b in left),
     )

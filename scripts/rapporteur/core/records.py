@@ -50,6 +50,17 @@ class Segment:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Unheard:
+    """A stretch of detected speech that still has no words after it was decoded again: speech the recogniser
+    could not make out (a remote speaker on a poor line, speech under the room's noise).  ``label``: the voice
+    the diarizer heard there (``turns.json``); "" in ``transcript.json``."""
+
+    start: float
+    end: float
+    label: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Transcript:
     """What ``transcribe`` produces: ``transcript.json``."""
 
@@ -62,6 +73,8 @@ class Transcript:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     prompt: str = ""
     """The text that primed the decoder (title, roster names, description); "" when none."""
+    unheard: tuple[Unheard, ...] = ()
+    """Speech of ``parameters['fill_gaps']`` s or more left without words (none looked for when that is 0)."""
     inputs: str = ""
     schema_version: int = SCHEMA_VERSION
 
@@ -159,6 +172,8 @@ class Turns:
     language: str = ""
     duration: float = 0.0
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    unheard: tuple[Unheard, ...] = ()
+    """The transcript's speech left without words, each with the voice heard there."""
     inputs: str = ""
     schema_version: int = SCHEMA_VERSION
 
@@ -302,7 +317,11 @@ def transcript_from_dict(d: dict) -> Transcript:
     segs = tuple(
         Segment(**{**s, "words": _words(s.get("words", []))}) for s in d["segments"]
     )
-    return Transcript(**{**d, "segments": segs})
+    return Transcript(**{**d, "segments": segs, "unheard": _unheard(d.get("unheard", ()))})
+
+
+def _unheard(raw: Any) -> tuple[Unheard, ...]:
+    return tuple(Unheard(**u) if isinstance(u, Mapping) else u for u in raw or ())
 
 
 def diarization_from_dict(d: dict) -> Diarization:
@@ -312,7 +331,7 @@ def diarization_from_dict(d: dict) -> Diarization:
 def turns_from_dict(d: dict) -> Turns:
     turns = tuple(Turn(**{**t, "words": _words(t.get("words", [])), **_turn_corrections(t)}) for t in d["turns"])
     naming = {str(k): naming_entry_from_dict(v) for k, v in (d.get("naming") or {}).items()}
-    return Turns(**{**d, "turns": turns, "naming": naming})
+    return Turns(**{**d, "turns": turns, "naming": naming, "unheard": _unheard(d.get("unheard", ()))})
 
 
 def _evidence(raw: Any) -> tuple[Evidence, ...]:
