@@ -63,3 +63,16 @@ def test_turn_ids_unique_and_inputs_untouched():
     ids = [x.id for x in t.turns]
     assert len(ids) == len(set(ids))
     assert tr.segments[0].words == tuple(ws)
+
+
+def test_speech_left_without_words_is_given_the_voice_heard_there():
+    import dataclasses
+
+    from rapporteur.core.records import Unheard
+
+    ws = words([(0.0, 0.5, "Over"), (0.5, 1.0, "to"), (1.0, 1.5, "you."), (20.0, 20.5, "Thanks.")])
+    heard = dataclasses.replace(transcript_of(ws), unheard=(Unheard(start=2.0, end=18.0),))
+    t = attribute(heard, diar((0.0, 1.6, "SPEAKER_00"), (1.9, 18.2, "SPEAKER_01"), (19.8, 21.0, "SPEAKER_00")))
+    assert t.unheard == (Unheard(start=2.0, end=18.0, label="SPEAKER_01"),)
+    assert [x.label for x in t.turns] == ["SPEAKER_00", "SPEAKER_00"]  # "Over to you." and "Thanks." two turns
+    assert attribute(transcript_of(ws), diar((0.0, 21.0, "SPEAKER_00"))).unheard == ()

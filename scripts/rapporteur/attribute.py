@@ -8,10 +8,10 @@ speaker-attributed WER against 32 % per word on real conversation).
 from __future__ import annotations
 
 import bisect
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Mapping, Sequence
 
-from .core.records import Diarization, SpeechTurn, Transcript, Turn, Turns, Word, sec, turn_id
+from .core.records import Diarization, SpeechTurn, Transcript, Turn, Turns, Unheard, Word, sec, turn_id
 from .core.text import ends_sentence
 
 UNKNOWN = "SPEAKER_UNKNOWN"
@@ -134,7 +134,8 @@ def attribute(
     words = [w for w in transcript.words() if w.text.strip()]
     labels = label_words(words, diarization.turns, options) if diarization.turns else ["SPEAKER_00"] * len(words)
     labels = smooth_labels(words, labels, options) if words else []
-    runs = _runs(labels)
+    unheard = unheard_voices(transcript.unheard, diarization, options)
+    runs = _split_runs(_runs(labels), _breaks(words, labels, unheard))
     names = speaker_names([lab for _, _, lab in runs], speaker_map or {})
     turns: list[Turn] = []
     used: set[str] = set()
@@ -161,4 +162,32 @@ def attribute(
         language=transcript.language,
         duration=transcript.duration,
         parameters=asdict(options),
+        unheard=unheard,
     )
+
+
+def _breaks(words: Sequence[Word], labels: Sequence[str], unheard: Sequence[Unheard]) -> set[int]:
+    """Indices of the words before which a turn ends because another voice spoke, unheard, between them: the
+    moderator's "Over to you." and "Thank you." around a remote speaker Whisper could not make out are two turns."""
+    starts = [w.start for w in words]
+    out: set[int] = set()
+    for u in unheard:
+        k = bisect.bisect_left(starts, u.start)
+        if 0 < k < len(words) and labels[k - 1] == labels[k] != u.label:
+            out.add(k)
+    return out
+
+
+def _split_runs(runs: list[tuple[int, int, str]], breaks: set[int]) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    for s, e, lab in runs:
+        cuts = [s, *sorted(k for k in breaks if s < k < e), e]
+        out += [(a, b, lab) for a, b in zip(cuts, cuts[1:])]
+    return out
+
+
+def unheard_voices(unheard: Sequence[Unheard], diarization: Diarization, options: AttributeOptions) -> tuple[Unheard, ...]:
+    """The speech left without words, each stretch with the diarization label heard there (as a word would be)."""
+    spans = [Word(start=u.start, end=u.end, text="") for u in unheard]
+    labels = label_words(spans, diarization.turns, options) if diarization.turns else ["SPEAKER_00"] * len(spans)
+    return tuple(replace(u, label=label) for u, label in zip(unheard, labels))
