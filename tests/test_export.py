@@ -215,6 +215,23 @@ def test_txt_has_one_timestamped_paragraph_per_turn(turns):
     assert paragraphs[0].startswith("[00:00:01] Bu Zhong: Thank you very much. I'm going")
 
 
+def test_speech_left_without_words_is_marked_where_it_was_said(turns):
+    """The text transcript and the RTTM keep speech the recogniser could not make out, under the voice heard."""
+    import dataclasses
+
+    from rapporteur.core.records import Unheard
+
+    label = turns.turns[1].label
+    at = (turns.turns[0].start + turns.turns[1].start) / 2
+    gappy = dataclasses.replace(turns, speakers={**turns.speakers, label: turns.turns[1].speaker},
+                                unheard=(Unheard(start=at, end=at + 6.4, label=label),))
+    paragraphs = get_writer("txt").to_string(gappy).strip().split("\n\n")
+    assert len(paragraphs) == len(turns.turns) + 1
+    assert paragraphs[1] == f"[{format_hms(at)}] {turns.turns[1].speaker}: [6 s of speech the recogniser could not make out]"
+    lines = get_writer("rttm").to_string(gappy, session=session()).strip().split("\n")
+    assert len(lines) == len(turns.turns) + 1 and float(lines[1].split()[3]) == pytest.approx(at, abs=1e-3)
+
+
 def test_json_is_the_turns_record(turns):
     text = get_writer("json").to_string(turns)
     assert turns_from_dict(json.loads(text)) == turns

@@ -75,6 +75,28 @@ def test_turn_heading_is_a_sub_result_with_time_and_speaker(tmp_path):
     assert "IGF 2024" in html and 'data-pagefind-sort="date">2024-12-17<' in html
 
 
+def test_speech_left_without_words_is_shown_where_it_was_said_and_plays(tmp_path):
+    """A remote speaker the recogniser could not make out: the transcript says so between the turns around it,
+    under the voice heard there, with a link that plays it; search does not land on it."""
+    import dataclasses
+
+    from rapporteur.core.records import Unheard
+
+    a, b = two_sessions(tmp_path)
+    turns = dataclasses.replace(b.turns, speakers={"SPEAKER_01": "ana ferreira", "SPEAKER_07": "Peter Novak"},
+                                unheard=(Unheard(start=300.0, end=321.4, label="SPEAKER_07"),
+                                         Unheard(start=900.0, end=904.0, label="SPEAKER_09")))
+    html = md(render_session(dataclasses.replace(b, turns=turns)).split("---\n", 2)[2])
+    gap = html.index("21 s of speech the recogniser could not make out")
+    assert html.index('id="t5000"') < gap < html.index('id="t754320"')  # where it was said
+    assert '<a class="turn-time" href="#t=300.000">00:05:00</a> <span class="turn-speaker">Peter Novak</span>' in html
+    assert html.index("4 s of speech") > html.index('id="t754320"')  # after the last turn; a voice with no words
+    assert "Unidentified voice</span> · 4 s" in html
+    parsed = parse_html(html)
+    assert [a["data-pagefind-ignore"] for t, a in parsed.tags if "turn--unheard" in a.get("class", "")] == ["all", "all"]
+    assert [h["id"] for t, h in parsed.tags if t == "h4"] == ["t5000", "t754320"]  # no heading: not a turn
+
+
 def test_youtube_player_loads_nothing_until_asked(tmp_path):
     a, _ = two_sessions(tmp_path)
     assert choose_player(a.session, has_local_audio=True).kind == "youtube"  # the video wins over local audio

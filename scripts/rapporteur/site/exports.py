@@ -26,11 +26,11 @@ from typing import ClassVar, NamedTuple, Sequence, TextIO
 import srt
 
 from ..errors import RapporteurError
-from ..core.records import SpeechTurn, Turn, Turns, to_json
+from ..core.records import SpeechTurn, Turn, Turns, Unheard, to_json
 from ..core.session import Session, load_session
 from ..core.text import CLAUSE_END, SENTENCE_END
 from .markup import format_hms
-from .views import load_view, speaker_name, turn_text
+from .views import load_view, not_made_out, speaker_name, turn_text, unheard_speaker
 
 DOWNLOADS = (
     ("vtt", "captions (WebVTT)"),
@@ -610,10 +610,20 @@ class TxtWriter(Writer):
             if about:
                 file.write(_one_line(about) + "\n")
             file.write("\n")
+        gaps = sorted(turns.unheard, key=lambda u: u.start)
         for turn in turns.turns:
+            while gaps and gaps[0].start < turn.start:
+                self._gap(gaps.pop(0), turns, file)
             name = speaker_name(turn, turns)
             head = f"[{format_hms(turn.start)}] {name}: " if name else f"[{format_hms(turn.start)}] "
             file.write(head + turn_text(turn) + "\n\n")
+        for gap in gaps:
+            self._gap(gap, turns, file)
+
+    @staticmethod
+    def _gap(gap: Unheard, turns: Turns, file: TextIO) -> None:
+        """Speech left without words, where it was said: ``[hh:mm:ss] Name: [21 s of speech … not make out]``."""
+        file.write(f"[{format_hms(gap.start)}] {unheard_speaker(gap, turns)}: [{not_made_out(gap)}]\n\n")
 
 
 class JsonWriter(Writer):
@@ -634,6 +644,8 @@ class RttmWriter(Writer):
         from ..core.rttm import to_rttm
 
         named = [SpeechTurn(start=t.start, end=t.end, label=speaker_name(t, turns) or "unknown") for t in turns.turns]
+        named += [SpeechTurn(start=u.start, end=u.end, label=unheard_speaker(u, turns)) for u in turns.unheard]
+        named.sort(key=lambda t: (t.start, t.end))  # speech left without words was still spoken, by that voice
         file.write(to_rttm(named, session.id if session is not None else "session"))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.folder import AGENDA, AUDIO, SUMMARY, TURNS, SessionFolder
-from ..core.records import Agenda, AgendaItem, NamingEntry, Summary, Turn, Turns, turn_id
+from ..core.records import Agenda, AgendaItem, NamingEntry, Summary, Turn, Turns, Unheard, turn_id
 from ..core.session import Session, load_session
 
 _SPACE = re.compile(r"\s+")
@@ -105,6 +105,16 @@ def speaker_name(turn: Turn, turns: Turns | None = None) -> str:
     """The display name of a turn's speaker (name, else mapped label, else label)."""
     name = turn.speaker or (turns.speakers.get(turn.label, "") if turns else "") or turn.label
     return _SPACE.sub(" ", name).strip()
+
+
+def unheard_speaker(gap: Unheard, turns: Turns) -> str:
+    """The name of the voice heard in speech left without words (a voice with no words anywhere has none)."""
+    return _SPACE.sub(" ", turns.speakers.get(gap.label, "")).strip() or "Unidentified voice"
+
+
+def not_made_out(gap: Unheard) -> str:
+    """What a transcript says in place of speech left without words."""
+    return f"{round(gap.end - gap.start)} s of speech the recogniser could not make out"
 
 
 def turn_text(turn: Turn) -> str:
