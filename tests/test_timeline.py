@@ -54,3 +54,21 @@ def test_timeline_escapes_names_and_is_empty_without_turns():
     assert 'aria-label="&lt;script&gt;' in html
     assert timeline_html(replace(view, turns=replace(view.turns, turns=()))) == ""
     assert timeline_html(replace(view, turns=None)) == ""
+
+
+def test_speech_left_without_words_is_a_hatched_bar_in_its_voice_s_lane():
+    """A voice heard but not made out still spoke: its lane shows when (a hatched bar that plays it) and its
+    share of the speaking time counts it; a voice with no words at all gets a lane of its own."""
+    from rapporteur.core.records import Unheard
+
+    view = session_view(DEMO)
+    peter = next(t for t in view.turns.turns if t.speaker == "Peter Novak")
+    gaps = (Unheard(start=peter.end + 0.5, end=peter.end + 60.5, label=peter.label),
+            Unheard(start=10.0, end=14.0, label="SPEAKER_99"))
+    plain, gappy = timeline_html(view), timeline_html(replace(view, turns=replace(view.turns, unheard=gaps)))
+    hatched = re.findall(r'<a href="#t=([\d.]+)" class="rp-unheard" style="[^"]+" title="(\d\d:\d\d) ([^"(]+) \(', gappy)
+    assert sorted((float(t), at, name) for t, at, name in hatched) == [
+        (10.0, "00:10", "Unidentified voice"), (round(peter.end + 0.5, 3), mmss(peter.end + 0.5), "Peter Novak")]
+    share = lambda html, who: int(re.search(who + r' <small>[^<]*· (\d+) %', html).group(1))  # noqa: E731
+    assert share(gappy, "Peter Novak") > share(plain, "Peter Novak")
+    assert "rp-unheard" not in plain

@@ -3,7 +3,8 @@
 ``timeline_html(view)`` is the block above a session's summary: one lane per
 speaker whose turns are bars — each a link to the turn's anchor, which
 docs/assets/rapporteur.js plays from (without JavaScript the link still goes to
-the turn), its time and speaker as its title — the timed agenda items marked across
+the turn), its time and speaker as its title; speech of that voice the recogniser could
+not make out (``turns.json`` ``unheard``) hatched, playing from its start — the timed agenda items marked across
 the lanes and numbered above them (links to the transcript's item headings), and
 each speaker's share of the speaking time in words.  Bars are placed in per cent
 of the session, so the lanes fill the page's width on a phone as on a desktop
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from ..core.text import mmss
 from .markup import render
-from .views import SessionView, agenda_items, human_duration, speaker_name, speakers_in_order, turn_anchors
+from .views import SessionView, agenda_items, human_duration, speaker_name, speakers_in_order, turn_anchors, unheard_speaker
 
 COLOURS = 8
 """Lanes get the transcript's ``speaker-N`` colour classes (pages.SPEAKER_COLOURS)."""
@@ -35,6 +36,8 @@ class Bar:
     width: float
     """How long it lasts, in per cent of the session."""
     label: str  # "02:07 David Mensah"
+    unheard: bool = False
+    """Speech of that voice the recogniser could not make out (its anchor is then ``t=<seconds>``)."""
 
 
 def marks_gradient(percents: list[float]) -> str:
@@ -62,12 +65,15 @@ def timeline_html(view: SessionView) -> str:
     colour = {n: f"speaker-{k % COLOURS}" for k, n in enumerate(order)}
     bars: dict[str, list[Bar]] = {}
     talk: dict[str, float] = {}
-    for turn, anchor in zip(turns, turn_anchors(view.turns)):
-        name = speaker_name(turn, view.turns) or "Unknown speaker"
-        left = round(min(max(0.0, turn.start * scale), 100.0), 2)
-        width = round(min(max(0.0, (turn.end - turn.start) * scale), 100.0 - left), 2)
-        bars.setdefault(name, []).append(Bar(anchor=anchor, left=left, width=width, label=f"{mmss(turn.start)} {name}"))
-        talk[name] = talk.get(name, 0.0) + max(0.0, turn.end - turn.start)
+    spans = [(turn.start, turn.end, speaker_name(turn, view.turns) or "Unknown speaker", anchor, False)
+             for turn, anchor in zip(turns, turn_anchors(view.turns))]
+    spans += [(u.start, u.end, unheard_speaker(u, view.turns), f"t={u.start:.3f}", True) for u in view.turns.unheard]
+    for start, end, name, anchor, unheard in sorted(spans, key=lambda x: x[0]):
+        left = round(min(max(0.0, start * scale), 100.0), 2)
+        width = round(min(max(0.0, (end - start) * scale), 100.0 - left), 2)
+        label = f"{mmss(start)} {name}" + (" (speech the recogniser could not make out)" if unheard else "")
+        bars.setdefault(name, []).append(Bar(anchor=anchor, left=left, width=width, label=label, unheard=unheard))
+        talk[name] = talk.get(name, 0.0) + max(0.0, end - start)
     total = sum(talk.values()) or 1.0
     lanes = [{"name": n, "colour": colour.get(n, "speaker-0"), "bars": bars[n], "time": human_duration(talk[n]),
               "share": f"{round(100 * talk[n] / total)} %", "percent": round(100 * talk[n] / total, 1)}
