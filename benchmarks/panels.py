@@ -127,6 +127,30 @@ def gaps(regions: Sequence[tuple[float, float]], words: Sequence[tuple[float, fl
     return out
 
 
+def unheard_shown(transcript: Any, turns: Any, ref: Any, regions: Sequence[tuple[float, float]],
+                  words: Sequence[tuple[float, float, str]], window: tuple[float, float] | None) -> dict[str, Any]:
+    """How the speech left without words is shown: the transcript's ``unheard`` marks, how many lie mostly on
+    reference speech, how many of the gaps (>= GAP s of reference speech without a word) a mark covers (half
+    of it, or 1 s), and how many marks the site puts under the name of the person speaking there."""
+    from rapporteur.eval.evaluate import SpeakerAt
+
+    marks = [(u.start, u.end) for u in transcript.unheard
+             if window is None or window[0] <= (u.start + u.end) / 2 < window[1]]
+    labelled = {(u.start, u.end): u.label for u in (turns.unheard if turns is not None else ())}
+
+    def inside(a: float, b: float, spans: Sequence[tuple[float, float]]) -> float:
+        return sum(max(0.0, min(b, y) - max(a, x)) for x, y in spans)
+
+    g = gaps(regions, [(w[0], w[1]) for w in words])
+    shown = sum(inside(a, b, marks) >= min(1.0, 0.5 * (b - a)) for a, b in g)
+    speaker_at = SpeakerAt(ref.turns)
+    named = sum((turns.speakers.get(labelled.get(m, ""), "") if turns is not None else "")
+                == speaker_at((m[0] + m[1]) / 2, "") for m in marks)
+    return {"marks": len(marks), "seconds": round(sum(b - a for a, b in marks), 1),
+            "on_speech": sum(inside(a, b, regions) >= 0.5 * (b - a) for a, b in marks),
+            "gaps_shown": f"{shown}/{len(g)}", "right_name": named}
+
+
 def heard_as(name: str, true: str, at_least: float = 0.7) -> bool:
     """Whether ``name`` (as the pipeline spelled it) has a word that sounds like a word of ``true``'s name
     ("Ranget" for Rangi Parata, "Jonas Overland-Iberd" for Jonas Øverland-Nyberg, "Clarwin Benartlihei" for
@@ -206,6 +230,8 @@ def evaluate(folder: Path, fw: dict[str, Any], window: tuple[float, float] | Non
         "pipeline": asr(pipe_words),
         "faster_whisper": asr([(w["start"], w["end"], w["text"]) for w in fw["words"]]),
     }
+    if transcript is not None:
+        row["unheard"] = unheard_shown(transcript, turns, ref, regions, pipe_words, window)
     long_voices = sorted(k for k, v in truth["speech_seconds"].items() if v >= 20.0)
     row["voices_20s"] = len(long_voices)
     row["voices_total"] = len(truth["speech_seconds"])
@@ -373,6 +399,16 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {cpu.get('pipeline', '–')} / {cpu.get('faster_whisper', '–')} | {cpu.get('ratio', '–')} "
             f"| {r['peak_rss_mb']['pipeline']} / {r['peak_rss_mb']['faster_whisper']} |"
         )
+    shown = [r for r in rows if "unheard" in r]
+    if shown:
+        out += ["", "Speech left without words, as the site shows it (the transcript's `unheard` marks: speech of 2 s or "
+                "more the recogniser could not make out, shown under the voice heard there): marks (seconds); of them, "
+                "mostly on reference speech; gaps of the pipeline covered by a mark; marks under the name of the person "
+                "speaking there:", ""]
+        for r in shown:
+            u = r["unheard"]
+            out.append(f"- {r['session']}: {u['marks']} ({u['seconds']} s); on speech {u['on_speech']}; "
+                       f"gaps shown {u['gaps_shown']}; right name {u['right_name']}")
     out += ["", "Names missing (true people with ≥ 20 s of speech never given their name as a turn speaker):", ""]
     for r in rows:
         if "names_missing" in r:
