@@ -277,6 +277,8 @@ def test_short_regions_of_one_skipped_stretch_count_together():
     # blips of speech far apart are not a stretch: 1.5 s of speech is needed in 2 s or more
     blips = [(0.0, 0.3), (1.0, 1.3), (2.0, 2.3), (3.0, 3.3)]
     assert unheard(blips, [], 2.0) == [] and unheard(blips, [], 2.0, min_speech=1.0) == [(0.0, 3.3)]
+    # under words that look hallucinated the speech is still unheard (to be decoded again), yet it has words
+    assert unheard([(586.0, 608.0)], [seg(HALLUCINATED)], 2.0) and not unheard([(586.0, 608.0)], [seg(HALLUCINATED)], 2.0, any_word=True)
 
 
 def test_filling_puts_words_in_the_stretch_only_and_replaces_a_hallucination():

@@ -160,15 +160,15 @@ def segment_anomaly(words: Sequence[Word]) -> bool:
 
 def unheard(
     regions: Sequence[tuple[float, float]], segments: Sequence[Segment], min_len: float, *,
-    bridge: float = 1.0, min_speech: float | None = None,
+    bridge: float = 1.0, min_speech: float | None = None, any_word: bool = False,
 ) -> list[tuple[float, float]]:
     """The stretches (seconds) of detected speech ``regions`` that no word of a segment that does not look
-    hallucinated overlaps, at least ``min_len`` long.  Regions less than ``bridge`` seconds apart with no
+    hallucinated (``any_word``: no word at all) overlaps, at least ``min_len`` long.  Regions less than ``bridge`` seconds apart with no
     word between them count as one stretch when they hold ``min_speech`` seconds of speech (default ¾ of
     ``min_len``): "Yes, can you hear me now? Okay." is several short regions to a VAD, one skipped stretch
     to a listener (measured on a 46-min panel: a remote speaker's 6 s in three regions of 0.2-0.8 s)."""
     min_speech = 0.75 * min_len if min_speech is None else min_speech
-    words = sorted((w.start, w.end) for s in segments if not segment_anomaly(s.words) for w in s.words)
+    words = sorted((w.start, w.end) for s in segments if any_word or not segment_anomaly(s.words) for w in s.words)
     groups: list[list[tuple[float, float]]] = []
     for a, b in sorted(regions):
         if groups and a - groups[-1][-1][1] < bridge:
@@ -859,7 +859,7 @@ def fill_skipped_speech(
         return tuple(segments), ()
 
     def left(segments: Sequence[Segment]) -> tuple[Sequence[Segment], tuple[tuple[float, float], ...]]:
-        return segments, tuple(unheard(regions, segments, options.fill_gaps))
+        return segments, tuple(unheard(regions, segments, options.fill_gaps, any_word=True))  # words shown or none
     stretch_options = options.for_stretch(language)
     batched = options.batch_size > 1 and hasattr(backend, "transcribe_clips")
 
