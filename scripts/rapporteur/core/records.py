@@ -294,7 +294,8 @@ def _plain(value: Any, key: str = "") -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         omit = type(value) in _OMIT_NONE  # optional fields absent rather than null
         return {f.name: _plain(getattr(value, f.name), f.name) for f in dataclasses.fields(value)
-                if not (omit and getattr(value, f.name) is None)}
+                if not (omit and getattr(value, f.name) is None)
+                and not (f.name in _OMIT_EMPTY and not getattr(value, f.name))}
     if isinstance(value, Mapping):
         return {str(k): _plain(v, str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -352,6 +353,8 @@ def agenda_from_dict(d: dict) -> Agenda:
 
 
 _OMIT_NONE = {Evidence, NamingEntry}
+_OMIT_EMPTY = {"unheard"}
+"""Fields left out when empty, so that the files written before they existed read and write back byte for byte."""
 
 
 def _type_name(tp: Any) -> str:
