@@ -30,7 +30,7 @@ from ..core.records import SpeechTurn, Turn, Turns, Unheard, to_json
 from ..core.session import Session, load_session
 from ..core.text import CLAUSE_END, SENTENCE_END
 from .markup import format_hms
-from .views import load_view, not_made_out, speaker_name, turn_text, unheard_speaker
+from .views import load_view, not_made_out, speaker_name, turn_text, unheard_speaker, with_unheard
 
 DOWNLOADS = (
     ("vtt", "captions (WebVTT)"),
@@ -610,20 +610,13 @@ class TxtWriter(Writer):
             if about:
                 file.write(_one_line(about) + "\n")
             file.write("\n")
-        gaps = sorted(turns.unheard, key=lambda u: u.start)
-        for turn in turns.turns:
-            while gaps and gaps[0].start < turn.start:
-                self._gap(gaps.pop(0), turns, file)
+        for turn in with_unheard(turns):
+            if isinstance(turn, Unheard):  # speech left without words: [hh:mm:ss] Name: [21 s of speech …]
+                file.write(f"[{format_hms(turn.start)}] {unheard_speaker(turn, turns)}: [{not_made_out(turn)}]\n\n")
+                continue
             name = speaker_name(turn, turns)
             head = f"[{format_hms(turn.start)}] {name}: " if name else f"[{format_hms(turn.start)}] "
             file.write(head + turn_text(turn) + "\n\n")
-        for gap in gaps:
-            self._gap(gap, turns, file)
-
-    @staticmethod
-    def _gap(gap: Unheard, turns: Turns, file: TextIO) -> None:
-        """Speech left without words, where it was said: ``[hh:mm:ss] Name: [21 s of speech … not make out]``."""
-        file.write(f"[{format_hms(gap.start)}] {unheard_speaker(gap, turns)}: [{not_made_out(gap)}]\n\n")
 
 
 class JsonWriter(Writer):

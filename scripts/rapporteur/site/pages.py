@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
 
-from ..core.records import NamingEntry, Turn, TurnCorrection
+from ..core.records import NamingEntry, Turn, TurnCorrection, Unheard
 from ..core.session import Person
 from ..core.text import SENTENCE_SPLIT
 from .exports import DOWNLOADS
@@ -35,7 +35,7 @@ from .summary import summary_markdown
 from .timeline import timeline_html
 from .views import (SessionView, agenda_items, duration, session_language, has_turns, human_duration, load_summary, naming_by_name,
                     not_made_out, one_line_reason, speaker_name, speakers_in_order, talk_time, turn_anchors, turn_text,
-                    unheard_speaker)
+                    unheard_speaker, with_unheard)
 
 SESSIONS_DIR = "sessions"
 SPEAKERS_DIR = "speakers"
@@ -282,26 +282,25 @@ def _transcript(view: SessionView, anchors_of_turns: Sequence[str], items, item_
 
     timed = sorted((i for i in items if i.start is not None), key=lambda i: i.start or 0.0)
     colour = {n: f"speaker-{k % SPEAKER_COLOURS}" for k, n in enumerate(speakers_in_order(view))}
-    unheard = sorted(view.turns.unheard, key=lambda u: u.start)
 
     def unheard_block(u) -> dict:
         name = unheard_speaker(u, view.turns)
         return {"kind": "unheard", "start": u.start, "text": not_made_out(u), "name": name,
                 "colour": colour.get(name, "speaker-0")}
 
-    for turn, anchor in zip(view.turns.turns, anchors_of_turns):
+    anchors = iter(anchors_of_turns)
+    for turn in with_unheard(view.turns):
         # an item's heading goes before the turn in whose first half it starts (a moderator's
-        # "let us move to..." turn begins just before the item's rounded start time); speech left without
-        # words goes where it was said
-        while True:
-            item = timed[0] if timed and (timed[0].start or 0.0) <= turn.start + max(0.0, turn.end - turn.start) / 2 + 1e-6 else None
-            gap = unheard[0] if unheard and unheard[0].start < turn.start else None
-            if gap is not None and (item is None or gap.start < (item.start or 0.0)):
-                blocks.append(unheard_block(unheard.pop(0)))
-            elif item is not None:
+        # "let us move to..." turn begins just before the item's rounded start time), before speech left
+        # without words when it starts before it
+        if isinstance(turn, Unheard):
+            while timed and (timed[0].start or 0.0) <= turn.start:
                 blocks.append(heading(timed.pop(0)))
-            else:
-                break
+            blocks.append(unheard_block(turn))
+            continue
+        while timed and (timed[0].start or 0.0) <= turn.start + max(0.0, turn.end - turn.start) / 2 + 1e-6:
+            blocks.append(heading(timed.pop(0)))
+        anchor = next(anchors)
         name = speaker_name(turn, view.turns)
         blocks.append({
             "kind": "turn",
@@ -317,7 +316,6 @@ def _transcript(view: SessionView, anchors_of_turns: Sequence[str], items, item_
             "speaker": turn.speaker,
             "corrected": [_correction_note(c) for c in turn.corrections or ()],
         })
-    blocks += [unheard_block(u) for u in unheard]
     blocks += [heading(item) for item in timed]  # items after the last turn keep their heading (and the agenda link works)
     return render("transcript.md", blocks=blocks).rstrip()
 

@@ -117,6 +117,20 @@ def not_made_out(gap: Unheard) -> str:
     return f"{round(gap.end - gap.start)} s of speech the recogniser could not make out"
 
 
+def with_unheard(turns: Turns) -> list[Turn | Unheard]:
+    """The turns, with the speech left without words where it was said: each stretch before the first turn that
+    starts after it, those after the last turn at the end."""
+    gaps = sorted(turns.unheard, key=lambda u: u.start)
+    out: list[Turn | Unheard] = []
+    k = 0
+    for turn in turns.turns:
+        while k < len(gaps) and gaps[k].start < turn.start:
+            out.append(gaps[k])
+            k += 1
+        out.append(turn)
+    return out + gaps[k:]
+
+
 def turn_text(turn: Turn) -> str:
     """A turn's text on one line (its words joined when ``text`` is empty)."""
     text = turn.text or "".join(w.text for w in turn.words)
