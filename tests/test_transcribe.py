@@ -597,6 +597,28 @@ def test_speech_never_made_out_is_listed_in_the_transcript_as_unheard(speech, mo
     assert T.transcribe(audio, TranscribeOptions(language="en", batch_size=1, fill_gaps=0.0)).unheard == ()  # not looked for
 
 
+def test_speech_without_words_is_what_no_word_covers_and_not_noise(speech):
+    """The speech listed as left without words lies between the words, and steady noise is not speech."""
+    from rapporteur.diarize.vad import silero_regions
+    from rapporteur.transcribe import speech_without_words
+
+    silence = np.zeros(16000, np.float32)
+    audio = np.concatenate([silence, speech, silence])
+    regions = silero_regions(audio, min_silence_ms=300, pad_ms=50, block_seconds=10)  # as for decoding again
+    a, b = regions[0][0], regions[-1][1]
+    (got,) = speech_without_words(audio, [], 2.0)  # at a lower threshold: all of that, and not much more
+    assert got[0] <= a + 0.05 and b - 0.05 <= got[1] <= b + 1.0
+    half = (a + b) / 2  # words over the first half: what is listed starts after them
+    words = seg([(a + 0.05, half - 1.0, " Some", 0.9), (half - 1.0, half, " words.", 0.9)])
+    (rest,) = speech_without_words(audio, [words], 2.0)
+    assert rest[0] >= half and abs(rest[1] - b) < 0.5
+    over = seg([(a, b, " All.", 0.9)])
+    assert speech_without_words(audio, [over], 2.0) == ()
+    rng = np.random.default_rng(0)
+    hum = (0.05 * np.sin(2 * np.pi * 50 * np.arange(10 * 16000) / 16000) + 0.01 * rng.standard_normal(10 * 16000))
+    assert speech_without_words(hum.astype(np.float32), [], 2.0) == ()
+
+
 def test_a_roster_name_the_prompt_put_in_a_self_introduction_is_heard_again_without_it():
     """Primed with the roster, Whisper heard a floor speaker's "My name is Yusuf Abdi Warsame" as a roster
     name, its words improbable (p2 panel: 0.003, 0.0004); heard again without the prompt, the segment takes

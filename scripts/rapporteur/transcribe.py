@@ -827,8 +827,41 @@ room before it, 1.2 s with 30 s, 0.2 s with 2 minutes or more; in 600-s blocks t
 decoded again, though Whisper hears them right alone.  In 10-s blocks both are found (one more stretch per panel, 4 s),
 and the VAD runs in two thirds of the time (p1: 12.5 s against 19.2 s)."""
 
+UNHEARD_THRESHOLD = 0.4
+"""Silero's speech probability above which what no word covers is listed as speech left without words (``unheard``),
+heard afresh in each stretch between words.  Lower than the 0.5 at which stretches are decoded again: a muffled
+telephone-band remote speaker (h1 panel, 167 s of his speech in 17 stretches of 3 s or more without words) is speech
+at 0.5 over only part of it, and decoding what 0.35 adds gave Whisper's base model "i love you i love you" and "i'm
+sorry i'm sorry" there (WER 30.7 % against 30.1 %, 1.07x the time); listed, it can be heard.  Measured against the
+final transcripts of the four tuning panels, Silero in 10-s blocks over the whole recording at 0.5 listed 5 of h1's 17
+stretches (half or more of each; 49 s of 167); heard afresh between words, at 0.5 / 0.4 / 0.25: 9 / 11 / 13 (84 / 92 /
+109 s), with 2 / 3 / 7 stretches (7 / 12 / 26 s) listed off the reference speech (babble in the room before the start)
+and none / none / 2 on the other three panels, whose one stretch each (p1, p3) is listed at all three.  It takes under
+a second on a 47-min panel."""
+
 WIDE_PAD = 5.0
 """Seconds of audio either side of a stretch still not heard when it is decoded the last time."""
+
+
+def speech_without_words(
+    audio: np.ndarray, segments: Sequence[Segment], min_len: float, *, threshold: float = UNHEARD_THRESHOLD,
+) -> tuple[tuple[float, float], ...]:
+    """The stretches (seconds) of at least ``min_len`` in which Silero hears speech (at ``threshold``, afresh in each
+    stretch no word covers, ``FRESH_VAD_SECONDS`` at a time) and no word at all was decoded: speech Whisper could not
+    make out, which the transcript lists as ``unheard``."""
+    from .diarize.vad import silero_regions
+
+    words = sorted((w.start, w.end) for s in segments for w in s.words)
+    total = len(audio) / SAMPLE_RATE
+    regions: list[tuple[float, float]] = []
+    cur = 0.0
+    for a, b in [*words, (total, total)]:
+        if a - cur >= min_len:
+            lo, hi = int(cur * SAMPLE_RATE), int(a * SAMPLE_RATE)
+            regions += [(cur + x, cur + y) for x, y in silero_regions(
+                audio[lo:hi], min_silence_ms=300, pad_ms=50, block_seconds=FRESH_VAD_SECONDS, threshold=threshold)]
+        cur = max(cur, b)
+    return tuple(unheard(regions, segments, min_len, any_word=True))
 
 
 def fill_skipped_speech(
@@ -850,16 +883,16 @@ def fill_skipped_speech(
     (``transcribe_clips``), the stretches are decoded ``batch_size`` at once, several to a clip
     (``heard_packed``); otherwise one after another, each whole.
 
-    Returns the segments, and the stretches still without words (speech Whisper could not make out at all)."""
+    Returns the segments, and the stretches still without words (``speech_without_words``)."""
     from .diarize.vad import silero_regions
+
+    def left(segments: Sequence[Segment]) -> tuple[tuple[Segment, ...], tuple[tuple[float, float], ...]]:
+        return tuple(segments), speech_without_words(audio, segments, options.fill_gaps)
 
     regions = silero_regions(audio, min_silence_ms=300, pad_ms=50, block_seconds=FRESH_VAD_SECONDS)
     stretches = unheard(regions, segments, options.fill_gaps)
     if not stretches:
-        return tuple(segments), ()
-
-    def left(segments: Sequence[Segment]) -> tuple[Sequence[Segment], tuple[tuple[float, float], ...]]:
-        return segments, tuple(unheard(regions, segments, options.fill_gaps, any_word=True))  # words shown or none
+        return left(segments)
     stretch_options = options.for_stretch(language)
     batched = options.batch_size > 1 and hasattr(backend, "transcribe_clips")
 
