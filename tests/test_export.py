@@ -232,6 +232,28 @@ def test_speech_left_without_words_is_marked_where_it_was_said(turns):
     assert len(lines) == len(turns.turns) + 1 and float(lines[1].split()[3]) == pytest.approx(at, abs=1e-3)
 
 
+def test_captions_say_inaudible_over_speech_left_without_words(turns):
+    """VTT and SRT put the captioner's "[inaudible]" where speech was not made out, under the voice heard there,
+    in cues no longer than any other."""
+    import dataclasses
+
+    from rapporteur.core.records import Unheard
+
+    label = turns.turns[1].label
+    at = turns.turns[-1].end + 2.0
+    gappy = dataclasses.replace(turns, speakers={**turns.speakers, label: turns.turns[1].speaker},
+                                unheard=(Unheard(start=at, end=at + 16.0, label=label),))
+    cues = [c for c in webvtt.from_buffer(io.StringIO(get_writer("vtt").to_string(gappy))) if "[inaudible]" in c.text]
+    assert len(cues) == 3 and all(c.voice == turns.turns[1].speaker for c in cues)
+    secs = [(c.start_time.in_milliseconds() / 1000, c.end_time.in_milliseconds() / 1000) for c in cues]
+    assert secs[0][0] == pytest.approx(at, abs=1e-3) and secs[-1][1] == pytest.approx(at + 16, abs=1e-3)
+    assert all(b - a <= 7.0 for a, b in secs)
+    srt_cues = [c for c in srt.parse(get_writer("srt").to_string(gappy)) if "[inaudible]" in c.content]
+    assert len(srt_cues) == 3
+    assert srt_cues[0].content.endswith(": [inaudible]") and srt_cues[0].content.startswith(turns.turns[1].speaker[:5])
+    assert "[inaudible]" not in get_writer("vtt").to_string(turns)
+
+
 def test_json_is_the_turns_record(turns):
     text = get_writer("json").to_string(turns)
     assert turns_from_dict(json.loads(text)) == turns

@@ -256,6 +256,9 @@ def _prefix(name: str, max_chars: int) -> str:
 _NEED = (0.0, 0.6, 0.5, 0.2)
 """How full a cue must be to end at a pause (1), a clause end (``CLAUSE``) or a sentence end (``SENTENCE``)."""
 
+INAUDIBLE = "[inaudible]"
+"""A caption cue's text over speech the recogniser could not make out (``Turns.unheard``), as captioners write it."""
+
 _Row = tuple[float, float, str, tuple[str, ...], str]
 """A cue as the writers read it: (start, end, speaker, lines, turn id); a ``Cue`` only for ``caption_cues``."""
 
@@ -453,6 +456,12 @@ def _cue_rows(turns: Turns, o: CaptionOptions, speaker_prefix: bool) -> list[_Ro
         name = speaker_name(turn, turns)
         prefix = _prefix(name, o.max_chars) if speaker_prefix and name else ""
         rows += _TurnCutter(toks, name, turn.id, prefix, o).run()
+    for gap in turns.unheard:  # speech left without words: the captioner's "[inaudible]", under the voice heard
+        name = unheard_speaker(gap, turns)
+        line = f"{_prefix(name, o.max_chars)} {INAUDIBLE}" if speaker_prefix else INAUDIBLE
+        n = max(1, math.ceil((gap.end - gap.start) / o.max_seconds - 1e-9))
+        step = (gap.end - gap.start) / n
+        rows += [(gap.start + k * step, gap.start + (k + 1) * step, name, (line,), "") for k in range(n)]
     rows.sort(key=operator.itemgetter(0, 1))
     # give very short cues time to be read, without running into the next one
     out: list[_Row] = []
@@ -477,6 +486,7 @@ def caption_cues(
 ) -> list[Cue]:
     """Cut speaker turns into caption cues, ordered by start time.
 
+    Speech left without words (``Turns.unheard``) is an ``INAUDIBLE`` cue under the voice heard there.
     Cues never span two turns (so never two speakers), last at most
     ``max_seconds`` and hold at most ``max_lines`` lines of ``max_chars``.
     With ``speaker_prefix`` the first line starts with ``Name:`` (SRT has
