@@ -255,6 +255,27 @@ def test_a_hallucinated_segment_is_told_from_a_heard_one():
     assert not segment_anomaly(())
 
 
+def test_a_roster_name_heard_improbable_among_other_words_is_not_a_hallucination():
+    """Primed with the roster, Whisper writes a name it hears right at p 0.00-0.03 (p1 panel); pieces of the
+    roster alone, over speech it cannot make out, still look hallucinated."""
+    from rapporteur.transcribe import name_keys
+
+    names = name_keys(["Ngozi Adeyemi-Clarke", "Tomasz Wójcik"])
+    assert names == {"ngozi", "adeyemi", "clarke", "tomasz", "wójcik"}
+    said = [(1001.0, 1001.2, " I", 0.8), (1001.2, 1001.4, " would", 0.98), (1001.4, 1001.6, " like", 0.99),
+            (1001.6, 1001.8, " to", 0.98), (1001.8, 1002.2, " welcome", 0.47), (1002.2, 1002.4, " what", 0.13),
+            (1002.4, 1002.8, " Ngozi", 0.001), (1002.8, 1003.3, " Adeyemi", 0.002), (1003.3, 1003.7, " -Clarke", 0.03),
+            (1003.7, 1004.0, " said.", 0.09)]
+    assert segment_anomaly(seg(said).words)  # as before: four improbable words in the first eight
+    assert not segment_anomaly(seg(said).words, names)
+    recited = [(73.5, 74.4, " Aroha", 0.02), (74.4, 75.0, " Ngata", 0.03)]
+    assert segment_anomaly(seg(recited).words, name_keys(["Aroha Ngata-Williams"]))
+    loop = [(2815.0 + 0.5 * i, 2815.5 + 0.5 * i, f" {w}", 0.05 if w != "and" else 0.9)
+            for i, w in enumerate(["Tomasz", "Wójcik", "and", "Saoirse", "Ngozi", "Adeyemi"] * 3)]
+    assert segment_anomaly(seg(loop).words, names)  # the roster looped over
+    assert segment_anomaly(seg(HALLUCINATED).words, names) and not segment_anomaly(seg(HEARD).words, names)
+
+
 def test_unheard_stretches_are_speech_without_words():
     heard = seg(HEARD)
     # speech 9.5-20: words cover 10-11.9, then 8 s of speech got nothing; 30-31 is shorter than 2 s

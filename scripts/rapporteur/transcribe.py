@@ -16,6 +16,7 @@ import os
 import re
 import time
 import unicodedata
+from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Collection, Protocol, Sequence
 
@@ -146,29 +147,48 @@ def word_anomaly(word: Word) -> float:
     return score
 
 
-def segment_anomaly(words: Sequence[Word]) -> bool:
+def name_keys(names: Sequence[str]) -> frozenset[str]:
+    """The words of ``names`` (3 letters or more) as ``segment_anomaly`` compares them: "Adeyemi-Clarke" is two."""
+    return frozenset(k for n in names for k in map(_loop_key, re.split(r"[\s\-‐]+", n)) if len(k) >= 3)
+
+
+def segment_anomaly(words: Sequence[Word], names: frozenset[str] = frozenset()) -> bool:
     """A segment that looks hallucinated rather than heard: its first eight words (punctuation aside) add
     up to an anomaly of 3 or more, or of about one per word.  Measured on the IGF-size panels: Whisper,
     conditioned on its previous text, fills skipped speech with "Thank you very much." whose first word
-    has p ≈ 0.01 and whose other words last 5–13 s each."""
-    spoken = [w for w in words if w.text.strip() not in PUNCTUATION][:8]
+    has p ≈ 0.01 and whose other words last 5–13 s each.
+
+    A word of the roster's ``names`` (``name_keys``) in a segment that holds two or more other words is not
+    counted improbable: primed with the roster, Whisper writes a name it hears right at p 0.00-0.15 ("I
+    would like to welcome what Ngozi (0.00) Adeyemi (0.00) -Clarke (0.03) said. Thank you very much, …", a
+    26-s segment of the p1 panel, which was taken for hallucinated and decoded again without the prompt as
+    "… what Mark Chitl said").  Names alone, or one name three times or more, stay counted: over speech it
+    cannot make out, Whisper recites pieces of the roster ("Aroha Ngata", "Juhani", p 0.00-0.03) or loops
+    over it ("Adebayo-Ferreira, Małgorzata Szczepańska, Rafael Quispe Mamani and …" eight times, p3 panel)."""
+    spoken = [w for w in words if w.text.strip() not in PUNCTUATION]
     if not spoken:
         return False
-    score = sum(word_anomaly(w) for w in spoken)
-    return score >= 3 or score + 0.01 >= len(spoken)
+    keys = [_loop_key(w.text) for w in spoken]
+    named = Counter(k for k in keys if k in names)
+    if named and len(keys) - sum(named.values()) >= 2 and max(named.values()) <= 2:
+        score = sum(word_anomaly(w) if _loop_key(w.text) not in names else word_anomaly(replace(w, probability=1.0))
+                    for w in spoken[:8])
+    else:
+        score = sum(word_anomaly(w) for w in spoken[:8])
+    return score >= 3 or score + 0.01 >= len(spoken[:8])
 
 
 def unheard(
     regions: Sequence[tuple[float, float]], segments: Sequence[Segment], min_len: float, *,
-    bridge: float = 1.0, min_speech: float | None = None, any_word: bool = False,
+    bridge: float = 1.0, min_speech: float | None = None, any_word: bool = False, names: frozenset[str] = frozenset(),
 ) -> list[tuple[float, float]]:
     """The stretches (seconds) of detected speech ``regions`` that no word of a segment that does not look
-    hallucinated (``any_word``: no word at all) overlaps, at least ``min_len`` long.  Regions less than ``bridge`` seconds apart with no
+    hallucinated (``segment_anomaly`` with the roster's ``names``; ``any_word``: no word at all) overlaps, at least ``min_len`` long.  Regions less than ``bridge`` seconds apart with no
     word between them count as one stretch when they hold ``min_speech`` seconds of speech (default ¾ of
     ``min_len``): "Yes, can you hear me now? Okay." is several short regions to a VAD, one skipped stretch
     to a listener (measured on a 46-min panel: a remote speaker's 6 s in three regions of 0.2-0.8 s)."""
     min_speech = 0.75 * min_len if min_speech is None else min_speech
-    words = sorted((w.start, w.end) for s in segments if any_word or not segment_anomaly(s.words) for w in s.words)
+    words = sorted((w.start, w.end) for s in segments if any_word or not segment_anomaly(s.words, names) for w in s.words)
     groups: list[list[tuple[float, float]]] = []
     for a, b in sorted(regions):
         if groups and a - groups[-1][-1][1] < bridge:
@@ -204,6 +224,7 @@ def fill_unheard(
     decode: Callable[[float, float], Sequence[Segment]],
     *,
     margin: float = 0.1,
+    names: frozenset[str] = frozenset(),
 ) -> tuple[Segment, ...]:
     """``segments`` with the words of every stretch decoded again on its own.
 
@@ -214,7 +235,7 @@ def fill_unheard(
     found: list[Segment] = []
     for a, b in stretches:
         for s in decode(a, b):
-            if segment_anomaly(s.words):
+            if segment_anomaly(s.words, names):
                 continue
             words = tuple(w for w in s.words if a - margin <= (w.start + w.end) / 2 <= b + margin)
             if words:
@@ -223,7 +244,7 @@ def fill_unheard(
     spans = [(w.start, w.end) for s in found for w in s.words]
 
     def replaced(s: Segment) -> bool:
-        return segment_anomaly(s.words) and any(x < s.end and y > s.start for x, y in spans)
+        return segment_anomaly(s.words, names) and any(x < s.end and y > s.start for x, y in spans)
 
     kept = [s for s in segments if not replaced(s)] + found
     kept.sort(key=lambda s: (s.start, s.end))
@@ -874,6 +895,7 @@ def fill_skipped_speech(
     prompt: str | None,
     hotwords: str | None,
     pad: float = 0.3,
+    names: Sequence[str] = (),
 ) -> tuple[tuple[Segment, ...], tuple[tuple[float, float], ...]]:
     """No stretch of detected speech of ``options.fill_gaps`` seconds or more left without words: each is
     decoded again on its own (``TranscribeOptions.for_stretch``, with the prompt; again without it when what
@@ -883,14 +905,16 @@ def fill_skipped_speech(
     (``transcribe_clips``), the stretches are decoded ``batch_size`` at once, several to a clip
     (``heard_packed``); otherwise one after another, each whole.
 
+    ``names``: the roster, whose words Whisper writes improbable even when it hears them right (``segment_anomaly``).
     Returns the segments, and the stretches still without words (``speech_without_words``)."""
     from .diarize.vad import silero_regions
 
     def left(segments: Sequence[Segment]) -> tuple[tuple[Segment, ...], tuple[tuple[float, float], ...]]:
         return tuple(segments), speech_without_words(audio, segments, options.fill_gaps)
 
+    keys = name_keys(names)
     regions = silero_regions(audio, min_silence_ms=300, pad_ms=50, block_seconds=FRESH_VAD_SECONDS)
-    stretches = unheard(regions, segments, options.fill_gaps)
+    stretches = unheard(regions, segments, options.fill_gaps, names=keys)
     if not stretches:
         return left(segments)
     stretch_options = options.for_stretch(language)
@@ -904,7 +928,7 @@ def fill_skipped_speech(
     def covered(found: Sequence[Segment], a: float, b: float, *, sure: bool = False) -> float:
         """Seconds of [a, b] under words heard (``sure``: each weighted by its probability)."""
         return sum((min(w.end, b) - max(w.start, a)) * (w.probability if sure else 1.0)
-                   for s in found if not segment_anomaly(s.words) for w in s.words if w.end > a and w.start < b)
+                   for s in found if not segment_anomaly(s.words, keys) for w in s.words if w.end > a and w.start < b)
 
     def again(found: dict, p: str | None, h: str | None, pad: float = pad, *, shorter: float = 0.0,
               among: Collection[tuple[float, float]] = stretches) -> None:
@@ -937,18 +961,18 @@ def fill_skipped_speech(
     # "Okay." came out as "Okay." alone (p1 panel), 2.5 s of "Thank you. My name is Camille Beaulieu-Traoré" as
     # "I'm so glad to hear that." and with 5 s either side as "My name is Camille Bowie, train on raid" (p2)
     again(found, None, None, pad=WIDE_PAD, shorter=SHORT_STRETCH)
-    filled = fill_unheard(segments, stretches, lambda a, b: found[(a, b)])
+    filled = fill_unheard(segments, stretches, lambda a, b: found[(a, b)], names=keys)
     # Whisper may stop after the first thing it hears in a stretch (over a remote speaker, a back-channel
     # "Okay." and nothing of the 16 s after it, p1 panel): what is still unheard of a stretch in which
     # something was heard, in pieces of RESIDUAL_PIECE s
     partly = [st for st in stretches if covered(found[st], *st) > 0]
-    rest = [piece for st in unheard(regions, filled, options.fill_gaps)
+    rest = [piece for st in unheard(regions, filled, options.fill_gaps, names=keys)
             if any(a - 1e-6 <= st[0] and st[1] <= b + 1e-6 for a, b in partly)
             for piece in clip_pieces(*st, pad=0.0, duration=len(audio) / SAMPLE_RATE, longest=RESIDUAL_PIECE)]
     if not rest:
         return left(filled)
     more = heard(rest, None, None)  # each piece a clip of its own: packed together, Whisper heard one of three
-    return left(fill_unheard(filled, rest, lambda a, b: more[(a, b)]))
+    return left(fill_unheard(filled, rest, lambda a, b: more[(a, b)], names=keys))
 
 
 def introduced_as(segment: Segment, names: Sequence[str]) -> str:
@@ -1083,7 +1107,8 @@ def transcribe(
     left: tuple[tuple[float, float], ...] = ()
     if options.fill_gaps > 0 and len(audio) >= SAMPLE_RATE:
         segments, left = fill_skipped_speech(audio, segments, backend, options, language=language,
-                                             prompt=prompt if use else None, hotwords=hotwords if use else None)
+                                             prompt=prompt if use else None, hotwords=hotwords if use else None,
+                                             names=names if use else ())
     timings["fill"], clock = time.monotonic() - clock, time.monotonic()
     if use and (prompt or hotwords) and names:
         segments = recheck_introductions(audio, segments, backend, options, language=options.language or language,
