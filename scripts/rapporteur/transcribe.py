@@ -186,7 +186,8 @@ def unheard(
     hallucinated (``segment_anomaly`` with the roster's ``names``; ``any_word``: no word at all) overlaps, at
     least ``min_len`` long.  Regions less than ``bridge`` seconds apart with no word between them count as one
     stretch when they hold ``min_speech`` seconds of speech (default ¾ of ``min_len``): "Yes, can you hear me
-    now? Okay." is several short regions to a VAD, one skipped stretch to a listener (measured on a 46-min panel: a remote speaker's 6 s in three regions of 0.2-0.8 s)."""
+    now? Okay." is several short regions to a VAD, one skipped stretch to a listener (measured on a 46-min
+    panel: a remote speaker's 6 s in three regions of 0.2-0.8 s)."""
     min_speech = 0.75 * min_len if min_speech is None else min_speech
     words = sorted((w.start, w.end) for s in segments if any_word or not segment_anomaly(s.words, names)
                    for w in s.words)
