@@ -170,12 +170,10 @@ def segment_anomaly(words: Sequence[Word], names: frozenset[str] = frozenset()) 
         return False
     keys = [_loop_key(w.text) for w in spoken]
     named = Counter(k for k in keys if k in names)
-    if named and len(keys) - sum(named.values()) >= 2 and max(named.values()) <= 2:
-        score = sum(word_anomaly(w) if _loop_key(w.text) not in names else word_anomaly(replace(w, probability=1.0))
-                    for w in spoken[:8])
-    else:
-        score = sum(word_anomaly(w) for w in spoken[:8])
-    return score >= 3 or score + 0.01 >= len(spoken[:8])
+    trusted = bool(named) and len(keys) - sum(named.values()) >= 2 and max(named.values()) <= 2
+    first = list(zip(spoken, keys))[:8]
+    score = sum(word_anomaly(replace(w, probability=1.0) if trusted and k in names else w) for w, k in first)
+    return score >= 3 or score + 0.01 >= len(first)
 
 
 def unheard(
